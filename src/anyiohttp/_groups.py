@@ -1,0 +1,48 @@
+"""One exception out of our own task groups.
+
+anyio task groups wrap whatever their tasks raise in an ExceptionGroup. When
+the group holds one real error (cancellations set apart), users expect that
+error itself, as aiohttp would raise it: :func:`single_error` unwraps it at
+each public boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anyio
+
+__all__ = ("real_errors", "single_error")
+
+
+def real_errors(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    """The leaf exceptions of ``group`` that are not cancellations."""
+    cancelled = anyio.get_cancelled_exc_class()
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            found.extend(real_errors(exc))
+        elif not isinstance(exc, cancelled):
+            found.append(exc)
+    return found
+
+
+@contextmanager
+def single_error() -> Iterator[None]:
+    """Re-raise the single real error of an ExceptionGroup raised in the block."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        errors = real_errors(group)
+        if len(errors) != 1:
+            raise
+        error = errors[0]
+        context = error.__context__
+        try:
+            raise error
+        except BaseException as exc:
+            # Raising chained the group in as __context__; put back what the
+            # error had, and re-raise bare (which does not chain again).
+            exc.__context__ = context
+            raise

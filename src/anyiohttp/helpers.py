@@ -1,0 +1,171 @@
+"""Small shared helpers: cached properties, content types, HTTP dates."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Final, Generic, TypeVar, overload
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+
+_T = TypeVar("_T")
+
+__all__ = (
+    "ETag",
+    "MimeType",
+    "parse_content_type",
+    "parse_http_date",
+    "parse_mimetype",
+    "reify",
+    "rfc822_formatted_time",
+)
+
+
+class reify(Generic[_T]):
+    """A read-only property computed once per instance and then cached.
+
+    The value is kept in the instance's ``_cache`` dict so that the class
+    can keep ``__slots__``-like discipline without a ``__dict__`` lookup miss.
+    """
+
+    __slots__ = ("__dict__", "name", "wrapped")
+
+    def __init__(self, wrapped: Callable[[Any], _T]) -> None:
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.name = wrapped.__name__
+
+    @overload
+    def __get__(self, inst: None, owner: type[Any]) -> reify[_T]: ...
+    @overload
+    def __get__(self, inst: object, owner: type[Any]) -> _T: ...
+    def __get__(self, inst: object | None, owner: type[Any]) -> _T | reify[_T]:
+        if inst is None:
+            return self
+        cache: dict[str, Any] = inst._cache  # type: ignore[attr-defined]
+        try:
+            return cache[self.name]  # type: ignore[no-any-return]
+        except KeyError:
+            value = cache[self.name] = self.wrapped(inst)
+            return value
+
+    def __set__(self, inst: object, value: Any) -> None:
+        raise AttributeError(f"{self.name} is read-only")
+
+
+# -- content types ---------------------------------------------------------------
+
+
+def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Content-Type value into the lower-cased mime type and its parameters.
+
+    An absent or empty header gives ``("application/octet-stream", {})`` as in
+    aiohttp ("If the Content-Type is absent ... assume application/octet-stream"
+    -- RFC 9110 8.3).
+    """
+    if not value:
+        return "application/octet-stream", {}
+    mimetype, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, val = item.partition("=")
+        key = key.strip().lower()
+        if not key or not sep:
+            continue
+        val = val.strip()
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        params[key] = val
+    return mimetype.strip().lower(), params
+
+
+@dataclass(frozen=True, slots=True)
+class MimeType:
+    """A parsed mime type: ``type/subtype+suffix; parameters``."""
+
+    type: str
+    subtype: str
+    suffix: str
+    parameters: MultiDictProxy[str]
+
+
+def parse_mimetype(mimetype: str) -> MimeType:
+    """Parse a mime type string into its parts (as ``aiohttp.helpers.parse_mimetype``)."""
+    if not mimetype:
+        return MimeType(type="", subtype="", suffix="", parameters=MultiDictProxy(MultiDict()))
+    full, params = parse_content_type(mimetype)
+    if full == "*":
+        full = "*/*"
+    mtype, _, stype = full.partition("/")
+    stype, _, suffix = stype.partition("+")
+    return MimeType(
+        type=mtype,
+        subtype=stype,
+        suffix=suffix,
+        parameters=MultiDictProxy(MultiDict(params)),
+    )
+
+
+# -- dates -----------------------------------------------------------------------
+
+_date_cache: list[Any] = [0, ""]
+
+
+def rfc822_formatted_time() -> str:
+    """The current time as an HTTP-date, recomputed at most once per second."""
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0] = now
+        _date_cache[1] = email.utils.formatdate(now, usegmt=True)
+    return _date_cache[1]  # type: ignore[no-any-return]
+
+
+def format_http_date(value: datetime | float | int | str) -> str:
+    """Format a datetime or a POSIX timestamp as an HTTP-date (RFC 9110 5.6.7)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return email.utils.format_datetime(value.astimezone(UTC), usegmt=True)
+    return email.utils.formatdate(float(value), usegmt=True)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """Parse an HTTP-date into an aware UTC datetime; None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class ETag:
+    """An entity tag: its value and whether it is weak."""
+
+    value: str
+    is_weak: bool = False
+
+
+# -- headers -------------------------------------------------------------------
+
+
+def frozen_headers(headers: Any) -> CIMultiDictProxy[str]:
+    """A read-only case-insensitive view of ``headers`` (a mapping or pairs)."""
+    if isinstance(headers, CIMultiDictProxy):
+        return headers
+    if not isinstance(headers, CIMultiDict):
+        headers = CIMultiDict(headers or ())
+    return CIMultiDictProxy(headers)
+
+
+EMPTY_MAPPING: Final[MappingProxyType[str, str]] = MappingProxyType({})

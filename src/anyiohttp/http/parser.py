@@ -1,0 +1,131 @@
+"""The sans-I/O seam between a connection loop and an HTTP/1.1 request parser.
+
+A parser takes bytes (``feed``) and hands back events (``next_event``): one
+:class:`RequestHead`, then body chunks as ``bytes``, then
+:data:`END_OF_MESSAGE`. It never touches a socket, so every rule in it is
+tested with plain bytes, and a second implementation (an ``httptools``
+accelerator is planned) can replace the h11 one without the connection loop
+or the handlers noticing.
+
+Responses go the other way through :mod:`anyiohttp.http.writer`, which does
+not depend on the parser at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, NamedTuple, Protocol, final
+
+from multidict import CIMultiDictProxy
+
+
+class HttpVersion(NamedTuple):
+    """An HTTP version as ``(major, minor)``."""
+
+    major: int
+    minor: int
+
+
+HttpVersion10: Final = HttpVersion(1, 0)
+HttpVersion11: Final = HttpVersion(1, 1)
+
+
+@final
+class NeedData:
+    """Sentinel type: the parser needs more bytes before the next event."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+@final
+class Paused:
+    """Sentinel type: the connection switched protocols (Upgrade, CONNECT).
+
+    What the peer sent past the request is in ``trailing_data``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PAUSED"
+
+
+@final
+class EndOfMessage:
+    """Sentinel type: the current request body is complete."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "END_OF_MESSAGE"
+
+
+@final
+class ConnectionClosed:
+    """Sentinel type: the peer closed the connection between requests."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "CONNECTION_CLOSED"
+
+
+NEED_DATA: Final = NeedData()
+PAUSED: Final = Paused()
+END_OF_MESSAGE: Final = EndOfMessage()
+CONNECTION_CLOSED: Final = ConnectionClosed()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHead:
+    """A parsed and validated request line with its headers."""
+
+    method: str
+    #: The request target exactly as sent (path and query), decoded as UTF-8
+    #: with surrogate escapes so that no byte is lost.
+    target: str
+    version: HttpVersion
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    #: False when the request asks for the connection to end after it
+    #: (``Connection: close``, or HTTP/1.0 without ``keep-alive``).
+    keep_alive: bool
+    #: The request carries ``Upgrade`` (with ``Connection: upgrade``) or is CONNECT.
+    upgrade: bool
+    #: The client waits for ``100 Continue`` before sending the body.
+    expect_continue: bool
+    chunked: bool
+    content_length: int | None
+
+
+#: What :meth:`ServerParser.next_event` returns; body chunks are plain bytes.
+ServerEvent = RequestHead | bytes | EndOfMessage | NeedData | Paused | ConnectionClosed
+
+
+class ServerParser(Protocol):
+    """The interface every server-side HTTP/1.1 parser implements.
+
+    Errors in what the peer sent are raised from :meth:`next_event` as
+    :class:`~anyiohttp.http.exceptions.BadHttpMessage` subclasses whose
+    ``code`` is the status to answer with.
+    """
+
+    def feed(self, data: bytes) -> None:
+        """Give the parser bytes read from the peer; ``b""`` means EOF."""
+
+    def next_event(self) -> ServerEvent:
+        """Return the next event, or NEED_DATA / PAUSED."""
+
+    def start_next_cycle(self) -> None:
+        """After END_OF_MESSAGE and the response, get ready for the next request."""
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received past the current request (for a protocol switch)."""
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes are waiting to be parsed."""

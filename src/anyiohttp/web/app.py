@@ -1,0 +1,439 @@
+"""Application: routes, middlewares, state, signals and the app's lifetime.
+
+An Application is configuration until it starts serving; then it is frozen
+(routes, middlewares and signals can no longer change). While it serves it
+owns ``app.task_group`` for work that outlives a request but not the app.
+The lifetime itself (startup, shutdown, cleanup) is driven by the runner,
+in aiohttp's order: cleanup_ctx entered, on_startup, serving, on_shutdown,
+cleanup_ctx exited in reverse, on_cleanup.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    MutableMapping,
+    MutableSequence,
+    Sequence,
+)
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+import anyio
+from anyio.abc import TaskGroup
+
+from .. import hdrs
+from .exceptions import NotAppKeyWarning
+from .keys import AppKey
+from .log import web_logger
+from .request import DEFAULT_CLIENT_MAX_SIZE, Request
+from .response import StreamResponse
+from .routing import UrlDispatcher, UrlMappingMatchInfo
+
+if TYPE_CHECKING:
+    from .request import BaseRequest
+
+__all__ = ("Application", "CleanupContext", "FrozenList", "Signal", "middleware")
+
+_T = TypeVar("_T")
+
+Handler = Callable[[Request], Awaitable[StreamResponse]]
+Middleware = Callable[[Request, Handler], Awaitable[StreamResponse]]
+
+
+def middleware(f: _T) -> _T:
+    """Mark a ``async def mw(request, handler)`` as a (new-style) middleware."""
+    f.__middleware_version__ = 1  # type: ignore[attr-defined]
+    return f
+
+
+class FrozenList(MutableSequence[_T]):
+    """A list that becomes read-only once :meth:`freeze` is called."""
+
+    __slots__ = ("_frozen", "_items")
+
+    def __init__(self, items: Iterable[_T] = ()) -> None:
+        self._items = list(items)
+        self._frozen = False
+
+    @property
+    def frozen(self) -> bool:
+        """True once frozen."""
+        return self._frozen
+
+    def freeze(self) -> None:
+        """Make the list read-only."""
+        self._frozen = True
+
+    def _check(self) -> None:
+        if self._frozen:
+            raise RuntimeError(
+                "Cannot modify frozen list: it was frozen when the application started"
+            )
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+    @overload
+    def __getitem__(self, index: slice) -> MutableSequence[_T]: ...
+    def __getitem__(self, index: int | slice) -> _T | MutableSequence[_T]:
+        return self._items[index]
+
+    @overload
+    def __setitem__(self, index: int, value: _T) -> None: ...
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[_T]) -> None: ...
+    def __setitem__(self, index: int | slice, value: Any) -> None:
+        self._check()
+        self._items[index] = value
+
+    def __delitem__(self, index: int | slice) -> None:
+        self._check()
+        del self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[_T]:
+        return iter(self._items)
+
+    def __reversed__(self) -> Iterator[_T]:
+        return reversed(self._items)
+
+    def insert(self, index: int, value: _T) -> None:
+        """Insert (unless frozen)."""
+        self._check()
+        self._items.insert(index, value)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}(frozen={self._frozen}, {self._items!r})>"
+
+
+class Signal(FrozenList[Callable[..., Awaitable[Any]]]):
+    """A list of async callbacks sent in order: ``await signal.send(*args)``."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: object) -> None:
+        super().__init__()
+        self._owner = owner
+
+    async def send(self, *args: Any, **kwargs: Any) -> None:
+        """Call every callback in order, awaiting each."""
+        if not self.frozen:
+            raise RuntimeError(f"Cannot send non-frozen signal {self!r}")
+        for receiver in self:
+            await receiver(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Signal owner={self._owner!r}, frozen={self.frozen}, {list(self)!r}>"
+
+
+CleanupCallback = Callable[["Application"], AsyncIterator[None]]
+
+
+class CleanupContext(FrozenList[CleanupCallback]):
+    """Async generators run around the app's life: code before ``yield`` at
+    startup, after it at cleanup (in reverse order)."""
+
+    __slots__ = ()
+
+
+class Application(MutableMapping[str | AppKey[Any], Any]):
+    """A web application: a router, middlewares, state and lifecycle signals."""
+
+    def __init__(
+        self,
+        *,
+        logger: logging.Logger = web_logger,
+        middlewares: Iterable[Middleware] = (),
+        handler_args: dict[str, Any] | None = None,
+        client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        debug: bool = False,
+    ) -> None:
+        self._router = UrlDispatcher()
+        self._handler_args = handler_args
+        self.logger = logger
+        self._middlewares: FrozenList[Middleware] = FrozenList(middlewares)
+        self._state: dict[str | AppKey[Any], Any] = {}
+        self._frozen = False
+        self._pre_frozen = False
+        self._subapps: list[Application] = []
+        self._on_response_prepare: Signal = Signal(self)
+        self._on_startup: Signal = Signal(self)
+        self._on_shutdown: Signal = Signal(self)
+        self._on_cleanup: Signal = Signal(self)
+        self._cleanup_ctx = CleanupContext()
+        self._client_max_size = client_max_size
+        self._debug = debug
+        self._task_group: TaskGroup | None = None
+        self._handler_cache: dict[Any, Handler] = {}
+        self._run_middlewares = True
+
+    def __init_subclass__(cls: type[Application]) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from web.Application is discouraged",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+
+    # -- state ------------------------------------------------------------------
+
+    def _check_frozen(self) -> None:
+        if self._frozen:
+            warnings.warn(
+                "Changing state of started or joined application is deprecated",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+
+    @overload  # type: ignore[override]
+    def __getitem__(self, key: AppKey[_T]) -> _T: ...
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+    def __getitem__(self, key: str | AppKey[_T]) -> Any:
+        return self._state[key]
+
+    @overload  # type: ignore[override]
+    def __setitem__(self, key: AppKey[_T], value: _T) -> None: ...
+    @overload
+    def __setitem__(self, key: str, value: Any) -> None: ...
+    def __setitem__(self, key: str | AppKey[_T], value: Any) -> None:
+        self._check_frozen()
+        if not isinstance(key, AppKey):
+            warnings.warn(
+                "It is recommended to use web.AppKey instances for keys.\n"
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#application-s-config",
+                category=NotAppKeyWarning,
+                stacklevel=2,
+            )
+        self._state[key] = value
+
+    def __delitem__(self, key: str | AppKey[_T]) -> None:
+        self._check_frozen()
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[str | AppKey[Any]]:
+        return iter(self._state)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Application 0x{id(self):x}>"
+
+    # -- configuration ----------------------------------------------------------
+
+    @property
+    def router(self) -> UrlDispatcher:
+        """The URL dispatcher."""
+        return self._router
+
+    @property
+    def middlewares(self) -> FrozenList[Middleware]:
+        """The middlewares, outermost first."""
+        return self._middlewares
+
+    @property
+    def on_response_prepare(self) -> Signal:
+        """Callbacks ``(request, response)`` run before a response's head is sent."""
+        return self._on_response_prepare
+
+    @property
+    def on_startup(self) -> Signal:
+        """Callbacks ``(app)`` run at startup, after the cleanup contexts were entered."""
+        return self._on_startup
+
+    @property
+    def on_shutdown(self) -> Signal:
+        """Callbacks ``(app)`` run at shutdown, once connections are done."""
+        return self._on_shutdown
+
+    @property
+    def on_cleanup(self) -> Signal:
+        """Callbacks ``(app)`` run last, after the cleanup contexts were exited."""
+        return self._on_cleanup
+
+    @property
+    def cleanup_ctx(self) -> CleanupContext:
+        """Async generator functions ``(app)`` wrapping the app's life."""
+        return self._cleanup_ctx
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (tracebacks in 500 pages)."""
+        return self._debug
+
+    @property
+    def client_max_size(self) -> int:
+        """The default largest request body ``request.read()`` accepts."""
+        return self._client_max_size
+
+    @property
+    def frozen(self) -> bool:
+        """True once the app started (or was frozen by hand)."""
+        return self._frozen
+
+    @property
+    def pre_frozen(self) -> bool:
+        """True once routes and signals are frozen."""
+        return self._pre_frozen
+
+    def pre_freeze(self) -> None:
+        """Freeze routes, middlewares and signals."""
+        if self._pre_frozen:
+            return
+        self._pre_frozen = True
+        self._middlewares.freeze()
+        self._router.freeze()
+        self._on_response_prepare.freeze()
+        self._on_startup.freeze()
+        self._on_shutdown.freeze()
+        self._on_cleanup.freeze()
+        self._cleanup_ctx.freeze()
+        for subapp in self._subapps:
+            subapp.pre_freeze()
+        self._run_middlewares = bool(self._middlewares) or any(
+            app._run_middlewares for app in self._subapps
+        )
+
+    def freeze(self) -> None:
+        """Freeze the app (done when it starts serving)."""
+        if self._frozen:
+            return
+        self.pre_freeze()
+        self._frozen = True
+        for subapp in self._subapps:
+            subapp.freeze()
+
+    def __call__(self) -> Application:
+        """gunicorn compatibility: an app is its own factory."""
+        return self
+
+    # -- background work --------------------------------------------------------
+
+    @property
+    def task_group(self) -> TaskGroup:
+        """A task group for work that outlives a request but not the app.
+
+        Exists while the app serves. On shutdown its tasks get the shutdown
+        timeout to finish, then they are cancelled.
+        """
+        if self._task_group is None:
+            raise RuntimeError(
+                "app.task_group exists only while the application serves "
+                "(between startup and cleanup, e.g. in handlers or on_startup)"
+            )
+        return self._task_group
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        """The app's life around the serving: driven by the runner.
+
+        Enters cleanup_ctx, opens ``task_group``, sends on_startup; on exit
+        waits for the task group (until the deadline the runner set with
+        :meth:`_drain_background_by`), exits cleanup_ctx in reverse and sends
+        on_cleanup. A failure while starting unwinds what was entered.
+        on_shutdown is sent by the runner once connections are done.
+        """
+        self.freeze()
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(self._on_cleanup.send, self)
+            for factory in self._cleanup_ctx:
+                await stack.enter_async_context(_cleanup_context(factory, self))
+            try:
+                async with anyio.create_task_group() as task_group:
+                    self._task_group = task_group
+                    await self._on_startup.send(self)
+                    yield
+            finally:
+                self._task_group = None
+
+    def _drain_background_by(self, deadline: float) -> None:
+        """Give ``task_group``'s tasks until ``deadline``, then cancel them."""
+        if self._task_group is not None:
+            self._task_group.cancel_scope.deadline = deadline
+
+    # -- request handling -------------------------------------------------------
+
+    def _make_request(self, *args: Any, **kwargs: Any) -> Request:
+        kwargs.setdefault("client_max_size", self._client_max_size)
+        return Request(*args, **kwargs)
+
+    def _chain(self, handler: Handler, apps: Sequence[Application]) -> Handler:
+        """The handler wrapped in the middlewares of ``apps``, outermost first."""
+        key = (handler, *apps)
+        chain = self._handler_cache.get(key)
+        if chain is None:
+            chain = handler
+            for app in reversed(apps):
+                for mw in reversed(app._middlewares):
+                    chain = functools.update_wrapper(functools.partial(mw, handler=chain), chain)
+            self._handler_cache[key] = chain
+        return chain
+
+    async def _handle(self, request: BaseRequest) -> StreamResponse:
+        """Route the request, run its expect handler and middlewares, then the handler."""
+        assert isinstance(request, Request)
+        match_info: UrlMappingMatchInfo = self._router.resolve_path(
+            request.method, request.rel_url.path_safe
+        )
+        match_info.add_app(self)
+        match_info.freeze()
+        request._match_info = match_info
+        request._response_prepare_hook = self._prepare_response
+        if hdrs.EXPECT in request.headers:
+            resp = await match_info.expect_handler(request)
+            if resp is not None:
+                return resp
+        handler = match_info.handler
+        if self._run_middlewares:
+            handler = self._chain(handler, match_info.apps)
+        return await handler(request)
+
+    async def _prepare_response(self, response: StreamResponse) -> None:
+        request = response._req
+        assert isinstance(request, Request)
+        for app in request.match_info.apps:
+            if app._on_response_prepare:
+                await app._on_response_prepare.send(request, response)
+
+
+@asynccontextmanager
+async def _cleanup_context(factory: CleanupCallback, app: Application) -> AsyncIterator[None]:
+    gen = factory(app)
+    try:
+        await gen.__anext__()
+    except StopAsyncIteration:
+        raise RuntimeError(f"cleanup_ctx {factory!r} did not yield") from None
+    try:
+        yield
+    finally:
+        try:
+            await gen.__anext__()
+        except StopAsyncIteration:
+            pass
+        else:
+            raise RuntimeError(f"cleanup_ctx {factory!r} has more than one 'yield'")

@@ -1,0 +1,539 @@
+"""Requests as handlers see them: BaseRequest and Request.
+
+A request is built by the connection loop from a parsed head; everything
+else (URL, query, cookies, content type) is computed on first use and
+cached. The body is a pulled :class:`~anyiohttp.http.streams.StreamReader`:
+nothing is read from the socket until the handler asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import warnings
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from datetime import datetime
+from http.cookies import CookieError, SimpleCookie
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from urllib.parse import parse_qsl
+
+import anyio
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from .. import hdrs
+from ..helpers import parse_content_type, parse_http_date, reify, rfc822_formatted_time
+from ..http.parser import HttpVersion, RequestHead
+from ..http.stream_writer import StreamWriter
+from ..http.streams import EMPTY_PAYLOAD, StreamReader
+from .exceptions import HTTPRequestEntityTooLarge
+from .keys import RequestKey
+
+if TYPE_CHECKING:
+    from .app import Application
+    from .response import StreamResponse
+    from .routing import UrlMappingMatchInfo
+
+__all__ = ("BaseRequest", "ConnectionInfo", "Request")
+
+_T = TypeVar("_T")
+
+DEFAULT_CLIENT_MAX_SIZE: Final = 1024**2
+
+
+class ConnectionInfo:
+    """What a request knows about the connection it came on.
+
+    ``get_extra_info`` answers the asyncio-transport keys aiohttp code uses
+    (``peername``, ``sockname``, ``ssl_object``, ``sslcontext``) on both
+    backends.
+    """
+
+    __slots__ = ("_closing", "_extra", "peername", "sockname", "ssl_object")
+
+    def __init__(
+        self,
+        *,
+        peername: Any = None,
+        sockname: Any = None,
+        ssl_object: Any = None,
+    ) -> None:
+        self.peername = peername
+        self.sockname = sockname
+        self.ssl_object = ssl_object
+        self._closing = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Return connection details by their asyncio transport names."""
+        if name == "peername":
+            return self.peername
+        if name == "sockname":
+            return self.sockname
+        if name == "ssl_object":
+            return self.ssl_object
+        if name == "sslcontext":
+            return getattr(self.ssl_object, "context", default)
+        if name == "peercert" and self.ssl_object is not None:
+            return self.ssl_object.getpeercert()
+        return default
+
+    def is_closing(self) -> bool:
+        """True once the connection is closing or closed."""
+        return self._closing
+
+
+class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
+    """An HTTP request: head, lazily parsed details, the body stream.
+
+    Works as a dict to carry data between middlewares and the handler.
+    """
+
+    POST_METHODS: Final = frozenset(
+        {hdrs.METH_PATCH, hdrs.METH_POST, hdrs.METH_PUT, hdrs.METH_TRACE, hdrs.METH_DELETE}
+    )
+
+    def __init__(
+        self,
+        head: RequestHead,
+        payload: StreamReader,
+        *,
+        conn: ConnectionInfo | None = None,
+        writer_factory: Callable[[], StreamWriter] | None = None,
+        client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        state: dict[Any, Any] | None = None,
+        scheme: str | None = None,
+        host: str | None = None,
+        remote: str | None = None,
+        secure: bool = False,
+    ) -> None:
+        self._head = head
+        self._payload = payload
+        self._conn = conn if conn is not None else ConnectionInfo()
+        self._writer_factory = writer_factory
+        self._client_max_size = client_max_size
+        self._state = {} if state is None else state
+        self._cache: dict[str, Any] = {}
+        self._read_bytes: bytes | None = None
+        self._post: MultiDictProxy[Any] | None = None
+        self._scheme = scheme if scheme is not None else ("https" if secure else "http")
+        self._host_override = host
+        self._remote_override = remote
+        #: The cancel scope the handler runs in: cancel it from any task to
+        #: end the handler (the connection is then closed).
+        self.cancel_scope: anyio.CancelScope | None = None
+        self._response_prepare_hook: Callable[[StreamResponse], Awaitable[None]] | None = None
+        self._writer: StreamWriter | None = None
+        # The server connection this request came on (None for mocked requests).
+        self._connection: Any = None
+
+    # -- used by responses --------------------------------------------------------
+
+    def _make_writer(self) -> StreamWriter:
+        if self._writer is not None:
+            raise RuntimeError(
+                "A response was already started for this request; "
+                "a request gets exactly one response"
+            )
+        if self._writer_factory is None:
+            raise RuntimeError("This request has no connection to write a response to")
+        self._writer = self._writer_factory()
+        return self._writer
+
+    async def _prepare_hook(self, response: StreamResponse) -> None:
+        if self._response_prepare_hook is not None:
+            await self._response_prepare_hook(response)
+
+    def _response_keep_alive(self) -> bool:
+        """Whether the response may keep the connection open (the server decides)."""
+        if self._connection is None:
+            return self.keep_alive
+        return self._connection.response_keep_alive(self)  # type: ignore[no-any-return]
+
+    def _server_date(self) -> str:
+        return rfc822_formatted_time()
+
+    @property
+    def writer(self) -> StreamWriter | None:
+        """The body writer of the response, once one was prepared."""
+        return self._writer
+
+    # -- clone ------------------------------------------------------------------
+
+    def clone(
+        self,
+        *,
+        method: str | None = None,
+        rel_url: str | URL | None = None,
+        headers: Any = None,
+        scheme: str | None = None,
+        host: str | None = None,
+        remote: str | None = None,
+        client_max_size: int | None = None,
+    ) -> BaseRequest:
+        """A copy of this request with some parts replaced (for proxies, rewrites)."""
+        head = self._head
+        changes: dict[str, Any] = {}
+        if method is not None:
+            changes["method"] = method
+        if rel_url is not None:
+            url = URL(rel_url)
+            if url.is_absolute():
+                raise ValueError("rel_url should be a relative URL")
+            changes["target"] = str(url)
+        if headers is not None:
+            new_headers = CIMultiDictProxy(CIMultiDict(headers))
+            changes["headers"] = new_headers
+            changes["raw_headers"] = tuple(
+                (k.encode("utf-8"), v.encode("utf-8")) for k, v in new_headers.items()
+            )
+        if changes:
+            fields = {name: getattr(head, name) for name in RequestHead.__dataclass_fields__}
+            fields.update(changes)
+            head = RequestHead(**fields)
+        clone = type(self).__new__(type(self))
+        BaseRequest.__init__(
+            clone,
+            head,
+            self._payload,
+            conn=self._conn,
+            writer_factory=self._writer_factory,
+            client_max_size=client_max_size
+            if client_max_size is not None
+            else self._client_max_size,
+            state=self._state.copy(),
+            scheme=scheme if scheme is not None else self._scheme,
+            host=host if host is not None else self._host_override,
+            remote=remote if remote is not None else self._remote_override,
+        )
+        clone._read_bytes = self._read_bytes
+        clone._connection = self._connection
+        clone.cancel_scope = self.cancel_scope
+        clone._response_prepare_hook = self._response_prepare_hook
+        clone._clone_extra(self)
+        return clone
+
+    def _clone_extra(self, other: BaseRequest) -> None:
+        """Hook for subclasses to carry their own state into a clone."""
+
+    # -- the head ---------------------------------------------------------------
+
+    @property
+    def version(self) -> HttpVersion:
+        """The HTTP version, as ``HttpVersion(major, minor)``."""
+        return self._head.version
+
+    @property
+    def method(self) -> str:
+        """The request method, e.g. ``"GET"``."""
+        return self._head.method
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The request headers (case-insensitive, read-only)."""
+        return self._head.headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers as received, as ``(name, value)`` byte pairs."""
+        return self._head.raw_headers
+
+    @property
+    def keep_alive(self) -> bool:
+        """Whether the client asked to keep the connection open."""
+        return self._head.keep_alive
+
+    @property
+    def raw_path(self) -> str:
+        """The request target as sent (path and query, not decoded)."""
+        return self._head.target
+
+    @reify
+    def rel_url(self) -> URL:
+        """The path and query as a relative URL."""
+        target = self._head.target
+        if target.startswith("/"):
+            return URL(target, encoded=True)
+        url = URL(target, encoded=True)
+        if url.is_absolute():
+            return url.relative()
+        return URL.build(path=target, encoded=True)
+
+    @reify
+    def url(self) -> URL:
+        """The absolute URL: scheme and host of the request, then rel_url."""
+        rel = self.rel_url
+        return URL.build(
+            scheme=self.scheme,
+            authority=self.host,
+            path=rel.raw_path,
+            query_string=rel.raw_query_string,
+            fragment=rel.raw_fragment,
+            encoded=True,
+        )
+
+    @property
+    def path(self) -> str:
+        """The decoded path (``/path/to``)."""
+        return self.rel_url.path
+
+    @property
+    def path_qs(self) -> str:
+        """The decoded path with its query string."""
+        return str(self.rel_url)
+
+    @property
+    def query(self) -> MultiDictProxy[str]:
+        """The query parameters."""
+        return self.rel_url.query
+
+    @property
+    def query_string(self) -> str:
+        """The decoded query string."""
+        return self.rel_url.query_string
+
+    @reify
+    def host(self) -> str:
+        """The Host header (or the clone's override, or this machine's name)."""
+        if self._host_override is not None:
+            return self._host_override
+        host = self._head.headers.get(hdrs.HOST)
+        if host is not None:
+            return host
+        return socket.getfqdn()
+
+    @property
+    def scheme(self) -> str:
+        """``"https"`` on a TLS connection, else ``"http"`` (unless cloned)."""
+        return self._scheme
+
+    @property
+    def secure(self) -> bool:
+        """True for https."""
+        return self._scheme == "https"
+
+    @reify
+    def remote(self) -> str | None:
+        """The peer's IP address (or the clone's override)."""
+        if self._remote_override is not None:
+            return self._remote_override
+        peer = self._conn.peername
+        if isinstance(peer, list | tuple):
+            return str(peer[0])
+        return None if peer is None else str(peer)
+
+    @property
+    def transport(self) -> ConnectionInfo:
+        """Connection details (``get_extra_info``) in place of an asyncio transport."""
+        return self._conn
+
+    @reify
+    def cookies(self) -> Mapping[str, str]:
+        """The cookies the client sent."""
+        raw = self._head.headers.get(hdrs.COOKIE, "")
+        parsed: SimpleCookie = SimpleCookie()
+        try:
+            parsed.load(raw)
+        except CookieError:
+            # A broken pair spoils SimpleCookie's whole parse: fall back to
+            # the forgiving split browsers use (RFC 6265 5.4).
+            return MappingProxyType(_split_cookie_header(raw))
+        return MappingProxyType({key: morsel.value for key, morsel in parsed.items()})
+
+    # -- body headers -----------------------------------------------------------
+
+    @reify
+    def _content_type_parsed(self) -> tuple[str, dict[str, str]]:
+        return parse_content_type(self._head.headers.get(hdrs.CONTENT_TYPE))
+
+    @property
+    def content_type(self) -> str:
+        """The mime type of the body (``application/octet-stream`` if absent)."""
+        return self._content_type_parsed[0]
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type."""
+        return self._content_type_parsed[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header as an int."""
+        return self._head.content_length
+
+    @property
+    def if_modified_since(self) -> datetime | None:
+        """If-Modified-Since as a datetime."""
+        return parse_http_date(self._head.headers.get(hdrs.IF_MODIFIED_SINCE))
+
+    @property
+    def if_unmodified_since(self) -> datetime | None:
+        """If-Unmodified-Since as a datetime."""
+        return parse_http_date(self._head.headers.get(hdrs.IF_UNMODIFIED_SINCE))
+
+    @property
+    def if_range(self) -> datetime | None:
+        """If-Range as a datetime."""
+        return parse_http_date(self._head.headers.get(hdrs.IF_RANGE))
+
+    # -- the body ---------------------------------------------------------------
+
+    @property
+    def content(self) -> StreamReader:
+        """The body as a stream (read, readany, readline, iter_chunked, iter_any)."""
+        return self._payload
+
+    @property
+    def body_exists(self) -> bool:
+        """True when the request has a body at all."""
+        return self._payload is not EMPTY_PAYLOAD
+
+    @property
+    def can_read_body(self) -> bool:
+        """True when body bytes remain to be read."""
+        return not self._payload.at_eof()
+
+    @property
+    def has_body(self) -> bool:
+        """Deprecated alias of :attr:`can_read_body`."""
+        warnings.warn("Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=2)
+        return self.can_read_body
+
+    @property
+    def client_max_size(self) -> int:
+        """The largest body :meth:`read` accepts (0: no limit)."""
+        return self._client_max_size
+
+    async def read(self) -> bytes:
+        """Read the whole body; over ``client_max_size`` raises HTTPRequestEntityTooLarge."""
+        if self._read_bytes is None:
+            limit = self._client_max_size
+            declared = self._head.content_length
+            if limit and declared is not None and declared > limit:
+                # Refuse before reading a byte (and before 100 Continue).
+                raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
+            body = bytearray()
+            while True:
+                chunk = await self._payload.readany()
+                if not chunk:
+                    break
+                body += chunk
+                if limit and len(body) > limit:
+                    raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+            self._read_bytes = bytes(body)
+        return self._read_bytes
+
+    async def text(self) -> str:
+        """The body decoded with its charset (UTF-8 by default)."""
+        body = await self.read()
+        return body.decode(self.charset or "utf-8")
+
+    async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
+        """The body parsed as JSON (whatever its Content-Type, as in aiohttp)."""
+        return loads(await self.text())
+
+    async def post(self) -> MultiDictProxy[Any]:
+        """The form fields of an urlencoded POST body."""
+        if self._post is not None:
+            return self._post
+        if self.method not in self.POST_METHODS:
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        content_type = self.content_type
+        if content_type == "multipart/form-data":
+            raise NotImplementedError(
+                "multipart/form-data bodies are read with request.multipart() "
+                "(streamed multipart support is planned)"
+            )
+        if content_type not in ("", "application/x-www-form-urlencoded"):
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        data = await self.read()
+        charset = self.charset or "utf-8"
+        self._post = MultiDictProxy(
+            MultiDict(
+                parse_qsl(data.rstrip().decode(charset), keep_blank_values=True, encoding=charset)
+            )
+        )
+        return self._post
+
+    async def release(self) -> None:
+        """Read and discard the rest of the body."""
+        await self._payload.wait_eof()
+
+    # -- the dict interface -----------------------------------------------------
+
+    @overload  # type: ignore[override]
+    def __getitem__(self, key: RequestKey[_T]) -> _T: ...
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+    def __getitem__(self, key: str | RequestKey[_T]) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: str | RequestKey[Any], value: Any) -> None:
+        self._state[key] = value
+
+    def __delitem__(self, key: str | RequestKey[Any]) -> None:
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[str | RequestKey[Any]]:
+        return iter(self._state)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        path = self.raw_path.encode("ascii", "backslashreplace").decode("ascii")
+        return f"<{type(self).__name__} {self.method} {path} >"
+
+
+class Request(BaseRequest):
+    """A request routed to a handler: adds ``match_info``, ``app`` and ``config_dict``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._match_info: UrlMappingMatchInfo | None = None
+
+    def _clone_extra(self, other: BaseRequest) -> None:
+        self._match_info = getattr(other, "_match_info", None)
+
+    @property
+    def match_info(self) -> UrlMappingMatchInfo:
+        """The route's match: a dict of the path variables, plus route and apps."""
+        match_info = self._match_info
+        assert match_info is not None, "the request was not routed yet"
+        return match_info
+
+    @property
+    def app(self) -> Application:
+        """The application (sub-application) whose route matched."""
+        return self.match_info.current_app
+
+    @property
+    def config_dict(self) -> Mapping[Any, Any]:
+        """The state of the matched app and its parents, innermost first."""
+        from collections import ChainMap
+
+        apps = self.match_info.apps
+        return MappingProxyType(ChainMap(*[app._state for app in reversed(apps)]))  # type: ignore[arg-type]
+
+
+def _split_cookie_header(raw: str) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for pair in raw.split(";"):
+        name, sep, value = pair.strip().partition("=")
+        if sep and name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            cookies.setdefault(name.strip(), value)
+    return cookies

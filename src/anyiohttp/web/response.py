@@ -1,0 +1,659 @@
+"""Responses: StreamResponse, Response and json_response.
+
+A response is a small state machine (:class:`ResponseState`): NEW, then
+PREPARED for exactly one request (its head is written or waiting to be
+written with the first body bytes), then FINISHED after ``write_eof``.
+Preparing it for a second request raises RuntimeError: in aiohttp that
+silently wrote into the first request's connection.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import warnings
+from collections.abc import Callable, Iterator, MutableMapping
+from datetime import datetime
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+
+from multidict import CIMultiDict
+
+from .. import hdrs
+from ..helpers import ETag, format_http_date, parse_content_type, parse_http_date
+from ..http.parser import HttpVersion10, HttpVersion11
+from ..http.stream_writer import StreamWriter
+from ..http.writer import serialize_head
+from .keys import ResponseKey
+
+if TYPE_CHECKING:
+    from .request import BaseRequest
+
+__all__ = ("ContentCoding", "Response", "StreamResponse", "json_response")
+
+_T = TypeVar("_T")
+
+SERVER_SOFTWARE: Final = "Python anyiohttp"
+# RFC 9110 6.4.1: 1xx, 204 and 304 responses never carry content.
+_EMPTY_BODY_STATUS: Final = frozenset({204, 304, *range(100, 200)})
+
+
+class ContentCoding(enum.Enum):
+    """Content codings a response can be compressed with."""
+
+    deflate = "deflate"
+    gzip = "gzip"
+    br = "br"
+    identity = "identity"
+
+
+class ResponseState(enum.Enum):
+    """Where a response is in its life."""
+
+    NEW = "new"
+    PREPARED = "prepared"
+    FINISHED = "finished"
+
+
+def _reason_for(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
+    """A response whose body is written piece by piece after :meth:`prepare`.
+
+    ``await resp.prepare(request)`` sends the status line and headers;
+    ``await resp.write(data)`` sends body bytes (chunked when no length is
+    set on HTTP/1.1); ``await resp.write_eof()`` ends it. Works as a dict to
+    carry data between middlewares and signal handlers.
+    """
+
+    _send_head_at_prepare = True
+    _length_check = True
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Any = None,
+    ) -> None:
+        self._state_dict: dict[Any, Any] = {}
+        self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._cookies: SimpleCookie | None = None
+        self._req: BaseRequest | None = None
+        self._writer: StreamWriter | None = None
+        self._state = ResponseState.NEW
+        self._keep_alive: bool | None = None
+        self._chunked = False
+        self._compression = False
+        self._compression_force: ContentCoding | None = None
+        self._compression_level: int | None = None
+        self._body_length = 0
+        self.set_status(status, reason)
+
+    # -- status ----------------------------------------------------------------
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        """Change the status (and reason) before the response is prepared."""
+        if self._state is not ResponseState.NEW:
+            raise RuntimeError("Cannot change the response status after the headers were sent")
+        self._status = int(status)
+        if reason is None:
+            reason = _reason_for(self._status)
+        elif "\r" in reason or "\n" in reason:
+            raise ValueError("Reason cannot contain \\r or \\n")
+        self._reason = reason
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def prepared(self) -> bool:
+        """True once :meth:`prepare` ran (the head is sent or on its way)."""
+        return self._state is not ResponseState.NEW
+
+    @property
+    def keep_alive(self) -> bool | None:
+        """Whether the connection stays open after this response (None: as the request says)."""
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        """Close the connection after this response."""
+        self._keep_alive = False
+
+    @property
+    def body_length(self) -> int:
+        """Body bytes written (after the response finished)."""
+        return self._body_length
+
+    @property
+    def chunked(self) -> bool:
+        """True when chunked encoding was requested."""
+        return self._chunked
+
+    @property
+    def compression(self) -> bool:
+        """True when compression was enabled."""
+        return self._compression
+
+    def enable_chunked_encoding(self) -> None:
+        """Send the body with chunked transfer coding (HTTP/1.1 only)."""
+        if hdrs.CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        self._chunked = True
+
+    def enable_compression(
+        self, force: ContentCoding | bool | None = None, strategy: int | None = None
+    ) -> None:
+        """Compress the body with the best coding the client accepts (or ``force``)."""
+        if isinstance(force, bool):
+            force = ContentCoding.deflate if force else ContentCoding.identity
+            warnings.warn(
+                "Using boolean for force is deprecated, use a ContentCoding",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        self._compression = True
+        self._compression_force = force
+
+    # -- headers ---------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The response headers (mutable until prepared)."""
+        return self._headers
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Cookies to send as Set-Cookie headers."""
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Set a cookie; the attributes are those of RFC 6265 4.1.1."""
+        cookies = self.cookies
+        old = cookies.get(name)
+        if old is not None and old.coded_value == "":
+            # A deleted cookie being set again: drop the deletion's attributes.
+            cookies.pop(name, None)
+        cookies[name] = value
+        morsel = cookies[name]
+        if expires is not None:
+            morsel["expires"] = expires
+        elif morsel.get("expires") == "Thu, 01 Jan 1970 00:00:00 GMT":
+            del morsel["expires"]
+        if domain is not None:
+            morsel["domain"] = domain
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        elif "max-age" in morsel:
+            del morsel["max-age"]
+        morsel["path"] = path
+        if secure is not None:
+            morsel["secure"] = secure
+        if httponly is not None:
+            morsel["httponly"] = httponly
+        if version is not None:
+            morsel["version"] = version
+        if samesite is not None:
+            morsel["samesite"] = samesite
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Tell the client to delete a cookie (empty value, expired)."""
+        if self._cookies is not None:
+            self._cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header as an int, or None."""
+        value = self._headers.get(hdrs.CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enabled")
+            self._headers[hdrs.CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(hdrs.CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        """The mime type of the Content-Type header (``application/octet-stream`` if unset)."""
+        return parse_content_type(self._headers.get(hdrs.CONTENT_TYPE))[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        self.content_type  # noqa: B018 - validates the current header
+        self._set_content_type(str(value), self.charset)
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of the Content-Type header."""
+        return parse_content_type(self._headers.get(hdrs.CONTENT_TYPE))[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype = self.content_type
+        if ctype == "application/octet-stream":
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, "
+                "set content_type first"
+            )
+        self._set_content_type(ctype, value.lower() if value else None)
+
+    def _set_content_type(self, ctype: str, charset: str | None) -> None:
+        params = parse_content_type(self._headers.get(hdrs.CONTENT_TYPE))[1]
+        params.pop("charset", None)
+        if charset:
+            params["charset"] = charset
+        text = ctype + "".join(f"; {k}={v}" for k, v in params.items())
+        self._headers[hdrs.CONTENT_TYPE] = text
+
+    @property
+    def last_modified(self) -> datetime | None:
+        """The Last-Modified header as a datetime."""
+        return parse_http_date(self._headers.get(hdrs.LAST_MODIFIED))
+
+    @last_modified.setter
+    def last_modified(self, value: datetime | float | int | str | None) -> None:
+        if value is None:
+            self._headers.pop(hdrs.LAST_MODIFIED, None)
+        else:
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value)
+
+    @property
+    def etag(self) -> ETag | None:
+        """The ETag header."""
+        value = self._headers.get(hdrs.ETAG)
+        if not value:
+            return None
+        if value == "*":
+            return ETag(value="*")
+        weak = value.startswith("W/")
+        raw = value[2:] if weak else value
+        if len(raw) < 2 or raw[0] != '"' or raw[-1] != '"':
+            return None
+        return ETag(value=raw[1:-1], is_weak=weak)
+
+    @etag.setter
+    def etag(self, value: ETag | str | None) -> None:
+        if value is None:
+            self._headers.pop(hdrs.ETAG, None)
+            return
+        if isinstance(value, str):
+            value = ETag(value=value)
+        if value.value == "*":
+            self._headers[hdrs.ETAG] = "*"
+            return
+        if '"' in value.value:
+            raise ValueError(f"Invalid etag value {value.value!r}")
+        prefix = "W/" if value.is_weak else ""
+        self._headers[hdrs.ETAG] = f'{prefix}"{value.value}"'
+
+    # -- sending ---------------------------------------------------------------
+
+    async def prepare(self, request: BaseRequest) -> StreamWriter:
+        """Send the status line and headers for ``request``; return the body writer."""
+        if self._req is not None:
+            if request is not self._req:
+                raise RuntimeError(
+                    f"{type(self).__name__} was already prepared for another request; "
+                    "a response object serves one request, create a new one per request"
+                )
+            assert self._writer is not None
+            return self._writer
+        return await self._start(request)
+
+    async def _start(self, request: BaseRequest) -> StreamWriter:
+        self._req = request
+        writer = self._writer = request._make_writer()
+        self._state = ResponseState.PREPARED
+        await request._prepare_hook(self)
+        no_body = self._prepare_headers(request, writer)
+        version = request.version
+        head = serialize_head(
+            f"HTTP/{version.major}.{version.minor} {self._status} {self._reason}", self._headers
+        )
+        writer.set_head(head, no_body=no_body)
+        if self._send_head_at_prepare:
+            await writer.flush_head()
+        return writer
+
+    def _prepare_headers(self, request: BaseRequest, writer: StreamWriter) -> bool:
+        """Fill in framing, Date, Server and Connection; return True for no body."""
+        headers = self._headers
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request._response_keep_alive()
+        version = request.version
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add(hdrs.SET_COOKIE, morsel.OutputString())
+        no_body = self._status in _EMPTY_BODY_STATUS or request.method == hdrs.METH_HEAD
+        if self._compression:
+            self._start_compression(request, writer)
+        if self._chunked:
+            if version != HttpVersion11:
+                raise RuntimeError(
+                    f"Using chunked encoding is forbidden for HTTP/{version.major}.{version.minor}"
+                )
+            if not no_body:
+                writer.enable_chunking()
+                headers[hdrs.TRANSFER_ENCODING] = "chunked"
+        elif self._length_check:
+            writer.length = self.content_length
+            if writer.length is None and not no_body:
+                if version >= HttpVersion11:
+                    writer.enable_chunking()
+                    headers[hdrs.TRANSFER_ENCODING] = "chunked"
+                else:
+                    keep_alive = False  # HTTP/1.0: the close ends the body
+        if no_body:
+            if self._status in _EMPTY_BODY_STATUS:
+                headers.pop(hdrs.CONTENT_LENGTH, None)
+            headers.pop(hdrs.TRANSFER_ENCODING, None)
+        elif writer.length != 0 or not self._length_check:
+            headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
+        if hdrs.DATE not in headers:
+            headers[hdrs.DATE] = request._server_date()
+        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
+        if hdrs.CONNECTION not in headers:
+            if keep_alive:
+                if version == HttpVersion10:
+                    headers[hdrs.CONNECTION] = "keep-alive"
+            elif version == HttpVersion11:
+                headers[hdrs.CONNECTION] = "close"
+        self._keep_alive = keep_alive
+        return no_body
+
+    def _start_compression(self, request: BaseRequest, writer: StreamWriter) -> None:
+        coding = self._compression_force
+        if coding is None:
+            accept = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+            for candidate in (ContentCoding.br, ContentCoding.gzip, ContentCoding.deflate):
+                if candidate.value in accept and (
+                    candidate is not ContentCoding.br or _brotli_available()
+                ):
+                    coding = candidate
+                    break
+        if coding is None or coding is ContentCoding.identity:
+            return
+        writer.enable_compression(coding.value, self._compression_level)
+        self._headers[hdrs.CONTENT_ENCODING] = coding.value
+        self._headers.pop(hdrs.CONTENT_LENGTH, None)
+        if request.version >= HttpVersion11:
+            self._chunked = True
+        else:
+            self._keep_alive = False
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send body bytes (after :meth:`prepare`)."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        if self._state is ResponseState.FINISHED:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        if self._writer is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        await self._writer.write(data)
+
+    async def drain(self) -> None:
+        """Kept for aiohttp compatibility; writes already wait for the socket."""
+        if self._writer is None:
+            raise RuntimeError("Response has not been started")
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Finish the response, sending ``data`` as its last bytes."""
+        if self._state is ResponseState.FINISHED:
+            return
+        if self._writer is None:
+            raise RuntimeError("Response has not been started")
+        await self._writer.write_eof(data)
+        self._state = ResponseState.FINISHED
+        self._body_length = self._writer.output_size
+
+    # -- the dict interface ----------------------------------------------------
+
+    @overload  # type: ignore[override]
+    def __getitem__(self, key: ResponseKey[_T]) -> _T: ...
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+    def __getitem__(self, key: str | ResponseKey[_T]) -> Any:
+        return self._state_dict[key]
+
+    def __setitem__(self, key: str | ResponseKey[Any], value: Any) -> None:
+        self._state_dict[key] = value
+
+    def __delitem__(self, key: str | ResponseKey[Any]) -> None:
+        del self._state_dict[key]
+
+    def __len__(self) -> int:
+        return len(self._state_dict)
+
+    def __iter__(self) -> Iterator[str | ResponseKey[Any]]:
+        return iter(self._state_dict)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        if self._req is not None:
+            info = f"{self._req.method} {self._req.path} "
+        else:
+            info = "not prepared"
+        return f"<{type(self).__name__} {self._reason} {info}>"
+
+
+class Response(StreamResponse):
+    """A response with its whole body known up front (bytes or text).
+
+    The head and the body go out in one send when the handler returns it.
+    """
+
+    _send_head_at_prepare = False
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: Any = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+        zlib_executor_size: int | None = None,
+        zlib_executor: Any = None,
+    ) -> None:
+        if body is not None and text is not None:
+            raise ValueError("body and text are not allowed together")
+        real_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        if content_type is not None and "charset" in content_type:
+            raise ValueError("charset must not be in content_type argument")
+        if text is not None:
+            if hdrs.CONTENT_TYPE in real_headers:
+                if content_type or charset:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params "
+                        "is forbidden"
+                    )
+            else:
+                if not isinstance(text, str):
+                    raise TypeError(f"text argument must be str ({type(text)!r})")
+                real_headers[hdrs.CONTENT_TYPE] = (
+                    f"{content_type or 'text/plain'}; charset={charset or 'utf-8'}"
+                )
+        elif hdrs.CONTENT_TYPE in real_headers:
+            if content_type is not None or charset is not None:
+                raise ValueError(
+                    "passing both Content-Type header and content_type or charset params "
+                    "is forbidden"
+                )
+        elif content_type is not None:
+            if charset is not None:
+                content_type += "; charset=" + charset
+            real_headers[hdrs.CONTENT_TYPE] = content_type
+        super().__init__(status=status, reason=reason, headers=real_headers)
+        self._body: bytes | None = None
+        if text is not None:
+            self.text = text
+        else:
+            self.body = body
+
+    @property
+    def body(self) -> bytes | None:
+        """The body bytes (None for no body)."""
+        return self._body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        if body is None:
+            self._body = None
+        elif isinstance(body, bytes):
+            self._body = body
+        elif isinstance(body, bytearray | memoryview):
+            self._body = bytes(body)
+        elif isinstance(body, str):
+            charset = self.charset or "utf-8"
+            if hdrs.CONTENT_TYPE not in self._headers:
+                self._headers[hdrs.CONTENT_TYPE] = f"text/plain; charset={charset}"
+            self._body = body.encode(charset)
+        else:
+            raise TypeError(
+                f"Unsupported body type {type(body).__name__}: use bytes, str, or a "
+                "StreamResponse to stream other data"
+            )
+
+    @property
+    def text(self) -> str | None:
+        """The body decoded with the response charset."""
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text)!r})")
+        if self.content_type == "application/octet-stream":
+            self._headers[hdrs.CONTENT_TYPE] = "text/plain"
+        if self.charset is None:
+            self.charset = "utf-8"
+        self._body = text.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        """The body length (or an explicit Content-Length header)."""
+        if hdrs.CONTENT_LENGTH in self._headers:
+            return super().content_length
+        if self._body is not None:
+            return len(self._body)
+        return 0
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("Content length is set automatically")
+
+    async def _start(self, request: BaseRequest) -> StreamWriter:
+        # With compression the length is unknown until the end: framing is
+        # chosen in _start_compression instead.
+        if not (self._chunked or self._compression) and hdrs.CONTENT_LENGTH not in self._headers:
+            self._headers[hdrs.CONTENT_LENGTH] = str(len(self._body) if self._body else 0)
+        return await super()._start(request)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Finish the response: send the body (with the head) in one go."""
+        if self._state is ResponseState.FINISHED:
+            return
+        body = self._body if self._body is not None else b""
+        await super().write_eof(body + data if data else body)
+
+
+def json_response(
+    data: Any = None,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Any = None,
+    content_type: str = "application/json",
+    dumps: Callable[[Any], str] = json.dumps,
+) -> Response:
+    """A Response with ``data`` serialized as JSON (or ready ``text``/``body``)."""
+    if data is not None:
+        if text or body:
+            raise ValueError("only one of data, text, or body should be specified")
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )
+
+
+def _brotli_available() -> bool:
+    try:
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,501 @@
+"""The connection loop: one task per connection pulls requests and runs handlers.
+
+For each connection a single task reads (64 KiB at a time), feeds the
+parser, and when a request head is complete builds the Request and runs the
+handler inline, in its own cancel scope (``request.cancel_scope``). The body
+is pulled from the socket only when the handler reads it, which is the
+backpressure. The response is written from the same task, then the next
+pipelined request is parsed from what is left over. No task and no memory
+stream is spent per request, except the disconnect watcher when
+``handler_cancellation=True``.
+
+Timeouts use one cancel scope per connection whose deadline is moved: it
+bounds how long an idle or new connection may take to deliver a complete
+request head (``keepalive_timeout``), and is lifted while the handler runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from html import escape as html_escape
+from http import HTTPStatus
+from typing import Any, Final
+
+import anyio
+from anyio.abc import ByteStream, SocketAttribute, TaskGroup
+from anyio.streams.tls import TLSAttribute
+
+from ..abc import AbstractAccessLogger
+from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
+from ..http.h11_server import H11ServerParser
+from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead
+from ..http.stream_writer import StreamWriter
+from ..http.streams import EMPTY_PAYLOAD, StreamReader
+from ..http.writer import serialize_head
+from .exceptions import HTTPException
+from .log import server_logger
+from .request import BaseRequest, ConnectionInfo
+from .response import SERVER_SOFTWARE, Response, StreamResponse
+
+__all__ = ("Server", "ServerConfig")
+
+READ_SIZE: Final = 65536
+# Unread body bytes we read and drop to keep a connection alive after the
+# handler answered without reading the body; past this we close instead.
+MAX_DRAIN: Final = 256 * 1024
+# How much the disconnect watcher reads ahead while a handler runs.
+WATCH_BUFFER: Final = 65536
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+_RECEIVE_ERRORS: Final = (
+    anyio.EndOfStream,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    OSError,
+)
+
+RequestHandler = Callable[[BaseRequest], Awaitable[StreamResponse]]
+RequestFactory = Callable[..., BaseRequest]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Per-server settings of the connection loop."""
+
+    keepalive_timeout: float | None = 75.0
+    handler_cancellation: bool = False
+    max_line_size: int = 8190
+    max_field_size: int = 8190
+    max_headers: int = 128
+    access_logger: AbstractAccessLogger | None = None
+    logger: logging.Logger = field(default=server_logger)
+    debug: bool = False
+
+
+class Server:
+    """Serves HTTP/1.1 on byte streams with one request handler.
+
+    The low-level server (aiohttp's ``web.Server``): ``handler(request)``
+    returns a response. An Application is served through one of these with
+    ``app._handle`` as the handler.
+    """
+
+    def __init__(
+        self,
+        handler: RequestHandler,
+        *,
+        request_factory: RequestFactory | None = None,
+        config: ServerConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.handler = handler
+        self.request_factory: RequestFactory = request_factory or BaseRequest
+        self.config = config if config is not None else ServerConfig(**kwargs)
+        self._connections: set[_Connection] = set()
+        self._closing = False
+        self._cancelled_at_shutdown = 0
+
+    @property
+    def connections(self) -> int:
+        """How many connections are open."""
+        return len(self._connections)
+
+    @property
+    def closing(self) -> bool:
+        """True once shutdown began: no new requests are taken."""
+        return self._closing
+
+    async def serve_connection(self, stream: ByteStream) -> None:
+        """Serve one connection until it ends; closes the stream."""
+        conn = _Connection(self, stream)
+        self._connections.add(conn)
+        try:
+            await conn.run()
+        except anyio.get_cancelled_exc_class():
+            if self._closing:
+                self._cancelled_at_shutdown += 1
+            raise
+        finally:
+            self._connections.discard(conn)
+            conn.info._closing = True
+            with anyio.CancelScope(shield=True):
+                await anyio.aclose_forcefully(stream)
+
+    def begin_shutdown(self) -> None:
+        """Stop taking requests: idle connections close now, busy ones after their response."""
+        self._closing = True
+        for conn in list(self._connections):
+            conn.close_when_idle()
+
+    def log_shutdown(self) -> None:
+        """Log (once) how many connections shutdown had to cancel."""
+        if self._cancelled_at_shutdown:
+            self.config.logger.warning(
+                "%d connection(s) with requests in flight were cancelled at shutdown "
+                "(shutdown_timeout passed)",
+                self._cancelled_at_shutdown,
+            )
+            self._cancelled_at_shutdown = 0
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None
+    ) -> Response:
+        """The response for a failed handler: logged, plain text or HTML, closing."""
+        self.config.logger.error("Error handling request from %s", request.remote, exc_info=exc)
+        title = f"{status} {HTTPStatus(status).phrase}"
+        message = HTTPStatus(status).description
+        tb = None
+        if self.config.debug and exc is not None:
+            tb = "".join(traceback.format_exception(exc))
+        if "text/html" in request.headers.get("Accept", ""):
+            if tb:
+                message = f"<h2>Traceback:</h2>\n<pre>{html_escape(tb)}</pre>"
+            text = (
+                f"<html><head><title>{title}</title></head><body>\n"
+                f"<h1>{title}</h1>\n{message}\n</body></html>\n"
+            )
+            resp = Response(status=status, text=text, content_type="text/html")
+        else:
+            resp = Response(status=status, text=f"{title}\n\n{tb or message}")
+        resp.force_close()
+        return resp
+
+
+class _Connection:
+    """One client connection: its parser, timeouts and the request loop."""
+
+    __slots__ = (
+        "_continue_pending",
+        "_idle_scope",
+        "_inbox",
+        "_inbox_size",
+        "_inbox_wakeup",
+        "_space_wakeup",
+        "_task_group",
+        "_watch_done",
+        "_watch_scope",
+        "_watching",
+        "busy",
+        "closing",
+        "info",
+        "parser",
+        "secure",
+        "server",
+        "stream",
+    )
+
+    def __init__(self, server: Server, stream: ByteStream) -> None:
+        config = server.config
+        self.server = server
+        self.stream = stream
+        self.parser = H11ServerParser(
+            max_line_size=config.max_line_size,
+            max_field_size=config.max_field_size,
+            max_headers=config.max_headers,
+        )
+        ssl_object = stream.extra(TLSAttribute.ssl_object, None)
+        self.info = ConnectionInfo(
+            peername=stream.extra(SocketAttribute.remote_address, None),
+            sockname=stream.extra(SocketAttribute.local_address, None),
+            ssl_object=ssl_object,
+        )
+        self.secure = ssl_object is not None
+        self.busy = False
+        self.closing = server.closing
+        self._idle_scope: anyio.CancelScope | None = None
+        self._continue_pending = False
+        self._task_group: TaskGroup | None = None
+        # Bytes the disconnect watcher read while a handler ran.
+        self._inbox: deque[bytes] = deque()
+        self._inbox_size = 0
+        self._watching = False
+        self._inbox_wakeup: anyio.Event | None = None
+        self._space_wakeup: anyio.Event | None = None
+        self._watch_scope: anyio.CancelScope | None = None
+        self._watch_done: anyio.Event | None = None
+
+    def close_when_idle(self) -> None:
+        """Close now if between requests, else after the current response."""
+        self.closing = True
+        if not self.busy and self.parser.buffered == 0 and self._idle_scope is not None:
+            self._idle_scope.cancel()
+
+    # -- the loop -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        if self.server.config.handler_cancellation:
+            async with anyio.create_task_group() as tg:
+                self._task_group = tg
+                await self._loop()
+        else:
+            await self._loop()
+
+    async def _loop(self) -> None:
+        timeout = self.server.config.keepalive_timeout
+        parser = self.parser
+        with anyio.CancelScope() as idle_scope:
+            self._idle_scope = idle_scope
+            if self.closing:
+                return
+            while True:
+                if timeout is not None:
+                    idle_scope.deadline = anyio.current_time() + timeout
+                try:
+                    head = await self._read_head()
+                except HttpProcessingError as exc:
+                    await self._send_bad_request(exc)
+                    return
+                if head is None:
+                    return
+                self.busy = True
+                idle_scope.deadline = math.inf
+                keep_alive = await self._handle(head)
+                self.busy = False
+                if not keep_alive or self.closing:
+                    return
+                parser.start_next_cycle()
+
+    async def _read_head(self) -> RequestHead | None:
+        parser = self.parser
+        while True:
+            event = parser.next_event()
+            if type(event) is RequestHead:
+                return event
+            if event is NEED_DATA:
+                parser.feed(await self._receive())
+            elif event is CONNECTION_CLOSED:
+                return None
+            else:  # pragma: no cover - the parser yields heads first
+                raise BadHttpMessage(f"Unexpected {event!r} before a request head")
+
+    # -- reading --------------------------------------------------------------------
+
+    async def _receive(self) -> bytes:
+        """The next bytes from the peer; b"" once it closed or broke."""
+        while True:
+            if self._inbox:
+                data = self._inbox.popleft()
+                self._inbox_size -= len(data)
+                if self._space_wakeup is not None:
+                    self._space_wakeup.set()
+                return data
+            if not self._watching:
+                try:
+                    return await self.stream.receive(READ_SIZE)
+                except _RECEIVE_ERRORS:
+                    return b""
+            self._inbox_wakeup = wakeup = anyio.Event()
+            await wakeup.wait()
+
+    async def _read_body_chunk(self) -> bytes:
+        """The body source of the request's StreamReader."""
+        parser = self.parser
+        while True:
+            event = parser.next_event()
+            if type(event) is bytes:
+                return event
+            if event is not NEED_DATA:
+                return b""  # END_OF_MESSAGE (or PAUSED after an upgrade request)
+            if self._continue_pending:
+                # "A server that receives a 100-continue expectation ... MAY
+                # omit sending a 100 response if it has already received some
+                # or all of the content" -- RFC 9110 10.1.1; we send it when
+                # the handler first needs content that has not arrived.
+                self._continue_pending = False
+                await self._send_raw(_CONTINUE)
+            parser.feed(await self._receive())
+
+    async def _watch(self, handler_scope: anyio.CancelScope, done: anyio.Event) -> None:
+        """Read ahead while a handler runs; cancel it when the peer goes away."""
+        try:
+            with anyio.CancelScope() as scope:
+                self._watch_scope = scope
+                while True:
+                    while self._inbox_size >= WATCH_BUFFER:
+                        self._space_wakeup = space = anyio.Event()
+                        await space.wait()
+                    try:
+                        data = await self.stream.receive(READ_SIZE)
+                    except _RECEIVE_ERRORS:
+                        data = b""
+                    self._inbox.append(data)
+                    self._inbox_size += len(data)
+                    if self._inbox_wakeup is not None:
+                        self._inbox_wakeup.set()
+                    if not data:
+                        handler_scope.cancel()
+                        return
+        finally:
+            self._watching = False
+            if self._inbox_wakeup is not None:
+                self._inbox_wakeup.set()
+            done.set()
+
+    async def _stop_watching(self) -> None:
+        if self._watch_scope is not None:
+            self._watch_scope.cancel()
+        if self._watch_done is not None:
+            await self._watch_done.wait()
+        self._watch_scope = self._watch_done = None
+        self._watching = False
+
+    # -- writing --------------------------------------------------------------------
+
+    async def _send_raw(self, data: bytes) -> None:
+        try:
+            await self.stream.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise ConnectionResetError("Cannot write to closing transport") from exc
+
+    def _new_writer(self) -> StreamWriter:
+        self._continue_pending = False  # the final response replaces 100 Continue
+        return StreamWriter(self.stream)
+
+    async def _send_bad_request(self, exc: HttpProcessingError) -> None:
+        """Answer a request we could not parse, then the connection closes."""
+        logger = self.server.config.logger
+        if isinstance(exc, BadHttpMethod):
+            # Usually not HTTP at all (TLS, port scans): not worth a warning.
+            logger.debug("Bad request from %s: %s", self.info.peername, exc)
+        else:
+            logger.info("Bad request from %s: %s", self.info.peername, exc)
+        status = exc.code or 400
+        body = (exc.message or HTTPStatus(status).phrase).encode("utf-8")
+        headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+            ("Server", SERVER_SOFTWARE),
+        ]
+        try:
+            await self._send_raw(
+                serialize_head(f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", headers) + body
+            )
+        except ConnectionResetError:
+            pass
+
+    # -- one request ----------------------------------------------------------------
+
+    def response_keep_alive(self, request: BaseRequest) -> bool:
+        """Whether the response may promise to keep the connection open."""
+        if not request.keep_alive or self.closing:
+            return False
+        payload = request.content
+        if payload.is_eof():
+            return True
+        if self._continue_pending:
+            return False  # the client holds the body back: we cannot skip it
+        length = request.content_length
+        return length is not None and length - payload.total_bytes <= MAX_DRAIN
+
+    async def _handle(self, head: RequestHead) -> bool:
+        """Run the handler and send its response; True to keep the connection."""
+        server = self.server
+        if head.chunked or head.content_length:
+            payload: StreamReader = StreamReader(self._read_body_chunk)
+        else:
+            payload = EMPTY_PAYLOAD
+        self._continue_pending = head.expect_continue
+        request = server.request_factory(
+            head,
+            payload,
+            conn=self.info,
+            writer_factory=self._new_writer,
+            secure=self.secure,
+        )
+        request._connection = self
+        started = time.monotonic()
+        keep_alive = True
+        with anyio.CancelScope() as scope:
+            request.cancel_scope = scope
+            if self._task_group is not None:
+                self._watching = True
+                self._watch_done = done = anyio.Event()
+                self._task_group.start_soon(self._watch, scope, done)
+            try:
+                resp = await self._run_handler(request)
+            finally:
+                if self._task_group is not None:
+                    with anyio.CancelScope(shield=True):
+                        await self._stop_watching()
+            keep_alive = await self._finish(request, resp)
+        if scope.cancelled_caught:
+            server.config.logger.debug(
+                "Handler for %s %s was cancelled", request.method, request.raw_path
+            )
+            return False
+        access_logger = server.config.access_logger
+        if access_logger is not None and access_logger.enabled:
+            access_logger.log(request, resp, time.monotonic() - started)
+        if not keep_alive:
+            return False
+        if head.upgrade and resp.status == 101:
+            return False  # the stream belongs to the new protocol's handler
+        if payload is not EMPTY_PAYLOAD and not payload.is_eof():
+            return await self._drain(payload)
+        return True
+
+    async def _run_handler(self, request: BaseRequest) -> StreamResponse:
+        server = self.server
+        try:
+            resp = await server.handler(request)
+        except HTTPException as exc:
+            return exc
+        except HttpProcessingError as exc:
+            # A broken body (bad chunk, short body) surfaced in the handler.
+            server.config.logger.info("Bad request body from %s: %s", request.remote, exc)
+            bad = Response(status=exc.code or 400, text=exc.message or "Bad Request")
+            bad.force_close()
+            return bad
+        except Exception as exc:
+            return server.handle_error(request, 500, exc)
+        if not isinstance(resp, StreamResponse):
+            error = RuntimeError(f"Web-handler should return a response instance, got {resp!r}")
+            return server.handle_error(request, 500, error)
+        return resp
+
+    async def _finish(self, request: BaseRequest, resp: StreamResponse) -> bool:
+        """Send the response; True when the connection may be reused."""
+        try:
+            await resp.prepare(request)
+            await resp.write_eof()
+        except ConnectionResetError:
+            return False
+        except Exception as exc:
+            writer = request.writer
+            if writer is not None and writer.output_size:
+                self.server.config.logger.error(
+                    "Error sending the response to %s", request.remote, exc_info=exc
+                )
+                return False  # half a response is out: only closing is honest
+            request._writer = None
+            error = self.server.handle_error(request, 500, exc)
+            try:
+                await error.prepare(request)
+                await error.write_eof()
+            except ConnectionResetError:
+                pass
+            return False
+        writer = request.writer
+        return bool(resp.keep_alive) and writer is not None and writer.complete
+
+    async def _drain(self, payload: StreamReader) -> bool:
+        """Skip an unread body (up to MAX_DRAIN) so the connection can be reused."""
+        if self._continue_pending:
+            return False
+        timeout = self.server.config.keepalive_timeout
+        with anyio.move_on_after(timeout if timeout is not None else math.inf):
+            try:
+                while not payload.is_eof():
+                    if payload.total_bytes > MAX_DRAIN:
+                        return False
+                    await payload.readany()
+            except (HttpProcessingError, ConnectionResetError):
+                return False
+            return True
+        return False

@@ -1,0 +1,59 @@
+"""Shared test helpers: run an app on 127.0.0.1:0, talk to it over raw sockets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import anyio
+from yarl import URL
+
+from anyiohttp import web
+
+
+@asynccontextmanager
+async def run_app(app: web.Application, **kwargs: Any) -> AsyncIterator[URL]:
+    """Serve ``app`` on a free port for the block; yields its base URL.
+
+    Leaving the block cancels ``web.serve``, which shuts down gracefully.
+    """
+    kwargs.setdefault("shutdown_timeout", 5.0)
+    async with anyio.create_task_group() as tg:
+        host, port = await tg.start(partial(web.serve, app, host="127.0.0.1", port=0, **kwargs))
+        try:
+            yield URL.build(scheme="http", host=host, port=port)
+        finally:
+            tg.cancel_scope.cancel()
+
+
+async def raw_exchange(url: URL, data: bytes, *, timeout: float = 5.0) -> bytes:
+    """Send ``data`` on a new connection and read until the server closes it."""
+    assert url.host is not None and url.port is not None
+    with anyio.fail_after(timeout):
+        async with await anyio.connect_tcp(url.host, url.port) as stream:
+            await stream.send(data)
+            chunks = []
+            while True:
+                try:
+                    chunks.append(await stream.receive())
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    break
+            return b"".join(chunks)
+
+
+def split_responses(raw: bytes) -> list[tuple[bytes, bytes]]:
+    """Split concatenated Content-Length framed responses into (head, body) pairs."""
+    out = []
+    while raw:
+        head, sep, rest = raw.partition(b"\r\n\r\n")
+        assert sep, raw
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        out.append((head, rest[:length]))
+        raw = rest[length:]
+    return out

@@ -1,0 +1,282 @@
+"""The h11-backed request parser, fed plain bytes (no sockets)."""
+
+from __future__ import annotations
+
+import pytest
+
+from anyiohttp.http.exceptions import (
+    BadHttpMessage,
+    BadHttpMethod,
+    BadStatusLine,
+    ContentLengthError,
+    InvalidHeader,
+    LineTooLong,
+    TransferEncodingError,
+)
+from anyiohttp.http.h11_server import H11ServerParser
+from anyiohttp.http.parser import (
+    CONNECTION_CLOSED,
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    HttpVersion10,
+    HttpVersion11,
+    RequestHead,
+)
+
+
+def events(parser: H11ServerParser) -> list[object]:
+    out: list[object] = []
+    while True:
+        event = parser.next_event()
+        out.append(event)
+        if event in (NEED_DATA, END_OF_MESSAGE, PAUSED, CONNECTION_CLOSED):
+            return out
+
+
+def parse(data: bytes, **limits: int) -> list[object]:
+    parser = H11ServerParser(**limits)
+    parser.feed(data)
+    return events(parser)
+
+
+def test_simple_get_gives_head_then_end() -> None:
+    head, end = parse(b"GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n")
+    assert isinstance(head, RequestHead)
+    assert head.method == "GET"
+    assert head.target == "/a?b=1"
+    assert head.version == HttpVersion11
+    assert head.headers["host"] == "x"
+    assert list(head.headers) == ["Host", "User-Agent"]  # original case kept
+    assert head.keep_alive
+    assert not head.upgrade and not head.expect_continue
+    assert end is END_OF_MESSAGE
+
+
+def test_body_by_content_length_arrives_in_pieces() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
+    head, chunk, need = events(parser)
+    assert isinstance(head, RequestHead) and head.content_length == 10
+    assert chunk == b"hello"
+    assert need is NEED_DATA
+    parser.feed(b"world")
+    assert events(parser) == [b"world", END_OF_MESSAGE]
+
+
+def test_chunked_body() -> None:
+    out = parse(
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
+    assert isinstance(out[0], RequestHead) and out[0].chunked
+    assert b"".join(x for x in out if isinstance(x, bytes)) == b"hello world"
+    assert out[-1] is END_OF_MESSAGE
+
+
+def test_two_pipelined_requests_in_one_feed() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = events(parser)
+    assert isinstance(first[0], RequestHead) and first[0].target == "/1"
+    assert parser.next_event() is PAUSED  # nothing more until the next cycle
+    parser.start_next_cycle()
+    second = events(parser)
+    assert isinstance(second[0], RequestHead) and second[0].target == "/2"
+
+
+def test_head_split_across_feeds_one_byte_at_a_time() -> None:
+    parser = H11ServerParser()
+    data = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    for i in range(len(data) - 1):
+        parser.feed(data[i : i + 1])
+        assert parser.next_event() is NEED_DATA
+    parser.feed(data[-1:])
+    assert isinstance(parser.next_event(), RequestHead)
+
+
+def test_eof_between_requests_is_connection_closed() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"")
+    assert parser.next_event() is CONNECTION_CLOSED
+
+
+def test_eof_in_the_middle_of_a_head_is_an_error() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"GET / HTTP/1.1\r\nHo")
+    parser.feed(b"")
+    with pytest.raises(BadStatusLine):
+        parser.next_event()
+
+
+def test_eof_in_the_middle_of_a_body() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+    events(parser)
+    parser.feed(b"")
+    with pytest.raises(ContentLengthError):
+        parser.next_event()
+
+
+def test_eof_in_the_middle_of_a_chunked_body() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
+    events(parser)
+    parser.feed(b"")
+    with pytest.raises(TransferEncodingError):
+        parser.next_event()
+
+
+def test_http10_keep_alive_only_when_asked() -> None:
+    (head, _) = parse(b"GET / HTTP/1.0\r\n\r\n")
+    assert isinstance(head, RequestHead)
+    assert head.version == HttpVersion10 and not head.keep_alive
+    (head, _) = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert isinstance(head, RequestHead) and head.keep_alive
+
+
+def test_connection_close_token() -> None:
+    (head, _) = parse(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Keep-Alive, Close\r\n\r\n")
+    assert isinstance(head, RequestHead) and not head.keep_alive
+
+
+def test_expect_continue_and_upgrade_flags() -> None:
+    head = parse(
+        b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"
+    )[0]
+    assert isinstance(head, RequestHead) and head.expect_continue
+    out = parse(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nRAW"
+    )
+    head = out[0]
+    assert isinstance(head, RequestHead) and head.upgrade
+    assert out[1] is END_OF_MESSAGE
+
+
+def test_trailing_data_after_upgrade_request() -> None:
+    parser = H11ServerParser()
+    parser.feed(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x00"
+    )
+    events(parser)
+    assert parser.trailing_data == b"\x81\x00"
+
+
+def test_leading_empty_lines_are_ignored() -> None:
+    head = parse(b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+    assert isinstance(head, RequestHead)
+
+
+# -- what h11 alone would accept and we refuse -----------------------------------
+
+
+def test_content_length_with_transfer_encoding_is_refused() -> None:
+    with pytest.raises(BadHttpMessage, match="both present"):
+        parse(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        )
+
+
+def test_duplicate_content_length_is_refused_even_if_equal() -> None:
+    with pytest.raises(InvalidHeader, match="duplicate Content-Length"):
+        parse(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na")
+
+
+def test_duplicate_host_is_refused() -> None:
+    with pytest.raises(InvalidHeader, match="duplicate Host"):
+        parse(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n")
+
+
+@pytest.mark.parametrize("value", ["١٢", "+1", "-1", "1_0", "0x10", "1 2", ""])
+def test_content_length_must_be_ascii_digits(value: str) -> None:
+    data = f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n\r\n".encode()
+    with pytest.raises(InvalidHeader, match="decimal digits"):
+        parse(data)
+
+
+def test_bare_lf_line_endings_are_refused() -> None:
+    with pytest.raises(BadHttpMessage, match="Bare LF"):
+        parse(b"GET / HTTP/1.1\nHost: x\n\n")
+    with pytest.raises(BadHttpMessage, match="Bare LF"):
+        parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n")
+
+
+def test_bare_lf_is_refused_before_the_head_ends() -> None:
+    # The first line already shows it: no need to wait (and time out).
+    parser = H11ServerParser()
+    parser.feed(b"GET / HTTP/1.1\n")
+    with pytest.raises(BadHttpMessage, match="Bare LF"):
+        parser.next_event()
+
+
+def test_obs_fold_is_refused() -> None:
+    with pytest.raises(InvalidHeader, match="folding"):
+        parse(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n")
+
+
+def test_request_line_over_the_limit() -> None:
+    with pytest.raises(LineTooLong):
+        parse(b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: x\r\n\r\n", max_line_size=50)
+
+
+def test_header_line_over_the_limit_counted_across_feeds() -> None:
+    parser = H11ServerParser(max_field_size=100)
+    parser.feed(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ")
+    assert parser.next_event() is NEED_DATA
+    for _ in range(4):
+        parser.feed(b"a" * 20)  # each piece is small, the line is not
+        assert parser.next_event() is NEED_DATA
+    parser.feed(b"a" * 20)
+    with pytest.raises(LineTooLong):
+        parser.next_event()
+
+
+def test_header_of_20kb_is_refused_by_default() -> None:
+    with pytest.raises(LineTooLong):
+        parse(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+
+
+def test_too_many_headers() -> None:
+    headers = b"".join(b"X-%d: v\r\n" % i for i in range(11))
+    with pytest.raises(BadHttpMessage, match="Too many headers"):
+        parse(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", max_headers=10)
+    # exactly at the limit is fine
+    headers = b"".join(b"X-%d: v\r\n" % i for i in range(9))
+    assert isinstance(
+        parse(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", max_headers=10)[0], RequestHead
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"GET /", b"GET / HTTP/1.1 extra", b"GET  / HTTP/1.1", b"GET / HTTP/2.0", b"GET / FTP/1.1"],
+)
+def test_malformed_request_lines(line: bytes) -> None:
+    with pytest.raises(BadStatusLine):
+        parse(line + b"\r\nHost: x\r\n\r\n")
+
+
+def test_non_token_method_is_refused_at_once() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a TLS ClientHello
+    with pytest.raises(BadHttpMethod, match="HTTPS traffic"):
+        parser.next_event()
+
+
+def test_missing_host_on_http11_is_refused_by_h11() -> None:
+    with pytest.raises(BadHttpMessage):
+        parse(b"GET / HTTP/1.1\r\n\r\n")
+
+
+def test_bad_chunk_size_is_refused() -> None:
+    parser = H11ServerParser()
+    parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n")
+    with pytest.raises(BadHttpMessage):
+        events(parser)
+
+
+def test_transfer_encoding_other_than_chunked_is_refused() -> None:
+    with pytest.raises(BadHttpMessage) as info:
+        parse(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n")
+    assert info.value.code in (400, 501)
