@@ -26,6 +26,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "anyio_backend" not in metafunc.fixturenames:
         return
     defs: Any = getattr(metafunc, "_arg2fixturedefs", {}).get("anyio_backend", ())
-    if defs and getattr(defs[-1].func, "__module__", "") != "anyio.pytest_plugin":
+    if not defs:
+        return
+    fixturedef = defs[-1]
+    if getattr(fixturedef.func, "__module__", "") != "anyio.pytest_plugin":
         return  # the user's own anyio_backend fixture decides
+    if fixturedef.params:
+        return  # anyio >= 4.11 already runs each test on every installed backend
     metafunc.parametrize("anyio_backend", _backends(), scope="module")

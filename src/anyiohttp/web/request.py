@@ -411,7 +411,7 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
             declared = self._head.content_length
             if limit and declared is not None and declared > limit:
                 # Refuse before reading a byte (and before 100 Continue).
-                raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
+                raise _too_large(limit, declared)
             body = bytearray()
             while True:
                 chunk = await self._payload.readany()
@@ -419,7 +419,7 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
                     break
                 body += chunk
                 if limit and len(body) > limit:
-                    raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+                    raise _too_large(limit, len(body))
             self._read_bytes = bytes(body)
         return self._read_bytes
 
@@ -525,6 +525,12 @@ class Request(BaseRequest):
 
         apps = self.match_info.apps
         return MappingProxyType(ChainMap(*[app._state for app in reversed(apps)]))  # type: ignore[arg-type]
+
+
+def _too_large(limit: int, size: int) -> HTTPRequestEntityTooLarge:
+    error = HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+    error.force_close()  # the rest of the body is not worth reading to reuse the connection
+    return error
 
 
 def _split_cookie_header(raw: str) -> dict[str, str]:

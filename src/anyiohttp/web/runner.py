@@ -210,7 +210,10 @@ class BaseRunner:
                 task_group = await stack.enter_async_context(anyio.create_task_group())
                 await task_group.start(core.run)
         except BaseException:
-            await stack.__aexit__(*sys.exc_info())
+            # The task group re-raises the startup failure wrapped in a group:
+            # let the original exception be what comes out.
+            with single_error():
+                await stack.__aexit__(*sys.exc_info())
             raise
         stack.callback(core.stop)
         self._server, self._core, self._stack = server, core, stack

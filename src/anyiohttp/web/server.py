@@ -171,6 +171,7 @@ class _Connection:
 
     __slots__ = (
         "_continue_pending",
+        "_response_started",
         "_idle_scope",
         "_inbox",
         "_inbox_size",
@@ -209,6 +210,7 @@ class _Connection:
         self.closing = server.closing
         self._idle_scope: anyio.CancelScope | None = None
         self._continue_pending = False
+        self._response_started = False
         self._task_group: TaskGroup | None = None
         # Bytes the disconnect watcher read while a handler ran.
         self._inbox: deque[bytes] = deque()
@@ -301,7 +303,7 @@ class _Connection:
                 return event
             if event is not NEED_DATA:
                 return b""  # END_OF_MESSAGE (or PAUSED after an upgrade request)
-            if self._continue_pending:
+            if self._continue_pending and self._response_started is False:
                 # "A server that receives a 100-continue expectation ... MAY
                 # omit sending a 100 response if it has already received some
                 # or all of the content" -- RFC 9110 10.1.1; we send it when
@@ -353,7 +355,9 @@ class _Connection:
             raise ConnectionResetError("Cannot write to closing transport") from exc
 
     def _new_writer(self) -> StreamWriter:
-        self._continue_pending = False  # the final response replaces 100 Continue
+        # From here on the final response replaces 100 Continue; a client that
+        # still holds its body back (_continue_pending) keeps holding it.
+        self._response_started = True
         return StreamWriter(self.stream)
 
     async def _send_bad_request(self, exc: HttpProcessingError) -> None:
@@ -401,6 +405,7 @@ class _Connection:
         else:
             payload = EMPTY_PAYLOAD
         self._continue_pending = head.expect_continue
+        self._response_started = False
         request = server.request_factory(
             head,
             payload,

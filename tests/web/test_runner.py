@@ -1,0 +1,351 @@
+"""Serving and shutting down: web.serve, AppRunner and sites, lifecycle order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from functools import partial
+
+import anyio
+import httpx
+import pytest
+
+from anyiohttp import web
+
+from ..conftest import raw_exchange, run_app
+
+pytestmark = pytest.mark.anyio
+
+
+async def hello(request: web.Request) -> web.Response:
+    return web.Response(text="hello")
+
+
+async def test_serve_hands_back_the_bound_address() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with anyio.create_task_group() as tg:
+        address = await tg.start(partial(web.serve, app, host="127.0.0.1", port=0))
+        host, port = address
+        assert isinstance(address, tuple)
+        assert host == "127.0.0.1" and isinstance(port, int) and port > 0
+        async with httpx.AsyncClient() as client:
+            resp = await client.get(f"http://{host}:{port}/")
+        assert resp.text == "hello"
+        tg.cancel_scope.cancel()
+
+
+async def test_lifecycle_order_and_cleanup_after_serve_is_cancelled() -> None:
+    events: list[str] = []
+
+    async def ctx_a(app: web.Application) -> AsyncIterator[None]:
+        events.append("ctx_a enter")
+        yield
+        events.append("ctx_a exit")
+
+    async def ctx_b(app: web.Application) -> AsyncIterator[None]:
+        events.append("ctx_b enter")
+        yield
+        events.append("ctx_b exit")
+
+    async def on_startup(app: web.Application) -> None:
+        events.append("startup")
+
+    async def on_shutdown(app: web.Application) -> None:
+        events.append("shutdown")
+
+    async def on_cleanup(app: web.Application) -> None:
+        events.append("cleanup")
+
+    app = web.Application()
+    app.cleanup_ctx.extend([ctx_a, ctx_b])
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_get("/", hello)
+    async with run_app(app):
+        events.append("serving")
+    assert events == [
+        "ctx_a enter",
+        "ctx_b enter",
+        "startup",
+        "serving",
+        "shutdown",
+        "ctx_b exit",
+        "ctx_a exit",
+        "cleanup",
+    ]
+
+
+async def test_startup_failure_is_raised_as_itself_and_unwinds_entered_contexts() -> None:
+    events: list[str] = []
+
+    async def ctx_ok(app: web.Application) -> AsyncIterator[None]:
+        events.append("ok enter")
+        yield
+        events.append("ok exit")
+
+    async def ctx_fails(app: web.Application) -> AsyncIterator[None]:
+        raise LookupError("database is down")
+        yield  # pragma: no cover
+
+    async def ctx_never(app: web.Application) -> AsyncIterator[None]:
+        events.append("never")
+        yield
+
+    app = web.Application()
+    app.cleanup_ctx.extend([ctx_ok, ctx_fails, ctx_never])
+    async with anyio.create_task_group() as tg:
+        # start() raises the original exception, not a group of ours
+        with pytest.raises(LookupError, match="database is down"):
+            await tg.start(partial(web.serve, app, host="127.0.0.1", port=0))
+    assert events == ["ok enter", "ok exit"]
+
+
+async def test_a_frozen_app_refuses_new_routes_and_middlewares() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with run_app(app):
+        with pytest.raises(RuntimeError, match="frozen router"):
+            app.router.add_get("/new", hello)
+        with pytest.raises(RuntimeError, match="frozen"):
+            app.middlewares.append(web.normalize_path_middleware())
+        with pytest.warns(DeprecationWarning, match="Changing state of started"):
+            app[web.AppKey("late", int)] = 1
+
+
+async def test_graceful_shutdown_answers_in_flight_requests() -> None:
+    started = anyio.Event()
+    count = 0
+
+    async def slow(request: web.Request) -> web.Response:
+        nonlocal count
+        count += 1
+        if count == 20:
+            started.set()
+        await anyio.sleep(0.5)
+        return web.Response(text="finished")
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    results: list[str] = []
+    async with anyio.create_task_group() as outer:
+        serve_scope = anyio.CancelScope()
+
+        async def serve_it(*, task_status: anyio.abc.TaskStatus[tuple[str, int]]) -> None:
+            with serve_scope:
+                await web.serve(app, host="127.0.0.1", port=0, task_status=task_status)
+
+        host, port = await outer.start(serve_it)
+
+        async def one() -> None:
+            async with httpx.AsyncClient() as client:
+                resp = await client.get(f"http://{host}:{port}/slow")
+                results.append(resp.text)
+
+        async with anyio.create_task_group() as clients:
+            for _ in range(20):
+                clients.start_soon(one)
+            await started.wait()
+            serve_scope.cancel()  # shutdown while all 20 are in flight
+    assert results == ["finished"] * 20
+
+
+async def test_requests_over_the_shutdown_timeout_are_cancelled(caplog: pytest.LogCaptureFixture) -> None:
+    entered = anyio.Event()
+    cancelled = anyio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        entered.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+        raise AssertionError("unreachable")
+
+    app = web.Application()
+    app.router.add_get("/", stuck)
+    with caplog.at_level(logging.WARNING, logger="anyiohttp.server"):
+        with anyio.fail_after(5):
+            async with run_app(app, shutdown_timeout=0.2) as url:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(raw_exchange, url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    await entered.wait()
+                    tg.cancel_scope.cancel()
+    assert cancelled.is_set()
+    assert any("cancelled at shutdown" in r.getMessage() for r in caplog.records)
+
+
+async def test_idle_keep_alive_connections_are_closed_at_shutdown_at_once() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    with anyio.fail_after(3):  # far below shutdown_timeout: idle ones are not waited for
+        async with run_app(app, shutdown_timeout=30) as url:
+            assert url.host and url.port
+            stream = await anyio.connect_tcp(url.host, url.port)
+            await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while not data.endswith(b"hello"):
+                data += await stream.receive()
+        with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+            await stream.receive()
+        await stream.aclose()
+
+
+async def test_app_runner_with_sites() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with web.AppRunner(app) as runner:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = site.addresses[0][:2]
+        assert site.name == f"http://127.0.0.1:{port}"
+        assert runner.addresses == site.addresses
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://{host}:{port}/")).text == "hello"
+
+
+async def test_unix_site(tmp_path: object) -> None:
+    import pathlib
+
+    path = str(pathlib.Path(str(tmp_path)) / "web.sock")
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with web.AppRunner(app) as runner:
+        await web.UnixSite(runner, path).start()
+        transport = httpx.AsyncHTTPTransport(uds=path)
+        async with httpx.AsyncClient(transport=transport) as client:
+            assert (await client.get("http://localhost/")).text == "hello"
+
+
+async def test_runner_setup_without_async_with_is_a_clear_error() -> None:
+    runner = web.AppRunner(web.Application())
+    with pytest.raises(RuntimeError, match="async with web.AppRunner"):
+        await runner.setup()
+    with pytest.raises(RuntimeError, match="async with"):
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+
+
+async def test_app_task_group_jobs_are_drained_then_cancelled() -> None:
+    finished: list[str] = []
+    key = web.AppKey("finished", list)
+
+    async def quick_job() -> None:
+        await anyio.sleep(0.1)
+        finished.append("quick")
+
+    async def endless_job() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            finished.append("endless cancelled")
+
+    async def handler(request: web.Request) -> web.Response:
+        request.app.task_group.start_soon(quick_job)
+        request.app.task_group.start_soon(endless_job)
+        return web.Response(text="scheduled")
+
+    app = web.Application()
+    app[key] = finished
+    app.router.add_get("/", handler)
+    with pytest.raises(RuntimeError, match="only while the application serves"):
+        app.task_group  # noqa: B018
+    with anyio.fail_after(5):
+        async with run_app(app, shutdown_timeout=0.5) as url:
+            raw = await raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert raw.endswith(b"scheduled")
+    assert finished == ["quick", "endless cancelled"]
+    with pytest.raises(RuntimeError, match="only while the application serves"):
+        app.task_group  # noqa: B018
+
+
+async def test_request_cancel_scope_cancelled_from_another_request() -> None:
+    running: dict[str, web.Request] = {}
+    entered = anyio.Event()
+
+    async def long_poll(request: web.Request) -> web.Response:
+        running["poll"] = request
+        entered.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def cancel(request: web.Request) -> web.Response:
+        scope = running["poll"].cancel_scope
+        assert scope is not None
+        scope.cancel()
+        return web.Response(text="cancelled it")
+
+    app = web.Application()
+    app.router.add_get("/poll", long_poll)
+    app.router.add_get("/cancel", cancel)
+    async with run_app(app) as url:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                result: list[bytes] = []
+
+                async def poll() -> None:
+                    result.append(await raw_exchange(url, b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n"))
+
+                tg.start_soon(poll)
+                await entered.wait()
+                raw = await raw_exchange(url, b"GET /cancel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert raw.endswith(b"cancelled it")
+    assert result == [b""]  # the cancelled handler's connection was closed without a response
+
+
+async def test_handler_cancellation_cancels_the_handler_of_a_client_that_left() -> None:
+    entered = anyio.Event()
+    cancelled = anyio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        entered.set()
+        try:
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            cancelled.set()
+            raise
+        return web.Response(text="too late")
+
+    app = web.Application()
+    app.router.add_get("/", slow)
+    async with run_app(app, handler_cancellation=True) as url:
+        assert url.host and url.port
+        with anyio.fail_after(5):
+            async with await anyio.connect_tcp(url.host, url.port) as stream:
+                await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                await entered.wait()
+            await cancelled.wait()
+
+
+async def test_without_handler_cancellation_the_handler_finishes() -> None:
+    entered = anyio.Event()
+    finished = anyio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        entered.set()
+        await anyio.sleep(0.2)
+        finished.set()
+        return web.Response(text="done")
+
+    app = web.Application()
+    app.router.add_get("/", slow)
+    async with run_app(app) as url:
+        assert url.host and url.port
+        with anyio.fail_after(5):
+            async with await anyio.connect_tcp(url.host, url.port) as stream:
+                await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                await entered.wait()
+            await finished.wait()
+
+
+async def test_handler_cancellation_mode_still_serves_bodies_and_pipelining() -> None:
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read())
+
+    app = web.Application()
+    app.router.add_post("/", echo)
+    body = b"x" * 300_000
+    async with run_app(app, handler_cancellation=True) as url, httpx.AsyncClient() as client:
+        for _ in range(3):
+            resp = await client.post(str(url), content=body)
+            assert resp.content == body
