@@ -43,11 +43,14 @@ async def test_two_pipelined_requests_in_one_write_are_answered_in_order() -> No
 
 async def test_many_pipelined_requests_with_bodies() -> None:
     requests = b"".join(
-        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\nbody-%d" % (len(b"body-%d" % i), i)
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\nbody-%d"
+        % (len(b"body-%d" % i), i)
         for i in range(50)
     )
     async with run_app(make_app()) as url:
-        raw = await raw_exchange(url, requests + b"GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw = await raw_exchange(
+            url, requests + b"GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
     bodies = [body for _, body in split_responses(raw)]
     assert bodies == [b"body-%d" % i for i in range(50)] + [b"/end"]
 
@@ -113,7 +116,15 @@ async def test_content_length_with_transfer_encoding_is_400() -> None:
         b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
         b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     ],
-    ids=["bare-lf", "obs-fold", "non-ascii-length", "dup-length", "dup-host", "20kb-header", "bad-chunk"],
+    ids=[
+        "bare-lf",
+        "obs-fold",
+        "non-ascii-length",
+        "dup-length",
+        "dup-host",
+        "20kb-header",
+        "bad-chunk",
+    ],
 )
 async def test_lenient_h11_inputs_are_400(request_bytes: bytes) -> None:
     async with run_app(make_app()) as url:
@@ -123,10 +134,17 @@ async def test_lenient_h11_inputs_are_400(request_bytes: bytes) -> None:
 
 async def test_header_limits_are_parameters() -> None:
     async with run_app(make_app(), max_field_size=100, max_headers=5, max_line_size=50) as url:
-        too_long_line = await raw_exchange(url, b"GET /" + b"a" * 60 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        too_long_field = await raw_exchange(url, b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"v" * 100 + b"\r\n\r\n")
+        too_long_line = await raw_exchange(
+            url, b"GET /" + b"a" * 60 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        too_long_field = await raw_exchange(
+            url, b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"v" * 100 + b"\r\n\r\n"
+        )
         too_many = await raw_exchange(
-            url, b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X%d: v\r\n" % i for i in range(5)) + b"\r\n"
+            url,
+            b"GET / HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X%d: v\r\n" % i for i in range(5))
+            + b"\r\n",
         )
         fine = await raw_exchange(url, b"GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert too_long_line.startswith(b"HTTP/1.1 400")
@@ -135,7 +153,9 @@ async def test_header_limits_are_parameters() -> None:
     assert fine.endswith(b"/ok")
 
 
-async def test_handler_exception_is_500_and_the_server_serves_on(caplog: pytest.LogCaptureFixture) -> None:
+async def test_handler_exception_is_500_and_the_server_serves_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def boom(request: web.Request) -> web.Response:
         raise ValueError("handler failed")
 
@@ -144,7 +164,9 @@ async def test_handler_exception_is_500_and_the_server_serves_on(caplog: pytest.
     with caplog.at_level(logging.ERROR, logger="anyiohttp.server"):
         async with run_app(app) as url:
             raw = await raw_exchange(url, b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n")
-            ok = await raw_exchange(url, b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            ok = await raw_exchange(
+                url, b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
     assert raw.startswith(b"HTTP/1.1 500 Internal Server Error")
     assert b"Connection: close" in raw
     assert raw.endswith(b"500 Internal Server Error\n\nServer got itself in trouble")

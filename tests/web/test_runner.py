@@ -151,7 +151,9 @@ async def test_graceful_shutdown_answers_in_flight_requests() -> None:
     assert results == ["finished"] * 20
 
 
-async def test_requests_over_the_shutdown_timeout_are_cancelled(caplog: pytest.LogCaptureFixture) -> None:
+async def test_requests_over_the_shutdown_timeout_are_cancelled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     entered = anyio.Event()
     cancelled = anyio.Event()
 
@@ -220,7 +222,7 @@ async def test_unix_site(tmp_path: object) -> None:
 
 async def test_runner_setup_without_async_with_is_a_clear_error() -> None:
     runner = web.AppRunner(web.Application())
-    with pytest.raises(RuntimeError, match="async with web.AppRunner"):
+    with pytest.raises(RuntimeError, match=r"async with web\.AppRunner"):
         await runner.setup()
     with pytest.raises(RuntimeError, match="async with"):
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -288,7 +290,9 @@ async def test_request_cancel_scope_cancelled_from_another_request() -> None:
 
                 tg.start_soon(poll)
                 await entered.wait()
-                raw = await raw_exchange(url, b"GET /cancel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                raw = await raw_exchange(
+                    url, b"GET /cancel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
                 assert raw.endswith(b"cancelled it")
     assert result == [b""]  # the cancelled handler's connection was closed without a response
 

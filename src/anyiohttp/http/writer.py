@@ -49,4 +49,4 @@ def encode_chunk(data: bytes | bytearray | memoryview) -> bytes:
     """Frame one chunk of a chunked body (RFC 9112 7.1); empty data gives b""."""
     if not data:
         return b""
-    return b"%x\r\n%b\r\n" % (len(data), data)
+    return b"%x\r\n%b\r\n" % (len(data), bytes(data))

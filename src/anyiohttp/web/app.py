@@ -35,7 +35,7 @@ from .keys import AppKey
 from .log import web_logger
 from .request import DEFAULT_CLIENT_MAX_SIZE, Request
 from .response import StreamResponse
-from .routing import UrlDispatcher, UrlMappingMatchInfo
+from .routing import AbstractRoute, AbstractRouteDef, UrlDispatcher, UrlMappingMatchInfo
 
 if TYPE_CHECKING:
     from .request import BaseRequest
@@ -198,14 +198,14 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 stacklevel=3,
             )
 
-    @overload  # type: ignore[override]
+    @overload
     def __getitem__(self, key: AppKey[_T]) -> _T: ...
     @overload
     def __getitem__(self, key: str) -> Any: ...
     def __getitem__(self, key: str | AppKey[_T]) -> Any:
         return self._state[key]
 
-    @overload  # type: ignore[override]
+    @overload
     def __setitem__(self, key: AppKey[_T], value: _T) -> None: ...
     @overload
     def __setitem__(self, key: str, value: Any) -> None: ...
@@ -248,6 +248,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def router(self) -> UrlDispatcher:
         """The URL dispatcher."""
         return self._router
+
+    def add_routes(self, routes: Iterable[AbstractRouteDef]) -> list[AbstractRoute]:
+        """Register route definitions (``web.get(...)``, a RouteTableDef) on the router."""
+        return self._router.add_routes(routes)
 
     @property
     def middlewares(self) -> FrozenList[Middleware]:
@@ -390,7 +394,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             chain = handler
             for app in reversed(apps):
                 for mw in reversed(app._middlewares):
-                    chain = functools.update_wrapper(functools.partial(mw, handler=chain), chain)
+                    chain = functools.update_wrapper(functools.partial(mw, handler=chain), chain)  # type: ignore[call-arg]
             self._handler_cache[key] = chain
         return chain
 

@@ -21,7 +21,7 @@ class _TypedKey(Generic[_T]):
     def __init__(self, name: str, t: type[_T] | None = None) -> None:
         # Qualify the name with the defining module, as aiohttp does, so that
         # equal names from different modules stay apart in reprs.
-        frame = sys._getframe(2)
+        frame = sys._getframe(1)
         module = frame.f_globals.get("__name__", "")
         self._name = f"{module}.{name}" if module and module != "builtins" else name
         self._t = t

@@ -463,7 +463,7 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
 
     # -- the dict interface -----------------------------------------------------
 
-    @overload  # type: ignore[override]
+    @overload
     def __getitem__(self, key: RequestKey[_T]) -> _T: ...
     @overload
     def __getitem__(self, key: str) -> Any: ...
@@ -524,7 +524,7 @@ class Request(BaseRequest):
         from collections import ChainMap
 
         apps = self.match_info.apps
-        return MappingProxyType(ChainMap(*[app._state for app in reversed(apps)]))  # type: ignore[arg-type]
+        return MappingProxyType(ChainMap(*[app._state for app in reversed(apps)]))
 
 
 def _too_large(limit: int, size: int) -> HTTPRequestEntityTooLarge:

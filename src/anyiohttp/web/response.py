@@ -464,7 +464,7 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
 
     # -- the dict interface ----------------------------------------------------
 
-    @overload  # type: ignore[override]
+    @overload
     def __getitem__(self, key: ResponseKey[_T]) -> _T: ...
     @overload
     def __getitem__(self, key: str) -> Any: ...

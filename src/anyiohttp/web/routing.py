@@ -29,7 +29,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias, overload
 
 from yarl import URL
 
@@ -612,12 +612,13 @@ class View(AbstractView):
         handler = getattr(self, method.lower(), None) if method in hdrs.METH_ALL else None
         if handler is None:
             self._raise_allowed_methods()
-        return await handler()  # type: ignore[no-any-return]
+        response: StreamResponse = await handler()
+        return response
 
     def __await__(self) -> Generator[Any, None, StreamResponse]:
         return self._iter().__await__()
 
-    def _raise_allowed_methods(self) -> None:
+    def _raise_allowed_methods(self) -> NoReturn:
         allowed = {m for m in hdrs.METH_ALL if hasattr(self, m.lower())}
         raise HTTPMethodNotAllowed(self.request.method, allowed)
 

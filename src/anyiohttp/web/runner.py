@@ -113,14 +113,14 @@ class _ServerCore:
         self._conn_tg = None
         return deadline
 
-    def add_listener(self, listener: Listener[Any], ssl_context: ssl.SSLContext | None) -> None:
+    def add_listener(self, listener: SocketListener, ssl_context: ssl.SSLContext | None) -> None:
         """Start accepting on ``listener`` (closed when accepting stops)."""
         if self._accept_tg is None:
             raise RuntimeError("The server is not running (or is shutting down)")
         self._accept_tg.start_soon(self._accept_loop, listener, ssl_context)
 
     async def _accept_loop(
-        self, listener: Listener[Any], ssl_context: ssl.SSLContext | None
+        self, listener: SocketListener, ssl_context: ssl.SSLContext | None
     ) -> None:
         async with listener:
             while True:
@@ -234,7 +234,7 @@ class BaseRunner:
             self._sites.clear()
             self._server = self._core = None
 
-    def _add_listener(self, site: BaseSite, listener: Listener[Any]) -> None:
+    def _add_listener(self, site: BaseSite, listener: SocketListener) -> None:
         if self._core is None:
             raise RuntimeError(f"The runner is not running; {_USAGE}")
         self._core.add_listener(listener, site._ssl_context)
@@ -301,7 +301,7 @@ class BaseSite:
     def __init__(self, runner: BaseRunner, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._runner = runner
         self._ssl_context = ssl_context
-        self._listeners: list[Listener[Any]] = []
+        self._listeners: list[SocketListener] = []
         self._addresses: list[Any] = []
 
     @property
@@ -384,9 +384,7 @@ class TCPSite(BaseSite):
                 reuse_port=self._reuse_port,
             )
             listeners.append(listener)
-        if len(listeners) == 1:
-            return listeners[0]
-        return MultiListener(listeners)
+        return listeners[0] if len(listeners) == 1 else MultiListener(listeners)
 
 
 class UnixSite(BaseSite):
@@ -440,13 +438,14 @@ class SockSite(BaseSite):
 
     async def _listen(self) -> Listener[Any]:
         self._sock.listen(self._backlog)
-        return SocketListener.from_socket(self._sock)
+        return await SocketListener.from_socket(self._sock)
 
 
-def _flatten(listener: Listener[Any]) -> list[Listener[Any]]:
+def _flatten(listener: Listener[Any]) -> list[SocketListener]:
     """The accepting listeners behind ``listener`` (anyio groups dual-stack ones)."""
     if isinstance(listener, MultiListener):
         return [one for inner in listener.listeners for one in _flatten(inner)]
+    assert isinstance(listener, SocketListener)
     return [listener]
 
 
@@ -528,7 +527,7 @@ def run_app(
     Blocks; returns normally after the shutdown. ``app`` may be an
     Application or an awaitable giving one (an async app factory call).
     """
-    options = {
+    options: dict[str, Any] = {
         "host": host,
         "port": port,
         "path": path,

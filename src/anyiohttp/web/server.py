@@ -171,11 +171,11 @@ class _Connection:
 
     __slots__ = (
         "_continue_pending",
-        "_response_started",
         "_idle_scope",
         "_inbox",
         "_inbox_size",
         "_inbox_wakeup",
+        "_response_started",
         "_space_wakeup",
         "_task_group",
         "_watch_done",
