@@ -180,6 +180,8 @@ class H11ServerParser:
         """
         buf = self._buf
         start = self._line_start
+        if start == len(buf):
+            return False  # nothing new to look at
         while True:
             nl = buf.find(b"\n", start)
             if nl == -1:

@@ -188,9 +188,7 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
                 (k.encode("utf-8"), v.encode("utf-8")) for k, v in new_headers.items()
             )
         if changes:
-            fields = {name: getattr(head, name) for name in RequestHead.__dataclass_fields__}
-            fields.update(changes)
-            head = RequestHead(**fields)
+            head = head._replace(**changes)
         clone = type(self).__new__(type(self))
         BaseRequest.__init__(
             clone,

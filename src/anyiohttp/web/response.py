@@ -56,11 +56,12 @@ class ResponseState(enum.Enum):
     FINISHED = "finished"
 
 
+# HTTPStatus(status) is an enum lookup by value: slow enough to matter per request.
+_REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
+
+
 def _reason_for(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    return _REASONS.get(status, "")
 
 
 class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
@@ -526,6 +527,7 @@ class Response(StreamResponse):
         real_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         if content_type is not None and "charset" in content_type:
             raise ValueError("charset must not be in content_type argument")
+        text_charset: str | None = None  # known when we built Content-Type ourselves
         if text is not None:
             if hdrs.CONTENT_TYPE in real_headers:
                 if content_type or charset:
@@ -539,6 +541,7 @@ class Response(StreamResponse):
                 real_headers[hdrs.CONTENT_TYPE] = (
                     f"{content_type or 'text/plain'}; charset={charset or 'utf-8'}"
                 )
+                text_charset = charset or "utf-8"
         elif hdrs.CONTENT_TYPE in real_headers:
             if content_type is not None or charset is not None:
                 raise ValueError(
@@ -551,7 +554,10 @@ class Response(StreamResponse):
             real_headers[hdrs.CONTENT_TYPE] = content_type
         super().__init__(status=status, reason=reason, headers=real_headers)
         self._body: bytes | None = None
-        if text is not None:
+        if text_charset is not None:
+            # the common case, without re-parsing the header we just built
+            self._body = text.encode(text_charset)  # type: ignore[union-attr]
+        elif text is not None:
             self.text = text
         else:
             self.body = body

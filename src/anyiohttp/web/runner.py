@@ -101,6 +101,13 @@ class _ServerCore:
         """Accept and serve until stopped; return the shutdown deadline."""
         async with anyio.create_task_group() as conn_tg:
             self._conn_tg = conn_tg
+            timeouts = anyio.CancelScope()
+
+            async def watch_timeouts() -> None:
+                with timeouts:
+                    await self.server.watch_timeouts()
+
+            conn_tg.start_soon(watch_timeouts)
             async with anyio.create_task_group() as accept_tg:
                 self._accept_tg = accept_tg
                 task_status.started()
@@ -110,6 +117,12 @@ class _ServerCore:
             deadline = anyio.current_time() + self.shutdown_timeout
             self.server.begin_shutdown()
             conn_tg.cancel_scope.deadline = deadline
+            # The timeout watcher keeps closing slow clients while connections
+            # drain; it stops when the last one ended (or the deadline came).
+            try:
+                await self.server.wait_closed()
+            finally:
+                timeouts.cancel()
         self._conn_tg = None
         return deadline
 

@@ -9,9 +9,11 @@ pipelined request is parsed from what is left over. No task and no memory
 stream is spent per request, except the disconnect watcher when
 ``handler_cancellation=True``.
 
-Timeouts use one cancel scope per connection whose deadline is moved: it
-bounds how long an idle or new connection may take to deliver a complete
-request head (``keepalive_timeout``), and is lifted while the handler runs.
+Each connection runs in one cancel scope that is cancelled when it has
+waited longer than ``keepalive_timeout`` for a complete request head. The
+deadline is not moved per request (that costs a timer update each time):
+the connection notes when it started waiting, and :meth:`Server.watch_timeouts`,
+one task per server, closes the ones past their time.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class Server:
         self._connections: set[_Connection] = set()
         self._closing = False
         self._cancelled_at_shutdown = 0
+        self._connection_ended: anyio.Event | None = None
 
     @property
     def connections(self) -> int:
@@ -123,8 +126,34 @@ class Server:
         finally:
             self._connections.discard(conn)
             conn.info._closing = True
+            if self._connection_ended is not None:
+                self._connection_ended.set()
             with anyio.CancelScope(shield=True):
                 await anyio.aclose_forcefully(stream)
+
+    async def watch_timeouts(self) -> None:
+        """Close connections that wait too long for a request head; runs until cancelled.
+
+        Checks a few times per timeout, so a connection is closed between
+        ``keepalive_timeout`` and 1.25 times it (at most a second later).
+        """
+        timeout = self.config.keepalive_timeout
+        if timeout is None:
+            return
+        interval = min(1.0, timeout / 4)
+        while True:
+            await anyio.sleep(interval)
+            now = anyio.current_time()
+            for conn in list(self._connections):
+                if conn.head_deadline <= now:
+                    conn.time_out()
+
+    async def wait_closed(self) -> None:
+        """Wait until no connection is left (after :meth:`begin_shutdown`)."""
+        while self._connections:
+            self._connection_ended = ended = anyio.Event()
+            await ended.wait()
+        self._connection_ended = None
 
     def begin_shutdown(self) -> None:
         """Stop taking requests: idle connections close now, busy ones after their response."""
@@ -183,6 +212,7 @@ class _Connection:
         "_watching",
         "busy",
         "closing",
+        "head_deadline",
         "info",
         "parser",
         "secure",
@@ -208,6 +238,8 @@ class _Connection:
         self.secure = ssl_object is not None
         self.busy = False
         self.closing = server.closing
+        #: When waiting for the current request head stops being acceptable.
+        self.head_deadline = math.inf
         self._idle_scope: anyio.CancelScope | None = None
         self._continue_pending = False
         self._response_started = False
@@ -220,6 +252,14 @@ class _Connection:
         self._space_wakeup: anyio.Event | None = None
         self._watch_scope: anyio.CancelScope | None = None
         self._watch_done: anyio.Event | None = None
+
+    def time_out(self) -> None:
+        """The client took too long to send a request head: close."""
+        if self._idle_scope is not None:
+            self.server.config.logger.debug(
+                "Closing %s: no request head in time", self.info.peername
+            )
+            self._idle_scope.cancel()
 
     def close_when_idle(self) -> None:
         """Close now if between requests, else after the current response."""
@@ -246,7 +286,7 @@ class _Connection:
                 return
             while True:
                 if timeout is not None:
-                    idle_scope.deadline = anyio.current_time() + timeout
+                    self.head_deadline = anyio.current_time() + timeout
                 try:
                     head = await self._read_head()
                 except HttpProcessingError as exc:
@@ -255,7 +295,7 @@ class _Connection:
                 if head is None:
                     return
                 self.busy = True
-                idle_scope.deadline = math.inf
+                self.head_deadline = math.inf
                 keep_alive = await self._handle(head)
                 self.busy = False
                 if not keep_alive or self.closing:
