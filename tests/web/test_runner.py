@@ -353,3 +353,49 @@ async def test_handler_cancellation_mode_still_serves_bodies_and_pipelining() ->
         for _ in range(3):
             resp = await client.post(str(url), content=body)
             assert resp.content == body
+
+
+async def test_every_cleanup_step_runs_and_several_failures_are_a_cleanup_error() -> None:
+    events: list[str] = []
+
+    def failing_ctx(name: str):  # type: ignore[no-untyped-def]
+        async def ctx(app: web.Application) -> AsyncIterator[None]:
+            yield
+            events.append(name)
+            raise ValueError(name)
+
+        return ctx
+
+    async def on_cleanup(app: web.Application) -> None:
+        events.append("on_cleanup")
+
+    app = web.Application()
+    app.cleanup_ctx.extend([failing_ctx("first"), failing_ctx("second")])
+    app.on_cleanup.append(on_cleanup)
+    with pytest.raises(web.CleanupError) as info:
+        async with web.AppRunner(app):
+            pass
+    assert events == ["second", "first", "on_cleanup"]
+    assert [str(e) for e in info.value.exceptions] == ["second", "first"]
+
+
+async def test_body_read_after_the_response_is_refused() -> None:
+    kept: list[web.Request] = []
+    errors: list[BaseException] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        kept.append(request)
+        return web.Response(text="answered without reading")
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    async with run_app(app) as url:
+        raw = await raw_exchange(
+            url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        assert raw.endswith(b"answered without reading")
+        try:
+            await kept[0].read()
+        except web.PayloadAccessError as exc:
+            errors.append(exc)
+    assert len(errors) == 1

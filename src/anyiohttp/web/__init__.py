@@ -8,6 +8,9 @@ the few deliberate departures (``async with`` runners, ``backend=`` in
 from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11
 from .app import Application, CleanupContext, FrozenList, Signal
 from .exceptions import (
+    CleanupError,
+    PayloadAccessError,
+    RequestPayloadError,
     HTTPAccepted,
     HTTPBadGateway,
     HTTPBadRequest,
@@ -72,10 +75,11 @@ from .keys import AppKey, RequestKey, ResponseKey
 from .log import AccessLogger
 from .middlewares import middleware, normalize_path_middleware
 from .request import BaseRequest, Request
-from .response import ContentCoding, Response, StreamResponse, json_response
+from .response import ContentCoding, Response, StreamResponse, json_bytes_response, json_response
 from .routing import (
     AbstractResource,
     AbstractRoute,
+    AbstractRouteDef,
     AbstractView,
     DynamicResource,
     PlainResource,
@@ -113,6 +117,7 @@ from .server import Server, ServerConfig
 __all__ = [
     "AbstractResource",
     "AbstractRoute",
+    "AbstractRouteDef",
     "AbstractView",
     "AccessLogger",
     "AppKey",
@@ -121,6 +126,7 @@ __all__ = [
     "BaseRequest",
     "BaseRunner",
     "BaseSite",
+    "CleanupError",
     "CleanupContext",
     "ContentCoding",
     "DynamicResource",
@@ -188,8 +194,10 @@ __all__ = [
     "HttpVersion10",
     "HttpVersion11",
     "NotAppKeyWarning",
+    "PayloadAccessError",
     "PlainResource",
     "Request",
+    "RequestPayloadError",
     "RequestKey",
     "Resource",
     "ResourceRoute",
@@ -211,6 +219,7 @@ __all__ = [
     "delete",
     "get",
     "head",
+    "json_bytes_response",
     "json_response",
     "middleware",
     "normalize_path_middleware",

@@ -23,14 +23,14 @@ from collections.abc import (
     MutableSequence,
     Sequence,
 )
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio
 from anyio.abc import TaskGroup
 
 from .. import hdrs
-from .exceptions import NotAppKeyWarning
+from .exceptions import CleanupError, NotAppKeyWarning
 from .keys import AppKey
 from .log import web_logger
 from .request import DEFAULT_CLIENT_MAX_SIZE, Request
@@ -363,10 +363,13 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         on_shutdown is sent by the runner once connections are done.
         """
         self.freeze()
-        async with AsyncExitStack() as stack:
-            stack.push_async_callback(self._on_cleanup.send, self)
+        entered: list[AbstractAsyncContextManager[None]] = []
+        failed = False
+        try:
             for factory in self._cleanup_ctx:
-                await stack.enter_async_context(_cleanup_context(factory, self))
+                context = _cleanup_context(factory, self)
+                await context.__aenter__()
+                entered.append(context)
             try:
                 async with anyio.create_task_group() as task_group:
                     self._task_group = task_group
@@ -374,6 +377,40 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                     yield
             finally:
                 self._task_group = None
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            await self._cleanup(entered, failed)
+
+    async def _cleanup(
+        self, entered: list[AbstractAsyncContextManager[None]], failed: bool
+    ) -> None:
+        """Exit the entered cleanup contexts in reverse, then send on_cleanup.
+
+        Every step runs even if an earlier one failed. One error is raised as
+        itself, several as CleanupError (as aiohttp); when the app is already
+        failing, they are logged instead so the first error is not hidden.
+        """
+        errors: list[BaseException] = []
+        for context in reversed(entered):
+            try:
+                await context.__aexit__(None, None, None)
+            except Exception as exc:
+                errors.append(exc)
+        try:
+            await self._on_cleanup.send(self)
+        except Exception as exc:
+            errors.append(exc)
+        if not errors:
+            return
+        if failed:
+            for error in errors:
+                self.logger.error("Error during cleanup", exc_info=error)
+            return
+        if len(errors) == 1:
+            raise errors[0]
+        raise CleanupError("Multiple errors on cleanup stage", errors)
 
     def _drain_background_by(self, deadline: float) -> None:
         """Give ``task_group``'s tasks until ``deadline``, then cancel them."""

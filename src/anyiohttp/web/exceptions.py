@@ -17,6 +17,9 @@ from .. import hdrs
 from .response import Response
 
 __all__ = (
+    "CleanupError",
+    "PayloadAccessError",
+    "RequestPayloadError",
     "HTTPAccepted",
     "HTTPBadGateway",
     "HTTPBadRequest",
@@ -81,6 +84,23 @@ __all__ = (
 
 class NotAppKeyWarning(UserWarning):
     """A plain string was used as an Application key; use web.AppKey."""
+
+
+class RequestPayloadError(Exception):
+    """The request body could not be parsed (a broken multipart body, say)."""
+
+
+class PayloadAccessError(Exception):
+    """The request body was read after the request's response was finished."""
+
+
+class CleanupError(RuntimeError):
+    """More than one cleanup step failed; ``exceptions`` lists the errors."""
+
+    @property
+    def exceptions(self) -> list[BaseException]:
+        """The errors, in the order they happened."""
+        return list(self.args[1])
 
 
 class HTTPException(Response, Exception):

@@ -30,7 +30,7 @@ from .keys import ResponseKey
 if TYPE_CHECKING:
     from .request import BaseRequest
 
-__all__ = ("ContentCoding", "Response", "StreamResponse", "json_response")
+__all__ = ("ContentCoding", "Response", "StreamResponse", "json_bytes_response", "json_response")
 
 _T = TypeVar("_T")
 
@@ -654,6 +654,26 @@ def json_response(
         reason=reason,
         headers=headers,
         content_type=content_type,
+    )
+
+
+def json_bytes_response(
+    data: Any = None,
+    *,
+    dumps: Callable[[Any], bytes],
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Any = None,
+    content_type: str = "application/json",
+) -> Response:
+    """A JSON Response from an encoder that returns bytes (orjson and the like)."""
+    if data is not None:
+        if body is not None:
+            raise ValueError("only one of data or body should be specified")
+        body = dumps(data)
+    return Response(
+        body=body, status=status, reason=reason, headers=headers, content_type=content_type
     )
 
 

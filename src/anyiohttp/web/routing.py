@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = (
     "AbstractResource",
     "AbstractRoute",
+    "AbstractRouteDef",
     "AbstractView",
     "DynamicResource",
     "PlainResource",

@@ -40,7 +40,7 @@ from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
 from ..http.writer import serialize_head
-from .exceptions import HTTPException
+from .exceptions import HTTPException, PayloadAccessError
 from .log import server_logger
 from .request import BaseRequest, ConnectionInfo
 from .response import SERVER_SOFTWARE, Response, StreamResponse
@@ -477,12 +477,16 @@ class _Connection:
         access_logger = server.config.access_logger
         if access_logger is not None and access_logger.enabled:
             access_logger.log(request, resp, time.monotonic() - started)
+        if payload is not EMPTY_PAYLOAD:
+            # A task still holding the request (in app.task_group, say) must
+            # not read the next request's bytes as this body.
+            payload.set_exception(PayloadAccessError())
         if not keep_alive:
             return False
         if head.upgrade and resp.status == 101:
             return False  # the stream belongs to the new protocol's handler
         if payload is not EMPTY_PAYLOAD and not payload.is_eof():
-            return await self._drain(payload)
+            return await self._drain()
         return True
 
     async def _run_handler(self, request: BaseRequest) -> StreamResponse:
@@ -529,18 +533,19 @@ class _Connection:
         writer = request.writer
         return bool(resp.keep_alive) and writer is not None and writer.complete
 
-    async def _drain(self, payload: StreamReader) -> bool:
+    async def _drain(self) -> bool:
         """Skip an unread body (up to MAX_DRAIN) so the connection can be reused."""
         if self._continue_pending:
             return False
         timeout = self.server.config.keepalive_timeout
+        skipped = 0
         with anyio.move_on_after(timeout if timeout is not None else math.inf):
             try:
-                while not payload.is_eof():
-                    if payload.total_bytes > MAX_DRAIN:
+                while chunk := await self._read_body_chunk():
+                    skipped += len(chunk)
+                    if skipped > MAX_DRAIN:
                         return False
-                    await payload.readany()
-            except (HttpProcessingError, ConnectionResetError):
+            except HttpProcessingError:
                 return False
             return True
         return False
