@@ -35,8 +35,8 @@ async def test_default_format(caplog: pytest.LogCaptureFixture) -> None:
     lines = [r.getMessage() for r in caplog.records if r.name == "anyiohttp.access"]
     assert len(lines) == 1
     assert re.fullmatch(
-        r'127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET /hi\?q=1 HTTP/1\.1" 200 \d+ '
-        r'"http://ref/" "tester"',
+        r"127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "
+        r'"GET /hi\?q=1 HTTP/1\.1" 200 \d+ "http://ref/" "tester"',
         lines[0],
     ), lines[0]
 

@@ -9,8 +9,6 @@ from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11
 from .app import Application, CleanupContext, FrozenList, Signal
 from .exceptions import (
     CleanupError,
-    PayloadAccessError,
-    RequestPayloadError,
     HTTPAccepted,
     HTTPBadGateway,
     HTTPBadRequest,
@@ -70,6 +68,8 @@ from .exceptions import (
     HTTPVariantAlsoNegotiates,
     HTTPVersionNotSupported,
     NotAppKeyWarning,
+    PayloadAccessError,
+    RequestPayloadError,
 )
 from .keys import AppKey, RequestKey, ResponseKey
 from .log import AccessLogger
@@ -126,8 +126,8 @@ __all__ = [
     "BaseRequest",
     "BaseRunner",
     "BaseSite",
-    "CleanupError",
     "CleanupContext",
+    "CleanupError",
     "ContentCoding",
     "DynamicResource",
     "FrozenList",
@@ -197,8 +197,8 @@ __all__ = [
     "PayloadAccessError",
     "PlainResource",
     "Request",
-    "RequestPayloadError",
     "RequestKey",
+    "RequestPayloadError",
     "Resource",
     "ResourceRoute",
     "Response",

@@ -18,8 +18,6 @@ from .response import Response
 
 __all__ = (
     "CleanupError",
-    "PayloadAccessError",
-    "RequestPayloadError",
     "HTTPAccepted",
     "HTTPBadGateway",
     "HTTPBadRequest",
@@ -79,6 +77,8 @@ __all__ = (
     "HTTPVariantAlsoNegotiates",
     "HTTPVersionNotSupported",
     "NotAppKeyWarning",
+    "PayloadAccessError",
+    "RequestPayloadError",
 )
 
 
