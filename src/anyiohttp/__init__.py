@@ -1,12 +1,29 @@
 """anyiohttp: aiohttp's HTTP client/server framework on anyio.
 
 One application runs unchanged on asyncio and on trio. The server lives in
-``anyiohttp.web``; this module carries the shared types and, as the client
-lands, the client API.
+``anyiohttp.web``; this module carries the client (``ClientSession`` and its
+pool, timeouts, cookies, tracing, the ClientError tree) and shared types.
 """
-
-from .http.exceptions import HttpProcessingError
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["HttpProcessingError", "__version__"]
+from . import hdrs
+from .client import *  # noqa: F403 - the client's public names are ours
+from .client import __all__ as _client_names
+from .http.exceptions import HttpProcessingError
+from .http.parser import HttpVersion, HttpVersion10, HttpVersion11
+from .http.payload import MultipartWriter
+from .http.streams import EofStream, StreamReader
+
+__all__ = [
+    "EofStream",
+    "HttpProcessingError",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "MultipartWriter",
+    "StreamReader",
+    "__version__",
+    "hdrs",
+    *_client_names,
+]

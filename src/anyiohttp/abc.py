@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import abc
 import logging
-from typing import TYPE_CHECKING
+import socket
+from collections.abc import Callable, Iterable, Sized
+from http.cookies import BaseCookie, Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from yarl import URL
+
+_NO_URL = URL()  # the default "response came from nowhere in particular"
 
 if TYPE_CHECKING:
     from .web.request import BaseRequest
     from .web.response import StreamResponse
 
-__all__ = ("AbstractAccessLogger",)
+__all__ = ("AbstractAccessLogger", "AbstractCookieJar", "AbstractResolver")
 
 
 class AbstractAccessLogger(abc.ABC):
@@ -34,3 +41,49 @@ class AbstractAccessLogger(abc.ABC):
     def enabled(self) -> bool:
         """Whether logging is on (checked before building the log line)."""
         return True
+
+
+class AbstractCookieJar(Sized, Iterable["Morsel[str]"]):
+    """Base of client cookie jars."""
+
+    @property
+    @abc.abstractmethod
+    def quote_cookie(self) -> bool:
+        """Whether cookie values are quoted when sent."""
+
+    @abc.abstractmethod
+    def clear(self, predicate: Callable[[Morsel[str]], bool] | None = None) -> None:
+        """Remove all cookies, or those ``predicate`` is true for."""
+
+    @abc.abstractmethod
+    def clear_domain(self, domain: str) -> None:
+        """Remove the cookies of a domain and its subdomains."""
+
+    @abc.abstractmethod
+    def update_cookies(self, cookies: Any, response_url: URL = _NO_URL) -> None:
+        """Store cookies a response set."""
+
+    def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
+        """Store the cookies of ``Set-Cookie`` header values."""
+        for header in headers:
+            cookie: SimpleCookie = SimpleCookie()
+            cookie.load(header)
+            self.update_cookies(cookie, response_url)
+
+    @abc.abstractmethod
+    def filter_cookies(self, request_url: URL) -> BaseCookie[str]:
+        """The cookies to send to ``request_url``."""
+
+
+class AbstractResolver(abc.ABC):
+    """Base of DNS resolvers: host name to a list of address dicts (aiohttp's shape)."""
+
+    @abc.abstractmethod
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[dict[str, Any]]:
+        """Resolve ``host``: dicts with hostname, host, port, family, proto, flags."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release resources."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
 import time
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,10 +14,12 @@ from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar, overload
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
 
 _T = TypeVar("_T")
 
 __all__ = (
+    "BasicAuth",
     "ETag",
     "MimeType",
     "parse_content_type",
@@ -169,3 +174,57 @@ def frozen_headers(headers: Any) -> CIMultiDictProxy[str]:
 
 
 EMPTY_MAPPING: Final[MappingProxyType[str, str]] = MappingProxyType({})
+
+
+class BasicAuth(namedtuple("BasicAuth", ["login", "password", "encoding"])):
+    """HTTP Basic authentication credentials (RFC 7617): ``login``, ``password``, ``encoding``."""
+
+    login: str
+    password: str
+    encoding: str
+
+    @classmethod
+    def _check(cls, login: str | None, password: str | None) -> None:
+        if login is None:
+            raise ValueError("None is not allowed as login value")
+        if password is None:
+            raise ValueError("None is not allowed as password value")
+        if ":" in login:
+            raise ValueError('A ":" is not allowed in login (RFC 1945#section-11.1)')
+
+    def __new__(cls, login: str, password: str = "", encoding: str = "latin1") -> BasicAuth:
+        cls._check(login, password)
+        return super().__new__(cls, login, password, encoding)
+
+    @classmethod
+    def decode(cls, auth_header: str, encoding: str = "latin1") -> BasicAuth:
+        """Parse an ``Authorization: Basic ...`` header value."""
+        try:
+            auth_type, encoded = auth_header.split(" ", 1)
+        except ValueError:
+            raise ValueError("Could not parse authorization header.") from None
+        if auth_type.lower() != "basic":
+            raise ValueError(f"Unknown authorization method {auth_type}")
+        try:
+            decoded = base64.b64decode(encoded.encode("ascii"), validate=True).decode(encoding)
+        except binascii.Error:
+            raise ValueError("Invalid base64 encoding.") from None
+        try:
+            username, password = decoded.split(":", 1)
+        except ValueError:
+            raise ValueError("Invalid credentials.") from None
+        return cls(username, password, encoding=encoding)
+
+    @classmethod
+    def from_url(cls, url: URL, *, encoding: str = "latin1") -> BasicAuth | None:
+        """Credentials from ``http://user:pass@host/``, or None."""
+        if not isinstance(url, URL):
+            raise TypeError("url should be yarl.URL instance")
+        if url.raw_user is None and url.raw_password is None:
+            return None
+        return cls(url.user or "", url.password or "", encoding=encoding)
+
+    def encode(self) -> str:
+        """The ``Authorization`` header value."""
+        creds = f"{self.login}:{self.password}".encode(self.encoding)
+        return "Basic " + base64.b64encode(creds).decode(self.encoding)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 import anyio
 
@@ -250,31 +250,44 @@ class StreamReader:
     # -- iteration ----------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iter(self.readline)
+        return _Iterator(self.readline)
 
     def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         """Iterate over chunks of at most n bytes."""
-        return self._iter(lambda: self.read(n))
+        return _Iterator(lambda: self.read(n))
 
     def iter_any(self) -> AsyncIterator[bytes]:
         """Iterate over the data as it arrives."""
-        return self._iter(self.readany)
+        return _Iterator(self.readany)
 
-    async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+    def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         """Iterate over ``(data, end_of_http_chunk)`` pairs, as aiohttp does."""
-        while True:
-            data, end = await self.readchunk()
-            if not data:
-                return
-            yield data, end
+        return _Iterator(self.readchunk)
 
-    @staticmethod
-    async def _iter(read: Callable[[], Awaitable[bytes]]) -> AsyncIterator[bytes]:
-        while True:
-            data = await read()
-            if not data:
-                return
-            yield data
+
+_T = TypeVar("_T", bytes, tuple[bytes, bool])
+
+
+class _Iterator(Generic[_T]):
+    """An async iterator over a read method, ending at its first empty result.
+
+    A class rather than an async generator: breaking out of ``async for``
+    leaves nothing to finalize (trio warns about abandoned async generators).
+    """
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[], Awaitable[_T]]) -> None:
+        self._read: Callable[[], Awaitable[_T]] = read
+
+    def __aiter__(self) -> _Iterator[_T]:
+        return self
+
+    async def __anext__(self) -> _T:
+        data: _T = await self._read()
+        if not data or data == (b"", False):
+            raise StopAsyncIteration
+        return data
 
 
 class EmptyStreamReader(StreamReader):

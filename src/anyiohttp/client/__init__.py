@@ -1,0 +1,29 @@
+"""The HTTP client: ClientSession over a connection pool that lives in a task group."""
+
+from ..helpers import BasicAuth
+from ..http.payload import FormData
+from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+from .cookies import CookieJar, DummyCookieJar
+from .exceptions import *  # noqa: F403 - the exception tree is the module's public list
+from .exceptions import __all__ as _exception_names
+from .request import ClientTimeout
+from .response import ClientResponse
+from .session import ClientSession
+from .tracing import *  # noqa: F403
+from .tracing import __all__ as _tracing_names
+
+__all__ = [
+    "BaseConnector",
+    "BasicAuth",
+    "ClientResponse",
+    "ClientSession",
+    "ClientTimeout",
+    "Connection",
+    "CookieJar",
+    "DummyCookieJar",
+    "FormData",
+    "TCPConnector",
+    "UnixConnector",
+    *_exception_names,
+    *_tracing_names,
+]

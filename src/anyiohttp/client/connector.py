@@ -1,0 +1,757 @@
+"""The client connection pool: TCPConnector and UnixConnector.
+
+Shape (httpcore's layering, not its hot path): the pool keeps, per origin
+(:class:`ConnectionKey`), a stack of idle keep-alive connections, so taking
+one is O(1); only the connection being taken is probed for liveness (a
+non-blocking ``MSG_PEEK``). Limits (``limit`` in total, ``limit_per_host``)
+count connections in use or being opened; requests over the limit wait in
+one FIFO queue and are handed a released connection (same origin) or a free
+slot directly, so nobody overtakes them.
+
+The pool owns a task group (the session's, or the connector's own when it
+is shared and used as ``async with TCPConnector() as conn``): it runs the
+reaper that closes idle connections past ``keepalive_timeout`` and closes
+broken connections in the background. Nothing runs on the request path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+from collections import deque
+from collections.abc import Sequence
+from ssl import SSLContext
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+from anyio.abc import ByteStream, SocketAttribute, TaskGroup
+from anyio.streams.tls import TLSStream
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from ..http.h11_client import H11ClientParser, ResponseHead
+from ..http.parser import CONNECTION_CLOSED, NEED_DATA
+from .exceptions import (
+    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ClientProxyConnectionError,
+    ConnectionKey,
+    ConnectionTimeoutError,
+    UnixClientConnectorError,
+)
+from .tracing import (
+    Trace,
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    TraceDnsCacheHitParams,
+    TraceDnsCacheMissParams,
+    TraceDnsResolveHostEndParams,
+    TraceDnsResolveHostStartParams,
+)
+
+if TYPE_CHECKING:
+    from .request import ClientTimeout
+
+__all__ = ("BaseConnector", "Connection", "TCPConnector", "UnixConnector")
+
+READ_SIZE: Final = 65536
+_HAPPY_EYEBALLS_DELAY: Final = 0.25
+_USAGE: Final = (
+    "use it as an async context manager:\n"
+    "    async with anyiohttp.TCPConnector() as connector:\n"
+    "        async with anyiohttp.ClientSession(connector=connector, connector_owner=False) as s:\n"
+    "            ..."
+)
+
+
+class Connection:
+    """One pooled connection, checked out for one request at a time."""
+
+    __slots__ = (
+        "_connector",
+        "closed",
+        "created",
+        "key",
+        "last_used",
+        "parser",
+        "probe",
+        "reused",
+        "stream",
+    )
+
+    def __init__(self, connector: BaseConnector, key: ConnectionKey, stream: ByteStream) -> None:
+        self._connector = connector
+        self.key = key
+        self.stream = stream
+        self.parser = H11ClientParser(
+            max_line_size=connector._max_line_size, max_field_size=connector._max_field_size
+        )
+        self.created = self.last_used = anyio.current_time()
+        self.closed = False
+        #: True when this checkout reuses a kept-alive connection.
+        self.reused = False
+        self.probe = _probe_socket(stream)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<Connection {self.key.host}:{self.key.port} {state}>"
+
+    async def receive(self) -> bytes:
+        """Bytes from the server; ``b""`` once it closed (or the connection broke)."""
+        try:
+            return await self.stream.receive(READ_SIZE)
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            return b""
+
+    async def send(self, data: bytes) -> None:
+        """Send bytes; a broken connection raises ClientOSError."""
+        from .exceptions import ClientOSError
+
+        try:
+            await self.stream.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
+
+    def release(self) -> None:
+        """Give the connection back: pooled when its exchange ended cleanly, else closed."""
+        self._connector._release(self, self.parser.reusable and not self.closed)
+
+    def close(self) -> None:
+        """Close now and give the slot back."""
+        self.closed = True
+        self._connector._release(self, False)
+
+    def is_alive(self) -> bool:
+        """A cheap probe: False when the server closed it or sent something unasked."""
+        sock = self.probe
+        if sock is None:
+            return True
+        try:
+            data = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False  # the server closed it
+        # Plain HTTP: bytes nobody asked for, the connection is out of step.
+        # TLS: likely a session ticket or an alert; the next read will tell.
+        return self.key.is_ssl
+
+    async def aclose(self) -> None:
+        """Close the stream (and the probe's file descriptor)."""
+        self.closed = True
+        if self.probe is not None:
+            self.probe.close()
+            self.probe = None
+        await anyio.aclose_forcefully(self.stream)
+
+
+def _probe_socket(stream: ByteStream) -> socket.socket | None:
+    """A socket object to peek at the connection with, whatever the backend.
+
+    asyncio hands out a TransportSocket without ``recv``: peek through a
+    duplicate of its file descriptor (made once per connection).
+    """
+    raw = stream.extra(SocketAttribute.raw_socket, None)
+    if raw is None:
+        return None
+    if type(raw) is socket.socket:
+        return socket.socket(fileno=os.dup(raw.fileno()))
+    try:
+        return socket.socket(fileno=os.dup(raw.fileno()))
+    except OSError:
+        return None
+
+
+class _Waiter:
+    __slots__ = ("event", "granted", "key")
+
+    def __init__(self, key: ConnectionKey) -> None:
+        self.key = key
+        self.event = anyio.Event()
+        #: A released connection handed over, True for a free slot, None yet.
+        self.granted: Connection | bool | None = None
+
+
+class BaseConnector:
+    """The pool and its limits; subclasses open the connections."""
+
+    def __init__(
+        self,
+        *,
+        keepalive_timeout: float | None = 15.0,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        if force_close and keepalive_timeout not in (None, 15.0):
+            raise ValueError("keepalive_timeout cannot be set if force_close is True")
+        self._keepalive_timeout = None if force_close else keepalive_timeout
+        self._force_close = force_close
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._idle: dict[ConnectionKey, list[Connection]] = {}
+        self._acquired: set[Connection] = set()
+        self._in_use = 0  # acquired plus being opened
+        self._in_use_per_host: dict[ConnectionKey, int] = {}
+        self._waiters: deque[_Waiter] = deque()
+        self._task_group: TaskGroup | None = None
+        self._exit_stack: Any = None
+        self._closed = False
+        self._max_line_size = 8190
+        self._max_field_size = 8190
+
+    # -- lifetime -------------------------------------------------------------------
+
+    async def __aenter__(self) -> BaseConnector:
+        if self._task_group is not None:
+            raise RuntimeError(f"{type(self).__name__} is already open")
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        task_group = anyio.create_task_group()
+        await task_group.__aenter__()
+        self._task_group = task_group
+        if self._keepalive_timeout is not None:
+            task_group.start_soon(self._reap_idle, self._keepalive_timeout)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task_group = self._task_group
+        assert task_group is not None
+        self._closed = True
+        await self._close_all()
+        task_group.cancel_scope.cancel()
+        self._task_group = None
+        await task_group.__aexit__(exc_type, exc, tb)
+
+    async def close(self) -> None:
+        """Close every connection (idle and in use); the connector is unusable after."""
+        self._closed = True
+        await self._close_all()
+
+    async def _close_all(self) -> None:
+        conns = [c for stack in self._idle.values() for c in stack] + list(self._acquired)
+        self._idle.clear()
+        self._acquired.clear()
+        with anyio.CancelScope(shield=True):
+            for conn in conns:
+                await conn.aclose()
+        for waiter in self._waiters:
+            waiter.event.set()
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._closed
+
+    @property
+    def limit(self) -> int:
+        """The most connections in use at once (0: no limit)."""
+        return self._limit
+
+    @property
+    def limit_per_host(self) -> int:
+        """The most connections in use at once per origin (0: no limit)."""
+        return self._limit_per_host
+
+    @property
+    def force_close(self) -> bool:
+        """True when connections are never reused."""
+        return self._force_close
+
+    def _check_open(self) -> TaskGroup:
+        if self._task_group is None:
+            if self._closed:
+                raise RuntimeError(f"{type(self).__name__} is closed")
+            raise RuntimeError(f"{type(self).__name__} is not open; {_USAGE}")
+        return self._task_group
+
+    def __repr__(self) -> str:
+        idle = sum(len(stack) for stack in self._idle.values())
+        return (
+            f"<{type(self).__name__} in_use={self._in_use} idle={idle} "
+            f"waiting={len(self._waiters)} limit={self._limit}>"
+        )
+
+    # -- checking out ---------------------------------------------------------------
+
+    def _has_capacity(self, key: ConnectionKey) -> bool:
+        if self._limit and self._in_use >= self._limit:
+            return False
+        return not (
+            self._limit_per_host and self._in_use_per_host.get(key, 0) >= self._limit_per_host
+        )
+
+    def _reserve(self, key: ConnectionKey) -> None:
+        self._in_use += 1
+        self._in_use_per_host[key] = self._in_use_per_host.get(key, 0) + 1
+
+    def _unreserve(self, key: ConnectionKey) -> None:
+        self._in_use -= 1
+        left = self._in_use_per_host[key] - 1
+        if left:
+            self._in_use_per_host[key] = left
+        else:
+            del self._in_use_per_host[key]
+
+    def _take_idle(self, key: ConnectionKey) -> Connection | None:
+        stack = self._idle.get(key)
+        now = anyio.current_time()
+        while stack:
+            conn = stack.pop()
+            expired = (
+                self._keepalive_timeout is not None
+                and conn.last_used + self._keepalive_timeout < now
+            )
+            if not expired and conn.is_alive():
+                return conn
+            self._discard(conn)
+        return None
+
+    async def connect(
+        self, key: ConnectionKey, *, timeout: ClientTimeout, traces: Sequence[Trace] = ()
+    ) -> Connection:
+        """Check out a connection for ``key``: an idle one, a new one, or wait for one."""
+        task_group = self._check_open()
+        if not self._waiters:
+            if self._has_capacity(key):
+                conn = self._take_idle(key)
+                self._reserve(key)
+                if conn is not None:
+                    return await self._reuse(conn, traces)
+                return await self._open(key, timeout, traces, task_group)
+        waiter = _Waiter(key)
+        self._waiters.append(waiter)
+        for trace in traces:
+            await trace.send("on_connection_queued_start", TraceConnectionQueuedStartParams())
+        try:
+            self._grant()
+            await waiter.event.wait()
+        except BaseException:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            elif isinstance(waiter.granted, Connection):
+                self._release(waiter.granted, True)
+            elif waiter.granted:
+                self._unreserve(key)
+                self._grant()
+            raise
+        for trace in traces:
+            await trace.send("on_connection_queued_end", TraceConnectionQueuedEndParams())
+        granted = waiter.granted
+        if isinstance(granted, Connection):
+            return await self._reuse(granted, traces)
+        if granted is None:
+            raise RuntimeError("The connector was closed while waiting for a connection")
+        return await self._open(key, timeout, traces, task_group)
+
+    async def _reuse(self, conn: Connection, traces: Sequence[Trace]) -> Connection:
+        self._acquired.add(conn)
+        conn.reused = True
+        conn.parser.start_next_cycle()
+        for trace in traces:
+            await trace.send("on_connection_reuseconn", TraceConnectionReuseconnParams())
+        return conn
+
+    async def _open(
+        self,
+        key: ConnectionKey,
+        timeout: ClientTimeout,
+        traces: Sequence[Trace],
+        task_group: TaskGroup,
+    ) -> Connection:
+        for trace in traces:
+            await trace.send("on_connection_create_start", TraceConnectionCreateStartParams())
+        try:
+            stream = await self._create_stream(key, timeout, traces)
+        except BaseException:
+            self._unreserve(key)
+            self._grant()
+            raise
+        conn = Connection(self, key, stream)
+        self._acquired.add(conn)
+        for trace in traces:
+            await trace.send("on_connection_create_end", TraceConnectionCreateEndParams())
+        return conn
+
+    def _grant(self) -> None:
+        """Hand free slots or idle connections to waiters, first come first served."""
+        for waiter in list(self._waiters):
+            if not self._has_capacity(waiter.key):
+                continue
+            self._waiters.remove(waiter)
+            conn = self._take_idle(waiter.key)
+            self._reserve(waiter.key)
+            if conn is not None:
+                waiter.granted = conn
+            else:
+                waiter.granted = True
+            waiter.event.set()
+
+    # -- giving back ----------------------------------------------------------------
+
+    def _release(self, conn: Connection, reusable: bool) -> None:
+        if conn not in self._acquired:
+            return
+        self._acquired.discard(conn)
+        if reusable and not self._force_close and not self._closed:
+            conn.last_used = anyio.current_time()
+            for waiter in self._waiters:
+                if waiter.key == conn.key:
+                    # a waiter for the same origin takes it over, slot and all
+                    self._waiters.remove(waiter)
+                    waiter.granted = conn
+                    waiter.event.set()
+                    return
+            self._idle.setdefault(conn.key, []).append(conn)
+        else:
+            self._discard(conn)
+        self._unreserve(conn.key)
+        self._grant()
+
+    def _discard(self, conn: Connection) -> None:
+        conn.closed = True
+        if self._task_group is not None:
+            self._task_group.start_soon(conn.aclose)
+        elif conn.probe is not None:
+            conn.probe.close()
+            conn.probe = None
+
+    async def _reap_idle(self, timeout: float) -> None:
+        interval = max(0.1, min(1.0, timeout / 4))
+        while True:
+            await anyio.sleep(interval)
+            now = anyio.current_time()
+            for key, stack in list(self._idle.items()):
+                keep = [c for c in stack if c.last_used + timeout >= now]
+                for conn in stack:
+                    if conn.last_used + timeout < now:
+                        self._discard(conn)
+                if keep:
+                    self._idle[key] = keep
+                else:
+                    del self._idle[key]
+
+    # -- opening --------------------------------------------------------------------
+
+    async def _create_stream(
+        self, key: ConnectionKey, timeout: ClientTimeout, traces: Sequence[Trace]
+    ) -> ByteStream:
+        raise NotImplementedError
+
+
+class TCPConnector(BaseConnector):
+    """Connections over TCP (and TLS), with a DNS cache and happy eyeballs."""
+
+    def __init__(
+        self,
+        *,
+        ssl: bool | ssl.SSLContext | None = True,
+        verify_ssl: bool = True,
+        use_dns_cache: bool = True,
+        ttl_dns_cache: float | None = 10,
+        family: socket.AddressFamily | int = 0,
+        local_addr: tuple[str, int] | None = None,
+        resolver: Any = None,
+        happy_eyeballs_delay: float | None = _HAPPY_EYEBALLS_DELAY,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not verify_ssl:
+            ssl = False
+        self._ssl = ssl
+        self._use_dns_cache = use_dns_cache
+        self._ttl_dns_cache = ttl_dns_cache
+        self._dns_cache: dict[tuple[str, int], tuple[list[str], float]] = {}
+        self._family = family
+        self._local_addr = local_addr
+        self._resolver = resolver
+        self._happy_eyeballs_delay = happy_eyeballs_delay
+        self._ssl_contexts: dict[bool, SSLContext] = {}
+
+    @property
+    def family(self) -> int:
+        """The address family connections use (0: any)."""
+        return int(self._family)
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """True when resolved addresses are cached."""
+        return self._use_dns_cache
+
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Forget cached addresses (of one host, or all)."""
+        if host is None:
+            self._dns_cache.clear()
+        elif port is not None:
+            self._dns_cache.pop((host, port), None)
+        else:
+            for cached in [k for k in self._dns_cache if k[0] == host]:
+                del self._dns_cache[cached]
+
+    def ssl_context_for(self, value: Any) -> ssl.SSLContext | None:
+        """The SSLContext for a request's ``ssl`` setting (True, False, a context)."""
+        if isinstance(value, ssl.SSLContext):
+            return value
+        if value is None:
+            value = self._ssl
+        if isinstance(value, ssl.SSLContext):
+            return value
+        verified = value is not False
+        context = self._ssl_contexts.get(verified)
+        if context is None:
+            context = ssl.create_default_context()
+            if not verified:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            context.set_alpn_protocols(["http/1.1"])
+            self._ssl_contexts[verified] = context
+        return context
+
+    async def _resolve(self, host: str, port: int, traces: Sequence[Trace]) -> list[str]:
+        if _is_ip_literal(host):
+            return [host.strip("[]")]
+        cache_key = (host, port)
+        now = anyio.current_time()
+        if self._use_dns_cache:
+            cached = self._dns_cache.get(cache_key)
+            if cached is not None and (self._ttl_dns_cache is None or cached[1] > now):
+                for trace in traces:
+                    await trace.send("on_dns_cache_hit", TraceDnsCacheHitParams(host))
+                return cached[0]
+            for trace in traces:
+                await trace.send("on_dns_cache_miss", TraceDnsCacheMissParams(host))
+        for trace in traces:
+            await trace.send("on_dns_resolvehost_start", TraceDnsResolveHostStartParams(host))
+        if self._resolver is not None:
+            infos = await self._resolver.resolve(host, port, family=self._family)
+            addresses = [info["host"] for info in infos]
+        else:
+            results = await anyio.getaddrinfo(
+                host, port, family=self._family, type=socket.SOCK_STREAM
+            )
+            addresses = []
+            for _family, _type, _proto, _name, sockaddr in results:
+                if sockaddr[0] not in addresses:
+                    addresses.append(str(sockaddr[0]))
+        for trace in traces:
+            await trace.send("on_dns_resolvehost_end", TraceDnsResolveHostEndParams(host))
+        if self._use_dns_cache:
+            ttl = self._ttl_dns_cache
+            self._dns_cache[cache_key] = (addresses, now + ttl if ttl is not None else now)
+        return addresses
+
+    async def _create_stream(
+        self, key: ConnectionKey, timeout: ClientTimeout, traces: Sequence[Trace]
+    ) -> ByteStream:
+        if key.proxy is None:
+            return await self.open_tcp(key, key.host, key.port or 0, timeout, traces)
+        proxy = key.proxy
+        plain_key = key._replace(is_ssl=proxy.scheme == "https")
+        stream = await self.open_tcp(
+            plain_key,
+            proxy.raw_host or "",
+            proxy.port or 80,
+            timeout,
+            traces,
+            error_class=ClientProxyConnectionError,
+        )
+        if not key.is_ssl:
+            return stream  # plain HTTP goes through the proxy in absolute form
+        try:
+            await self._tunnel(key, stream)
+            return await self.start_tls(key, stream, key.host)
+        except BaseException:
+            await anyio.aclose_forcefully(stream)
+            raise
+
+    async def _tunnel(self, key: ConnectionKey, stream: ByteStream) -> None:
+        """Ask the proxy for a tunnel to the key's host (CONNECT, RFC 9110 9.3.6)."""
+        from .exceptions import ClientHttpProxyError, RequestInfo
+
+        parser = H11ClientParser()
+        authority = f"{key.host}:{key.port}"
+        headers = [("Host", authority)]
+        if key.proxy_auth is not None:
+            headers.append(("Proxy-Authorization", key.proxy_auth.encode()))
+        await stream.send(parser.request_head("CONNECT", authority, headers))
+        while True:
+            event = parser.next_event()
+            if type(event) is ResponseHead:
+                break
+            if event is NEED_DATA:
+                try:
+                    parser.feed(await stream.receive(READ_SIZE))
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    parser.feed(b"")
+            elif event is CONNECTION_CLOSED:
+                raise ClientProxyConnectionError(key, OSError("Proxy closed the connection"))
+        if not 200 <= event.status < 300:
+            url = URL.build(scheme="https", host=key.host, port=key.port)
+            info = RequestInfo(url, "CONNECT", CIMultiDictProxy(CIMultiDict(headers)), url)
+            raise ClientHttpProxyError(
+                info, (), status=event.status, message=event.reason, headers=event.headers
+            )
+
+    async def open_tcp(
+        self,
+        key: ConnectionKey,
+        host: str,
+        port: int,
+        timeout: ClientTimeout,
+        traces: Sequence[Trace],
+        *,
+        error_class: type[ClientConnectorError] = ClientConnectorError,
+    ) -> ByteStream:
+        """Resolve and connect to ``host``:``port`` (TLS per ``key``), within the timeouts."""
+        connect_timeout = _first_set(timeout.sock_connect, timeout.connect)
+        try:
+            with anyio.fail_after(connect_timeout):
+                try:
+                    addresses = await self._resolve(host, port, traces)
+                except OSError as exc:
+                    raise ClientConnectorDNSError(key, exc) from exc
+                if not addresses:
+                    raise ClientConnectorDNSError(key, OSError(f"No address found for {host}"))
+                stream: ByteStream = await self._connect_any(addresses, port)
+                if key.is_ssl:
+                    stream = await self.start_tls(key, stream, host)
+                return stream
+        except TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
+        except (ClientConnectorError, ConnectionTimeoutError):
+            raise
+        except OSError as exc:
+            raise error_class(key, exc) from exc
+
+    async def start_tls(self, key: ConnectionKey, stream: ByteStream, host: str) -> ByteStream:
+        """Wrap ``stream`` in TLS for ``host`` with the key's ssl setting."""
+        context = self.ssl_context_for(key.ssl)
+        try:
+            return await TLSStream.wrap(
+                stream,
+                hostname=host.strip("[]"),
+                ssl_context=context,
+                standard_compatible=False,
+            )
+        except ssl.CertificateError as exc:
+            await anyio.aclose_forcefully(stream)
+            raise ClientConnectorCertificateError(key, exc) from exc
+        except ssl.SSLError as exc:
+            await anyio.aclose_forcefully(stream)
+            raise ClientConnectorSSLError(key, exc) from exc
+        except (anyio.BrokenResourceError, anyio.EndOfStream) as exc:
+            await anyio.aclose_forcefully(stream)
+            cause = exc.__cause__
+            if isinstance(cause, ssl.CertificateError):
+                raise ClientConnectorCertificateError(key, cause) from exc
+            if isinstance(cause, ssl.SSLError):
+                raise ClientConnectorSSLError(key, cause) from exc
+            error = ssl.SSLError(str(exc) or "TLS handshake failed")
+            raise ClientConnectorSSLError(key, error) from exc
+
+    async def _connect_any(self, addresses: list[str], port: int) -> ByteStream:
+        """Connect to the first address that answers, racing them (RFC 8305 lite)."""
+        local_host = self._local_addr[0] if self._local_addr else None
+        if len(addresses) == 1 or not self._happy_eyeballs_delay:
+            errors: list[OSError] = []
+            for address in addresses:
+                try:
+                    return await anyio.connect_tcp(address, port, local_host=local_host)
+                except OSError as exc:
+                    errors.append(exc)
+            raise _combined(errors)
+        return await _race(addresses, port, local_host, self._happy_eyeballs_delay)
+
+
+class UnixConnector(BaseConnector):
+    """Connections to a Unix domain socket (every request goes to ``path``)."""
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The socket path."""
+        return self._path
+
+    async def _create_stream(
+        self, key: ConnectionKey, timeout: ClientTimeout, traces: Sequence[Trace]
+    ) -> ByteStream:
+        try:
+            with anyio.fail_after(_first_set(timeout.sock_connect, timeout.connect)):
+                return await anyio.connect_unix(self._path)
+        except TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to {self._path}") from exc
+        except OSError as exc:
+            raise UnixClientConnectorError(self._path, key, exc) from exc
+
+
+def _first_set(*values: float | None) -> float | None:
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.strip("[]"))
+    except OSError:
+        return False
+    return True
+
+
+def _combined(errors: list[OSError]) -> OSError:
+    if len(errors) == 1:
+        return errors[0]
+    message = "Multiple exceptions: " + ", ".join(str(e) for e in errors)
+    return OSError(errors[0].errno, message)
+
+
+async def _race(
+    addresses: list[str], port: int, local_host: str | None, delay: float
+) -> ByteStream:
+    """Start an attempt per address, each ``delay`` after the previous; first wins."""
+    winner: list[ByteStream] = []
+    errors: list[OSError] = []
+    async with anyio.create_task_group() as tg:
+        failed = [anyio.Event() for _ in addresses]
+
+        async def attempt(index: int, address: str) -> None:
+            if index:
+                with anyio.move_on_after(delay):
+                    await failed[index - 1].wait()
+            try:
+                stream = await anyio.connect_tcp(address, port, local_host=local_host)
+            except OSError as exc:
+                errors.append(exc)
+                failed[index].set()
+                return
+            if winner:
+                await anyio.aclose_forcefully(stream)
+                return
+            winner.append(stream)
+            tg.cancel_scope.cancel()
+
+        for index, address in enumerate(addresses):
+            tg.start_soon(attempt, index, address)
+    if winner:
+        return winner[0]
+    raise _combined(errors or [OSError("Could not connect")])

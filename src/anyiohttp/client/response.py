@@ -1,0 +1,485 @@
+"""ClientResponse: status, headers, and a body pulled from the pooled connection.
+
+The body is a :class:`~anyiohttp.http.streams.StreamReader` whose source
+reads the connection only when the application reads the body. When the body
+ends, the connection goes back to the pool; a response released before its
+end closes its connection instead (it is out of step).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import zlib
+from collections.abc import Callable, Sequence
+from http.cookies import CookieError, SimpleCookie
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from .. import hdrs
+from ..helpers import parse_content_type
+from ..http.exceptions import HttpProcessingError
+from ..http.h11_client import ResponseHead
+from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion
+from ..http.streams import StreamReader
+from .exceptions import (
+    ClientPayloadError,
+    ClientResponseError,
+    ContentTypeError,
+    RequestInfo,
+    ServerTimeoutError,
+    SocketTimeoutError,
+)
+from .tracing import Trace, TraceResponseChunkReceivedParams
+
+if TYPE_CHECKING:
+    from .connector import Connection
+
+__all__ = ("ClientResponse",)
+
+# Decompressed bytes handed out per compressed chunk: the rest waits in the
+# decompressor, so a small bomb cannot inflate past what the reader asks for.
+_DECOMPRESS_CHUNK: Final = 2**16
+
+
+class _Decoder:
+    """Streaming Content-Encoding decoding with bounded output per step."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        if encoding == "br":
+            import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+            self._brotli: Any = brotli.Decompressor()
+            self._zlib: Any = None
+        else:
+            wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+            self._zlib = zlib.decompressobj(wbits=wbits)
+            self._brotli = None
+            self._first = encoding == "deflate"
+        self.pending = b""
+
+    def feed(self, data: bytes) -> bytes:
+        """Decode as much of ``data`` (plus what was pending) as one step allows."""
+        if self._brotli is not None:
+            return self._brotli_feed(data)
+        source = self.pending + data if self.pending else data
+        try:
+            out = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
+        except zlib.error:
+            if self._first:
+                # Some servers send raw deflate without the zlib header.
+                self._first = False
+                self._zlib = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
+                out = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
+            else:
+                raise
+        self._first = False
+        self.pending = self._zlib.unconsumed_tail
+        return out  # type: ignore[no-any-return]
+
+    def _brotli_feed(self, data: bytes) -> bytes:
+        # brotli's streaming API has no output bound: feed it in small slices.
+        source = self.pending + data if self.pending else data
+        step = 4096
+        out = self._brotli.process(source[:step])
+        self.pending = source[step:]
+        return out  # type: ignore[no-any-return]
+
+    def flush(self) -> bytes:
+        """What remains once the encoded body ended."""
+        if self._zlib is not None:
+            return self._zlib.flush()  # type: ignore[no-any-return]
+        return b""
+
+
+class ClientResponse:
+    """A response to a client request; use it as ``async with`` or read its body."""
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        head: ResponseHead,
+        connection: Connection | None,
+        request_info: RequestInfo,
+        history: Sequence[ClientResponse] = (),
+        traces: Sequence[Trace] = (),
+        deadline: float = math.inf,
+        sock_read: float | None = None,
+        total: float | None = None,
+        auto_decompress: bool = True,
+        read_bufsize: int = 2**16,
+    ) -> None:
+        self.method = method
+        self._url = url
+        self._real_url = url
+        self._head = head
+        self._connection = connection
+        self._request_info = request_info
+        self._history = tuple(history)
+        self._traces = traces
+        self._deadline = deadline
+        self._sock_read = sock_read
+        self._total = total
+        self._body: bytes | None = None
+        self._released = False
+        self._closed = connection is None
+        encoding = head.headers.get(hdrs.CONTENT_ENCODING, "").lower().strip()
+        self._decoder: _Decoder | None = None
+        if auto_decompress and encoding in ("gzip", "deflate", "br"):
+            if encoding != "br" or _brotli_installed():
+                self._decoder = _Decoder(encoding)
+        no_body = method == "HEAD" or head.status in (204, 304) or 100 <= head.status < 200
+        self.content = StreamReader(self._read_chunk, limit=read_bufsize)
+        if no_body or connection is None:
+            self.content.feed_eof()
+            if connection is not None:
+                self._finish_body()
+
+    # -- the head -------------------------------------------------------------------
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._head.status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._head.reason
+
+    @property
+    def ok(self) -> bool:
+        """True for a status below 400."""
+        return self._head.status < 400
+
+    @property
+    def version(self) -> HttpVersion:
+        """The response's HTTP version."""
+        return self._head.version
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The response headers."""
+        return self._head.headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers as received."""
+        return self._head.raw_headers
+
+    @property
+    def url(self) -> URL:
+        """The URL of the request (without the fragment)."""
+        return self._url
+
+    @property
+    def real_url(self) -> URL:
+        """The URL as requested (with the fragment)."""
+        return self._real_url
+
+    @property
+    def host(self) -> str:
+        """The host of the URL."""
+        return self._url.host or ""
+
+    @property
+    def request_info(self) -> RequestInfo:
+        """What was requested."""
+        return self._request_info
+
+    @property
+    def history(self) -> tuple[ClientResponse, ...]:
+        """The redirect responses that led here, oldest first."""
+        return self._history
+
+    @property
+    def connection(self) -> Connection | None:
+        """The connection, until the response is released."""
+        return self._connection
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection was released or closed."""
+        return self._closed
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """The cookies this response sets."""
+        cookies: SimpleCookie = SimpleCookie()
+        for header in self._head.headers.getall(hdrs.SET_COOKIE, ()):
+            try:
+                cookies.load(header)
+            except CookieError:
+                continue
+        return cookies
+
+    @property
+    def content_type(self) -> str:
+        """The mime type of the body."""
+        return parse_content_type(self._head.headers.get(hdrs.CONTENT_TYPE))[0]
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type."""
+        return parse_content_type(self._head.headers.get(hdrs.CONTENT_TYPE))[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header."""
+        return self._head.content_length
+
+    @property
+    def content_disposition(self) -> str | None:
+        """The raw Content-Disposition header."""
+        return self._head.headers.get(hdrs.CONTENT_DISPOSITION)
+
+    @property
+    def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+        """The Link header parsed by rel (RFC 8288)."""
+        links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+        for value in self._head.headers.getall(hdrs.LINK, ()):
+            for part in _split_links(value):
+                target, _, params = part.partition(";")
+                target = target.strip()
+                if not (target.startswith("<") and target.endswith(">")):
+                    continue
+                link: MultiDict[str | URL] = MultiDict()
+                for param in params.split(";"):
+                    key, sep, val = param.partition("=")
+                    if sep:
+                        link.add(key.strip().lower(), val.strip().strip('"'))
+                url = self._url.join(URL(target[1:-1]))
+                link.add("url", url)
+                key = str(link.get("rel", url))
+                links.add(key, MultiDictProxy(link))
+        return MultiDictProxy(links)
+
+    def get_encoding(self) -> str:
+        """The charset to decode the body with (UTF-8 when unknown)."""
+        charset = self.charset
+        if charset:
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                return "utf-8"
+            return charset
+        return "utf-8"
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"
+
+    # -- the body -------------------------------------------------------------------
+
+    async def _read_chunk(self) -> bytes:
+        """The body source: decoded bytes from the connection, b"" at the end."""
+        data = await self._next_data()
+        if data and self._traces:
+            params = TraceResponseChunkReceivedParams(self.method, self._url, data)
+            for trace in self._traces:
+                await trace.send("on_response_chunk_received", params)
+        return data
+
+    async def _next_data(self) -> bytes:
+        decoder = self._decoder
+        while True:
+            if decoder is not None and decoder.pending:
+                data = self._decode(decoder, b"")
+                if data:
+                    return data
+                continue
+            conn = self._connection
+            if conn is None:
+                return b""
+            try:
+                event = conn.parser.next_event()
+            except HttpProcessingError as exc:
+                self._close_connection()
+                raise ClientPayloadError(exc.message) from exc
+            if type(event) is bytes:
+                if decoder is None:
+                    return event
+                data = self._decode(decoder, event)
+                if data:
+                    return data
+            elif event is NEED_DATA:
+                conn.parser.feed(await self._receive(conn))
+            else:
+                if event is END_OF_MESSAGE:
+                    self._finish_body()
+                else:  # the server closed a close-delimited body, or switched protocols
+                    self._close_connection()
+                return self._decode_tail(decoder) if decoder is not None else b""
+
+    def _decode(self, decoder: _Decoder, data: bytes) -> bytes:
+        try:
+            return decoder.feed(data)
+        except Exception as exc:
+            self._close_connection()
+            raise ClientPayloadError(
+                f"Can not decode content-encoding: {decoder.encoding}"
+            ) from exc
+
+    def _decode_tail(self, decoder: _Decoder) -> bytes:
+        try:
+            return decoder.flush()
+        except Exception as exc:
+            raise ClientPayloadError(
+                f"Can not decode content-encoding: {decoder.encoding}"
+            ) from exc
+
+    async def _receive(self, conn: Connection) -> bytes:
+        """Read from the connection within the total and sock_read timeouts."""
+        deadline = self._deadline
+        if self._sock_read is not None:
+            deadline = min(deadline, anyio.current_time() + self._sock_read)
+        if deadline == math.inf:
+            return await conn.receive()
+        with anyio.CancelScope(deadline=deadline):
+            return await conn.receive()
+        self._close_connection()
+        if self._sock_read is not None and deadline < self._deadline:
+            raise SocketTimeoutError("Timeout on reading data from socket")
+        raise ServerTimeoutError(f"Total timeout of {self._total} seconds exceeded")
+
+    def _finish_body(self) -> None:
+        """The body ended: the connection goes back to the pool."""
+        conn = self._connection
+        if conn is not None:
+            self._connection = None
+            conn.release()
+        self._closed = True
+
+    def _close_connection(self) -> None:
+        conn = self._connection
+        if conn is not None:
+            self._connection = None
+            conn.close()
+        self._closed = True
+
+    async def read(self) -> bytes:
+        """The whole body (cached after the first call)."""
+        if self._body is None:
+            try:
+                self._body = await self.content.read()
+            except BaseException:
+                self._close_connection()
+                raise
+        return self._body
+
+    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        """The body decoded (with ``encoding``, or the response's charset)."""
+        body = await self.read()
+        return body.decode(encoding or self.get_encoding(), errors=errors)
+
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = json.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        """The body parsed as JSON; a body of another content type raises ContentTypeError.
+
+        ``content_type=None`` skips the check. An empty body gives None.
+        """
+        body = await self.read()
+        if content_type is not None and not _is_expected(self.content_type, content_type):
+            raise ContentTypeError(
+                self._request_info,
+                self._history,
+                status=self.status,
+                message=f"Attempt to decode JSON with unexpected mimetype: {self.content_type}",
+                headers=self.headers,
+            )
+        if not body.strip():
+            return None
+        return loads(body.decode(encoding or self.get_encoding()))
+
+    def release(self) -> None:
+        """Done with the response: unread body means the connection is closed."""
+        if self._released:
+            return
+        self._released = True
+        if self._connection is not None:
+            if self.content.is_eof():
+                self._finish_body()
+            else:
+                self._close_connection()
+
+    def close(self) -> None:
+        """Close the connection (whatever was read)."""
+        self._released = True
+        self._close_connection()
+
+    async def wait_for_close(self) -> None:
+        """Read the rest of the body, then release."""
+        await self.content.wait_eof()
+        self.release()
+
+    def raise_for_status(self) -> None:
+        """Raise ClientResponseError for a 4xx or 5xx status."""
+        if self.status >= 400:
+            self.release()
+            raise ClientResponseError(
+                self._request_info,
+                self._history,
+                status=self.status,
+                message=self.reason,
+                headers=self.headers,
+            )
+
+    async def __aenter__(self) -> ClientResponse:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def _is_expected(actual: str, expected: str) -> bool:
+    if expected == "application/json":
+        return (
+            actual == "application/json"
+            or (actual.startswith("application/") and actual.endswith("+json"))
+            or (actual.startswith("application/") and "json" in actual.split("/", 1)[1])
+        )
+    return expected in actual
+
+
+def _split_links(value: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for i, char in enumerate(value):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "<":
+            depth += 1
+        elif not quoted and char == ">":
+            depth -= 1
+        elif char == "," and not quoted and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _brotli_installed() -> bool:
+    try:
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True

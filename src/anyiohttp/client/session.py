@@ -1,0 +1,712 @@
+"""ClientSession: requests, redirects, cookies, auth, timeouts, proxies, tracing.
+
+A session owns its connector's task group (the connection pool), so it is
+used as ``async with ClientSession() as session``; building one is harmless
+anywhere (nothing binds to an event loop), using one outside its block is a
+clear RuntimeError.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.request
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from http.cookies import BaseCookie, Morsel, SimpleCookie
+from types import TracebackType
+from typing import Any, Final
+
+import anyio
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .. import hdrs
+from .._groups import single_error
+from ..abc import AbstractCookieJar
+from ..helpers import BasicAuth
+from ..http.exceptions import HttpProcessingError
+from ..http.h11_client import InformationalHead, ResponseHead
+from ..http.parser import CONNECTION_CLOSED, NEED_DATA, HttpVersion, HttpVersion11
+from ..http.payload import Payload
+from .connector import BaseConnector, Connection, TCPConnector
+from .cookies import CookieJar
+from .exceptions import (
+    ClientConnectionError,
+    ClientOSError,
+    ClientResponseError,
+    ConnectionKey,
+    ConnectionTimeoutError,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    RequestInfo,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    SocketTimeoutError,
+    TooManyRedirects,
+)
+from .request import DEFAULT_TIMEOUT, ClientTimeout, build_body, build_headers, send_body
+from .response import ClientResponse
+from .tracing import (
+    Trace,
+    TraceConfig,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+)
+
+__all__ = ("ClientSession",)
+
+_USAGE: Final = (
+    "use it as an async context manager:\n"
+    "    async with anyiohttp.ClientSession() as session:\n"
+    "        async with session.get(url) as response:\n"
+    "            ..."
+)
+_HTTP_SCHEMES: Final = frozenset({"http", "https"})
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_SENTINEL: Any = object()
+
+
+class _RequestContextManager:
+    """What ``session.get(...)`` returns: await it, or use it with ``async with``."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
+        self._coro = coro
+        self._resp: ClientResponse | None = None
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> ClientResponse:
+        self._resp = await self._coro
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._resp is not None:
+            self._resp.release()
+
+
+class ClientSession:
+    """An HTTP client with a connection pool, cookies and defaults for its requests."""
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        connector: BaseConnector | None = None,
+        cookies: Any = None,
+        headers: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        json_serialize: Callable[[Any], str] = json.dumps,
+        version: HttpVersion = HttpVersion11,
+        cookie_jar: AbstractCookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
+        timeout: ClientTimeout | object = _SENTINEL,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: list[TraceConfig] | None = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_redirects: int = 10,
+    ) -> None:
+        if base_url is None or isinstance(base_url, URL):
+            self._base_url: URL | None = base_url
+        else:
+            self._base_url = URL(base_url)
+        if self._base_url is not None and not self._base_url.path.endswith("/"):
+            raise ValueError("base_url must have a trailing '/' (or be an origin)")
+        self._connector = connector if connector is not None else TCPConnector()
+        self._connector._max_line_size = max_line_size
+        self._connector._max_field_size = max_field_size
+        self._connector_owner = connector_owner
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
+        self._skip_auto_headers = frozenset(skip_auto_headers or ())
+        self._default_auth = auth
+        self._default_proxy = URL(proxy) if proxy is not None else None
+        self._default_proxy_auth = proxy_auth
+        self._json_serialize = json_serialize
+        self._version = version
+        self._raise_for_status = raise_for_status
+        if timeout is _SENTINEL or timeout is None:
+            timeout = DEFAULT_TIMEOUT
+        if not isinstance(timeout, ClientTimeout):
+            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+        self._timeout = timeout
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._trace_configs = list(trace_configs or ())
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
+        self._read_bufsize = read_bufsize
+        self._max_redirects = max_redirects
+        self._entered = False
+        self._closed = False
+
+    # -- lifetime -------------------------------------------------------------------
+
+    async def __aenter__(self) -> ClientSession:
+        if self._closed:
+            raise RuntimeError("Session is closed: create a new ClientSession")
+        if self._entered:
+            raise RuntimeError("ClientSession is already open")
+        if self._connector_owner:
+            await self._connector.__aenter__()
+        elif self._connector._task_group is None:
+            raise RuntimeError(
+                "A shared connector (connector_owner=False) must be open first: "
+                "async with TCPConnector() as connector: ..."
+            )
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._entered = False
+        self._closed = True
+        if self._connector_owner:
+            with single_error():
+                await self._connector.__aexit__(exc_type, exc, tb)
+
+    async def close(self) -> None:
+        """Close the session (its connector too, when it owns it).
+
+        Leaving ``async with`` does this; calling it inside the block closes
+        the pool early and makes further requests fail.
+        """
+        self._closed = True
+        if self._connector_owner and self._entered:
+            await self._connector.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._closed
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        if not self._entered:
+            raise RuntimeError(f"ClientSession is not open; {_USAGE}")
+
+    # -- attributes -----------------------------------------------------------------
+
+    @property
+    def connector(self) -> BaseConnector:
+        """The connection pool."""
+        return self._connector
+
+    @property
+    def connector_owner(self) -> bool:
+        """True when closing the session closes the connector."""
+        return self._connector_owner
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        """The session's cookies."""
+        return self._cookie_jar
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """Headers sent with every request."""
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[str]:
+        """Automatic headers not to send."""
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        """Default credentials."""
+        return self._default_auth
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        """The default timeouts."""
+        return self._timeout
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str]:
+        """The JSON encoder for ``json=``."""
+        return self._json_serialize
+
+    @property
+    def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
+        """Whether (or how) error statuses raise."""
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        """Whether bodies are decompressed."""
+        return self._auto_decompress
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxies come from the environment."""
+        return self._trust_env
+
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        """The tracing configurations."""
+        return self._trace_configs
+
+    @property
+    def version(self) -> HttpVersion:
+        """The HTTP version of requests."""
+        return self._version
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        """Whether redirect URLs are re-quoted."""
+        return self._requote_redirect_url
+
+    # -- verbs ----------------------------------------------------------------------
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        """Make a request; ``async with`` the result or await it."""
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    def get(
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
+        """GET ``url``."""
+        return self.request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
+
+    def options(
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
+        """OPTIONS ``url``."""
+        return self.request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
+
+    def head(
+        self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
+    ) -> _RequestContextManager:
+        """HEAD ``url`` (redirects not followed by default, as aiohttp)."""
+        return self.request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
+
+    def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        """POST to ``url``."""
+        return self.request(hdrs.METH_POST, url, data=data, **kwargs)
+
+    def put(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        """PUT to ``url``."""
+        return self.request(hdrs.METH_PUT, url, data=data, **kwargs)
+
+    def patch(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        """PATCH ``url``."""
+        return self.request(hdrs.METH_PATCH, url, data=data, **kwargs)
+
+    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        """DELETE ``url``."""
+        return self.request(hdrs.METH_DELETE, url, **kwargs)
+
+    # -- the request ----------------------------------------------------------------
+
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        try:
+            url = URL(str_or_url)
+        except (ValueError, TypeError) as exc:
+            raise InvalidUrlClientError(str_or_url) from exc
+        if self._base_url is not None and not url.absolute:
+            url = self._base_url.join(url)
+        return url
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: str | URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Any = None,
+        headers: Any = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int | None = None,
+        compress: str | bool | None = None,
+        chunked: bool | None = None,
+        expect100: bool = False,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None = None,
+        read_until_eof: bool = True,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        timeout: ClientTimeout | object = _SENTINEL,
+        ssl: Any = True,
+        server_hostname: str | None = None,
+        proxy_headers: Any = None,
+        trace_request_ctx: Any = None,
+        read_bufsize: int | None = None,
+        auto_decompress: bool | None = None,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+    ) -> ClientResponse:
+        self._check_usable()
+        method = method.upper()
+        url = self._build_url(str_or_url)
+        if url.scheme not in _HTTP_SCHEMES:
+            raise NonHttpUrlClientError(url)
+        if url.raw_host is None:
+            raise InvalidUrlClientError(url, "URL has no host")
+        if params is not None:
+            url = url.extend_query(params)
+        if timeout is _SENTINEL or timeout is None:
+            timeout = self._timeout
+        if not isinstance(timeout, ClientTimeout):
+            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+        deadline = anyio.current_time() + timeout.total if timeout.total is not None else math.inf
+        traces = [
+            Trace(self, config, config.trace_config_ctx(trace_request_ctx))
+            for config in self._trace_configs
+        ]
+        skip = self._skip_auto_headers | frozenset(skip_auto_headers or ())
+        req_headers_in = CIMultiDict(headers) if headers else CIMultiDict()
+        for trace in traces:
+            await trace.send(
+                "on_request_start", TraceRequestStartParams(method, url, req_headers_in)
+            )
+        body = build_body(method, data, json, self._json_serialize)
+        if auth is None:
+            auth = self._default_auth
+        url_auth = BasicAuth.from_url(url)
+        if url_auth is not None:
+            if auth is not None:
+                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+            auth = url_auth
+            url = url.with_user(None)
+        redirect_limit = self._max_redirects if max_redirects is None else max_redirects
+        history: list[ClientResponse] = []
+        if raise_for_status is None:
+            raise_for_status = self._raise_for_status
+        try:
+            while True:
+                resp = await self._one_request(
+                    method, url, body,
+                    headers=req_headers_in, skip=skip, cookies=cookies, auth=auth,
+                    compress=compress, chunked=chunked, expect100=expect100,
+                    proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers,
+                    ssl=ssl, timeout=timeout, deadline=deadline, traces=traces,
+                    history=history, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
+                )  # fmt: skip
+                if resp.status not in _REDIRECTS or not allow_redirects:
+                    break
+                location = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
+                if location is None:
+                    break
+                for trace in traces:
+                    await trace.send(
+                        "on_request_redirect",
+                        TraceRequestRedirectParams(method, url, req_headers_in, resp),
+                    )
+                history.append(resp)
+                if len(history) > redirect_limit:
+                    resp.close()
+                    raise TooManyRedirects(resp.request_info, tuple(history))
+                await _discard_body(resp)
+                if (resp.status == 303 and method != hdrs.METH_HEAD) or (
+                    resp.status in (301, 302) and method == hdrs.METH_POST
+                ):
+                    method = hdrs.METH_GET
+                    body = None
+                    for name in (hdrs.CONTENT_LENGTH, hdrs.CONTENT_TYPE, hdrs.TRANSFER_ENCODING):
+                        req_headers_in.popall(name, None)
+                elif body is not None and not _replayable(body):
+                    break  # a streamed body cannot be sent twice: stop here, as aiohttp
+                new_url = self._redirect_url(url, location)
+                if new_url.origin() != url.origin():
+                    auth = None  # credentials stay with their origin
+                    req_headers_in.popall(hdrs.AUTHORIZATION, None)
+                url = new_url
+            if raise_for_status is True:
+                resp.raise_for_status()
+            elif raise_for_status:
+                await raise_for_status(resp)
+        except BaseException as exc:
+            if not isinstance(exc, anyio.get_cancelled_exc_class()):
+                for trace in traces:
+                    await trace.send(
+                        "on_request_exception",
+                        TraceRequestExceptionParams(method, url, req_headers_in, exc),
+                    )
+            raise
+        for trace in traces:
+            await trace.send(
+                "on_request_end", TraceRequestEndParams(method, url, req_headers_in, resp)
+            )
+        return resp
+
+    def _redirect_url(self, url: URL, location: str) -> URL:
+        try:
+            parsed = URL(location, encoded=not self._requote_redirect_url)
+        except ValueError as exc:
+            raise InvalidUrlRedirectClientError(
+                location, "Server attempted redirecting to a location that does not look like a URL"
+            ) from exc
+        if parsed.scheme and parsed.scheme not in _HTTP_SCHEMES:
+            raise NonHttpUrlRedirectClientError(location)
+        if not parsed.is_absolute():
+            parsed = url.join(parsed)
+        return parsed.with_fragment(None) if parsed.fragment else parsed
+
+    def _proxy_for(
+        self, url: URL, proxy: str | URL | None, proxy_auth: BasicAuth | None
+    ) -> tuple[URL | None, BasicAuth | None]:
+        proxy_url = URL(proxy) if proxy is not None else self._default_proxy
+        if proxy_auth is None:
+            proxy_auth = self._default_proxy_auth
+        if proxy_url is None and self._trust_env:
+            host = url.raw_host or ""
+            if not urllib.request.proxy_bypass(host):
+                found = urllib.request.getproxies().get(url.scheme)
+                if found:
+                    proxy_url = URL(found)
+        if proxy_url is not None:
+            creds = BasicAuth.from_url(proxy_url)
+            if creds is not None:
+                proxy_auth = proxy_auth or creds
+                proxy_url = proxy_url.with_user(None)
+        return proxy_url, proxy_auth
+
+    async def _one_request(
+        self,
+        method: str,
+        url: URL,
+        body: Payload | None,
+        *,
+        headers: CIMultiDict[str],
+        skip: frozenset[str],
+        cookies: Any,
+        auth: BasicAuth | None,
+        compress: str | bool | None,
+        chunked: bool | None,
+        expect100: bool,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: Any,
+        ssl: Any,
+        timeout: ClientTimeout,
+        deadline: float,
+        traces: list[Trace],
+        history: list[ClientResponse],
+        read_bufsize: int | None,
+        auto_decompress: bool | None,
+    ) -> ClientResponse:
+        """Send one request (no redirects) and read the response head."""
+        req_headers = build_headers(
+            url, self._default_headers, headers, skip, body, method,
+            chunked=chunked, compress=compress, expect100=expect100,
+        )  # fmt: skip
+        self._add_cookies(req_headers, url, cookies)
+        if auth is not None and hdrs.AUTHORIZATION not in req_headers:
+            req_headers[hdrs.AUTHORIZATION] = auth.encode()
+        proxy_url, proxy_auth = self._proxy_for(url, proxy, proxy_auth)
+        is_ssl = url.scheme == "https"
+        headers_hash = hash(tuple(CIMultiDict(proxy_headers).items())) if proxy_headers else None
+        key = ConnectionKey(
+            url.raw_host or "", url.port, is_ssl, ssl if is_ssl else True,
+            proxy_url, proxy_auth, headers_hash,
+        )  # fmt: skip
+        target = url.raw_path_qs or "/"
+        if proxy_url is not None and not is_ssl:
+            target = str(url.with_fragment(None))
+            if proxy_auth is not None:
+                req_headers[hdrs.PROXY_AUTHORIZATION] = proxy_auth.encode()
+            for name, value in CIMultiDict(proxy_headers or ()).items():
+                req_headers[name] = value
+        request_info = RequestInfo(url, method, CIMultiDictProxy(req_headers), url)
+        attempts = 2 if (body is None or _replayable(body)) and method in _IDEMPOTENT else 1
+        for attempt in range(attempts):
+            conn = await self._connect(key, timeout, deadline, traces)
+            try:
+                head = await self._exchange(
+                    conn, method, target, req_headers, body, url, compress, expect100,
+                    timeout, deadline, traces, request_info,
+                )  # fmt: skip
+            except ServerDisconnectedError:
+                conn.close()
+                if conn.reused and attempt + 1 < attempts:
+                    continue  # a kept-alive connection the server had closed: once more, fresh
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            break
+        resp = ClientResponse(
+            method,
+            url,
+            head=head,
+            connection=conn,
+            request_info=request_info,
+            history=history,
+            traces=traces,
+            deadline=deadline,
+            sock_read=timeout.sock_read,
+            total=timeout.total,
+            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+            read_bufsize=read_bufsize or self._read_bufsize,
+        )
+        set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
+        if set_cookies:
+            self._cookie_jar.update_cookies_from_headers(set_cookies, url)
+        return resp
+
+    def _add_cookies(self, headers: CIMultiDict[str], url: URL, cookies: Any) -> None:
+        jar_cookies = self._cookie_jar.filter_cookies(url)
+        if cookies:
+            extra: SimpleCookie = SimpleCookie()
+            items = cookies.items() if isinstance(cookies, Mapping | BaseCookie) else cookies
+            for name, value in items:
+                if isinstance(value, Morsel):
+                    dict.__setitem__(extra, name, value)
+                else:
+                    extra[name] = value
+            for name, morsel in extra.items():
+                dict.__setitem__(jar_cookies, name, morsel)
+        if not jar_cookies:
+            return
+        value = "; ".join(f"{m.key}={m.coded_value}" for m in jar_cookies.values())
+        existing = headers.get(hdrs.COOKIE)
+        headers[hdrs.COOKIE] = f"{existing}; {value}" if existing else value
+
+    async def _connect(
+        self, key: ConnectionKey, timeout: ClientTimeout, deadline: float, traces: list[Trace]
+    ) -> Connection:
+        limit = deadline
+        if timeout.connect is not None:
+            limit = min(limit, anyio.current_time() + timeout.connect)
+        if limit == math.inf:
+            return await self._connector.connect(key, timeout=timeout, traces=traces)
+        with anyio.CancelScope(deadline=limit):
+            return await self._connector.connect(key, timeout=timeout, traces=traces)
+        if limit < deadline:
+            raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{key.port}")
+        raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
+
+    async def _exchange(
+        self,
+        conn: Connection,
+        method: str,
+        target: str,
+        headers: CIMultiDict[str],
+        body: Payload | None,
+        url: URL,
+        compress: str | bool | None,
+        expect100: bool,
+        timeout: ClientTimeout,
+        deadline: float,
+        traces: list[Trace],
+        request_info: RequestInfo,
+    ) -> ResponseHead:
+        """Send the request on ``conn`` and read the final response head."""
+        parser = conn.parser
+        head_bytes = parser.request_head(method, target, list(headers.items()))
+        if body is None:
+            head_bytes += parser.request_end()
+        with anyio.CancelScope(deadline=deadline) as scope:
+            await conn.send(head_bytes)
+            for trace in traces:
+                await trace.send(
+                    "on_request_headers_sent",
+                    TraceRequestHeadersSentParams(method, url, headers),
+                )
+            if body is not None and not expect100:
+                await send_body(
+                    conn, body, method=method, url=url, traces=traces, compress=compress
+                )
+            while True:
+                event = await self._next_head_event(conn, timeout, request_info)
+                if type(event) is ResponseHead:
+                    return event
+                assert type(event) is InformationalHead
+                if event.status == 100 and body is not None and expect100:
+                    expect100 = False
+                    await send_body(
+                        conn, body, method=method, url=url, traces=traces, compress=compress
+                    )
+        if scope.cancelled_caught:
+            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _next_head_event(
+        self, conn: Connection, timeout: ClientTimeout, request_info: RequestInfo
+    ) -> ResponseHead | InformationalHead:
+        parser = conn.parser
+        while True:
+            try:
+                event = parser.next_event()
+            except HttpProcessingError as exc:
+                if not parser.response_started and _looks_closed(exc):
+                    raise ServerDisconnectedError() from exc
+                raise ClientResponseError(
+                    request_info, (), status=400, message=exc.message
+                ) from exc
+            if type(event) is ResponseHead or type(event) is InformationalHead:
+                return event
+            if event is NEED_DATA:
+                parser.feed(await self._receive_head(conn, timeout))
+            elif event is CONNECTION_CLOSED:
+                raise ServerDisconnectedError()
+            else:
+                raise ServerDisconnectedError(f"Unexpected {event!r} before the response")
+
+    async def _receive_head(self, conn: Connection, timeout: ClientTimeout) -> bytes:
+        if timeout.sock_read is None:
+            return await conn.receive()
+        with anyio.move_on_after(timeout.sock_read):
+            return await conn.receive()
+        raise SocketTimeoutError("Timeout on reading data from socket")
+
+    # -- conveniences ---------------------------------------------------------------
+
+    def detach(self) -> None:
+        """Forget the connector without closing it (aiohttp compatibility)."""
+        self._connector_owner = False
+
+
+async def _discard_body(resp: ClientResponse) -> None:
+    """Read a redirect's (small) body so its connection can be reused, else close it."""
+    length = resp.content_length
+    if length is not None and length <= 2**16:
+        try:
+            await resp.read()
+        except (ClientConnectionError, ClientOSError, OSError):
+            resp.close()
+            return
+    resp.release()
+
+
+def _replayable(body: Payload) -> bool:
+    from ..http.payload import BytesPayload
+
+    return isinstance(body, BytesPayload)
+
+
+def _looks_closed(exc: HttpProcessingError) -> bool:
+    return "closed" in exc.message.lower() or "peer" in exc.message.lower()

@@ -1,0 +1,204 @@
+"""The client side of HTTP/1.1 over h11: request bytes out, response events in.
+
+Sans-I/O like the server parser: :class:`H11ClientParser` turns a request
+into bytes and the server's bytes into :class:`ResponseHead`, body chunks
+and :data:`END_OF_MESSAGE`. One instance serves one connection for its whole
+life; :meth:`start_next_cycle` readies it for the next request when both
+sides ended their message and the connection may be kept.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import h11
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .exceptions import BadHttpMessage, ContentLengthError, TransferEncodingError
+from .parser import (
+    CONNECTION_CLOSED,
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    ConnectionClosed,
+    EndOfMessage,
+    HttpVersion,
+    NeedData,
+    Paused,
+)
+
+__all__ = ("ClientEvent", "H11ClientParser", "InformationalHead", "ResponseHead")
+
+
+class ResponseHead(NamedTuple):
+    """A parsed status line with its headers."""
+
+    status: int
+    reason: str
+    version: HttpVersion
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    chunked: bool
+    content_length: int | None
+
+
+class InformationalHead(NamedTuple):
+    """A 1xx interim response (``100 Continue``, ``103 Early Hints``)."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+
+
+ClientEvent = (
+    ResponseHead | InformationalHead | bytes | EndOfMessage | NeedData | Paused | ConnectionClosed
+)
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> CIMultiDictProxy[str]:
+    return CIMultiDictProxy(
+        CIMultiDict(
+            [
+                (name.decode("latin-1"), value.decode("utf-8", "surrogateescape"))
+                for name, value in raw
+            ]
+        )
+    )
+
+
+class H11ClientParser:
+    """Drive one client connection through h11."""
+
+    __slots__ = ("_chunked", "_conn", "_length", "_response_started")
+
+    def __init__(self, *, max_line_size: int = 8190, max_field_size: int = 8190) -> None:
+        self._conn = h11.Connection(
+            h11.CLIENT,
+            max_incomplete_event_size=max(16384, 2 * max(max_line_size, max_field_size)),
+        )
+        self._chunked = False
+        self._length: int | None = None
+        self._response_started = False
+
+    # -- the request ---------------------------------------------------------------
+
+    def request_head(self, method: str, target: str, headers: list[tuple[str, str]]) -> bytes:
+        """Serialize the request line and headers.
+
+        Raises ValueError for a header h11 refuses (CR/LF in a value, say).
+        """
+        try:
+            data = self._conn.send(
+                h11.Request(
+                    method=method,
+                    target=target.encode("ascii"),
+                    headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+                )
+            )
+        except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
+            raise ValueError(f"Invalid request: {exc}") from None
+        assert data is not None
+        return data
+
+    def request_body(self, data: bytes) -> bytes:
+        """Frame a piece of the request body."""
+        if not data:
+            return b""
+        out = self._conn.send(h11.Data(data=data))
+        return out or b""
+
+    def request_end(self) -> bytes:
+        """End the request body (the last chunk of a chunked body)."""
+        if self._conn.our_state is h11.SEND_BODY:
+            return self._conn.send(h11.EndOfMessage()) or b""
+        return b""
+
+    @property
+    def request_done(self) -> bool:
+        """True once the whole request was serialized."""
+        return self._conn.our_state is h11.DONE
+
+    # -- the response --------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Take bytes from the server; ``b""`` means it closed."""
+        self._conn.receive_data(data)
+
+    def next_event(self) -> ClientEvent:
+        """The next response event; raises BadHttpMessage for a broken response."""
+        try:
+            event = self._conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise self._translate(exc) from None
+        kind = type(event)
+        if kind is h11.Data:
+            return bytes(event.data)  # type: ignore[union-attr]
+        if event is h11.NEED_DATA:
+            return NEED_DATA
+        if kind is h11.EndOfMessage:
+            return END_OF_MESSAGE
+        if kind is h11.Response:
+            return self._response_head(event)  # type: ignore[arg-type]
+        if kind is h11.InformationalResponse:
+            return InformationalHead(
+                status=event.status_code,  # type: ignore[union-attr]
+                headers=_headers(list(event.headers.raw_items())),  # type: ignore[union-attr]
+            )
+        if kind is h11.ConnectionClosed:
+            return CONNECTION_CLOSED
+        return PAUSED
+
+    def _response_head(self, event: h11.Response) -> ResponseHead:
+        raw = list(event.headers.raw_items())
+        headers = _headers(raw)
+        length = headers.get("Content-Length")
+        self._chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+        self._length = int(length) if length is not None and length.isdigit() else None
+        self._response_started = True
+        return ResponseHead(
+            status=event.status_code,
+            reason=event.reason.decode("latin-1"),
+            version=HttpVersion(*map(int, event.http_version.split(b"."))),
+            headers=headers,
+            raw_headers=tuple(raw),
+            chunked=self._chunked,
+            content_length=self._length,
+        )
+
+    def _translate(self, exc: h11.RemoteProtocolError) -> BadHttpMessage:
+        text = str(exc)
+        if "peer closed connection without sending complete message body" in text:
+            if self._chunked:
+                return TransferEncodingError(
+                    "Response payload is not completed: <TransferEncodingError: 400, "
+                    "message='Not enough data to satisfy transfer length header.'>"
+                )
+            return ContentLengthError(
+                "Response payload is not completed: <ContentLengthError: 400, "
+                "message='Not enough data to satisfy content length header.'>"
+            )
+        return BadHttpMessage(text or "Bad response")
+
+    # -- reuse ---------------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """True when request and response are complete and the connection may be kept."""
+        conn = self._conn
+        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+    @property
+    def response_started(self) -> bool:
+        """True once a (final) response head arrived."""
+        return self._response_started
+
+    def start_next_cycle(self) -> None:
+        """Reset for the next request on the same connection."""
+        self._conn.start_next_cycle()
+        self._chunked = False
+        self._length = None
+        self._response_started = False
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received past the response (for a protocol switch)."""
+        return bytes(self._conn.trailing_data[0])

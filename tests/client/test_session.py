@@ -1,0 +1,409 @@
+"""ClientSession against our own server: verbs, bodies, redirects, cookies, auth, errors."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+from yarl import URL
+
+import anyiohttp
+from anyiohttp import web
+
+from ..conftest import run_app
+
+pytestmark = pytest.mark.anyio
+
+
+async def echo(request: web.Request) -> web.Response:
+    body = await request.read()
+    return web.json_response(
+        {
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "headers": dict(request.headers),
+            "body": body.decode("latin-1"),
+            "cookies": dict(request.cookies),
+        }
+    )
+
+
+def echo_app() -> web.Application:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    return app
+
+
+async def test_session_outside_async_with_is_a_clear_error() -> None:
+    session = anyiohttp.ClientSession()  # building one anywhere is harmless
+    with pytest.raises(RuntimeError, match=r"async with anyiohttp\.ClientSession"):
+        await session.get("http://127.0.0.1:1/")
+    async with session:
+        pass
+    with pytest.raises(RuntimeError, match="closed"):
+        await session.get("http://127.0.0.1:1/")
+
+
+def test_session_can_be_built_outside_any_event_loop() -> None:
+    session = anyiohttp.ClientSession(timeout=anyiohttp.ClientTimeout(total=3))
+    assert not session.closed
+
+
+async def test_verbs_params_and_headers() -> None:
+    async with (
+        run_app(echo_app()) as url,
+        anyiohttp.ClientSession(headers={"X-Session": "s"}) as session,
+    ):
+        async with session.get(
+            url / "a", params={"q": "1", "r": "x y"}, headers={"X-Req": "r"}
+        ) as resp:
+            assert resp.status == 200 and resp.ok
+            data = await resp.json()
+        assert data["method"] == "GET" and data["path"] == "/a"
+        assert data["query"] == {"q": "1", "r": "x y"}
+        assert data["headers"]["X-Session"] == "s" and data["headers"]["X-Req"] == "r"
+        assert data["headers"]["Host"] == f"127.0.0.1:{url.port}"
+        assert data["headers"]["Accept"] == "*/*"
+        assert "anyiohttp" in data["headers"]["User-Agent"]
+        for verb in ("post", "put", "patch", "delete", "options"):
+            resp = await getattr(session, verb)(url / "v")
+            assert (await resp.json())["method"] == verb.upper()
+        head = await session.head(url / "h")
+        assert head.status == 200 and await head.read() == b""
+
+
+async def test_bodies_bytes_text_json_form_file_and_stream() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(3):
+            yield b"part%d" % i
+
+    async with run_app(echo_app()) as url, anyiohttp.ClientSession() as session:
+        raw = await (await session.post(url, data=b"\x00\x01")).json()
+        text = await (await session.post(url, data="héllo")).json()
+        js = await (await session.post(url, json={"k": [1, 2]})).json()
+        form = await (await session.post(url, data={"a": "1", "b": "two words"})).json()
+        fileobj = await (await session.post(url, data=io.BytesIO(b"from a file"))).json()
+        stream = await (await session.post(url, data=chunks())).json()
+    assert raw["body"] == "\x00\x01" and raw["headers"]["Content-Length"] == "2"
+    assert text["body"] == "héllo".encode().decode("latin-1")
+    assert text["headers"]["Content-Type"] == "text/plain; charset=utf-8"
+    assert js["body"] == '{"k": [1, 2]}' and js["headers"]["Content-Type"] == "application/json"
+    assert form["body"] == "a=1&b=two+words"
+    assert form["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert fileobj["body"] == "from a file"
+    assert stream["body"] == "part0part1part2"
+    assert stream["headers"]["Transfer-Encoding"] == "chunked"
+
+
+async def test_formdata_multipart_upload() -> None:
+    async def upload(request: web.Request) -> web.Response:
+        body = await request.read()
+        return web.json_response({"ctype": request.content_type, "body": body.decode()})
+
+    app = web.Application()
+    app.router.add_post("/", upload)
+    form = anyiohttp.FormData()
+    form.add_field("field", "value")
+    form.add_field("file", io.BytesIO(b"file content"), filename="a.txt", content_type="text/plain")
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        data = await (await session.post(url, data=form)).json()
+    assert data["ctype"] == "multipart/form-data"
+    assert 'Content-Disposition: form-data; name="field"\r\n\r\nvalue\r\n' in data["body"]
+    assert 'name="file"; filename="a.txt"' in data["body"]
+    assert "Content-Type: text/plain\r\n\r\nfile content\r\n" in data["body"]
+
+
+async def test_response_api_and_content_stream() -> None:
+    async def lines(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/plain; charset=latin-1"})
+        await resp.prepare(request)
+        for i in range(5):
+            await resp.write(b"line %d\n" % i)
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/lines", lines)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        async with session.get(url / "lines") as resp:
+            assert resp.content_type == "text/plain" and resp.charset == "latin-1"
+            assert resp.get_encoding() == "latin-1"
+            assert await resp.content.readline() == b"line 0\n"
+            rest = [line async for line in resp.content]
+            assert rest == [b"line %d\n" % i for i in range(1, 5)]
+        async with session.get(url / "lines") as resp:
+            sizes = [len(c) async for c in resp.content.iter_chunked(10)]
+            assert sum(sizes) == 35 and max(sizes) <= 10
+        async with session.get(url / "lines") as resp:
+            assert (await resp.text()).startswith("line 0")
+            assert resp.url == url / "lines"
+            assert resp.request_info.method == "GET"
+
+
+async def test_raise_for_status_per_session_and_per_request() -> None:
+    async def missing(request: web.Request) -> web.Response:
+        raise web.HTTPNotFound()
+
+    app = web.Application()
+    app.router.add_get("/", missing)
+    async with run_app(app) as url:
+        async with anyiohttp.ClientSession(raise_for_status=True) as session:
+            with pytest.raises(anyiohttp.ClientResponseError) as info:
+                await session.get(url)
+            assert info.value.status == 404 and info.value.message == "Not Found"
+        async with anyiohttp.ClientSession() as session:
+            resp = await session.get(url)
+            assert resp.status == 404
+            with pytest.raises(anyiohttp.ClientResponseError):
+                resp.raise_for_status()
+            with pytest.raises(anyiohttp.ClientResponseError):
+                await session.get(url, raise_for_status=True)
+            called: list[int] = []
+
+            async def check(resp: anyiohttp.ClientResponse) -> None:
+                called.append(resp.status)
+
+            await session.get(url, raise_for_status=check)
+            assert called == [404]
+
+
+async def test_base_url() -> None:
+    async with run_app(echo_app()) as url, anyiohttp.ClientSession(base_url=url / "api/") as s:
+        data = await (await s.get("items")).json()
+    assert data["path"] == "/api/items"
+
+
+async def test_json_content_type_check() -> None:
+    async def plain(request: web.Request) -> web.Response:
+        return web.Response(text='{"a": 1}')
+
+    app = web.Application()
+    app.router.add_get("/", plain)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        resp = await session.get(url)
+        with pytest.raises(anyiohttp.ContentTypeError):
+            await resp.json()
+        assert await resp.json(content_type=None) == {"a": 1}
+
+
+async def test_cookies_round_trip_through_the_jar() -> None:
+    async def set_cookie(request: web.Request) -> web.Response:
+        resp = web.Response(text="set")
+        resp.set_cookie("session", "abc")
+        resp.set_cookie("scoped", "x", path="/only")
+        return resp
+
+    app = echo_app()
+    app.router.add_get("/set", set_cookie)
+    jar = anyiohttp.CookieJar(unsafe=True)  # 127.0.0.1 is an IP host
+    async with run_app(app) as url, anyiohttp.ClientSession(cookie_jar=jar) as session:
+        await (await session.get(url / "set")).read()
+        assert {m.key for m in jar} == {"session", "scoped"}
+        data = await (await session.get(url / "page", cookies={"extra": "1"})).json()
+        scoped = await (await session.get(url / "only" / "x")).json()
+    assert data["cookies"] == {"session": "abc", "extra": "1"}
+    assert scoped["cookies"] == {"session": "abc", "scoped": "x"}
+
+
+async def test_default_jar_refuses_ip_cookies_and_dummy_jar_keeps_nothing() -> None:
+    async def set_cookie(request: web.Request) -> web.Response:
+        resp = web.Response(text="set")
+        resp.set_cookie("session", "abc")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", set_cookie)
+    async with run_app(app) as url:
+        async with anyiohttp.ClientSession() as session:
+            await (await session.get(url)).read()
+            assert len(session.cookie_jar) == 0
+        async with anyiohttp.ClientSession(cookie_jar=anyiohttp.DummyCookieJar()) as session:
+            resp = await session.get(url)
+            assert resp.cookies["session"].value == "abc"
+            assert len(session.cookie_jar) == 0
+
+
+async def test_basic_auth_argument_and_in_url() -> None:
+    async with run_app(echo_app()) as url, anyiohttp.ClientSession() as session:
+        data = await (await session.get(url, auth=anyiohttp.BasicAuth("user", "pass"))).json()
+        in_url = await (await session.get(url.with_user("u2").with_password("p2"))).json()
+    assert anyiohttp.BasicAuth.decode(data["headers"]["Authorization"]) == (
+        "user",
+        "pass",
+        "latin1",
+    )
+    assert anyiohttp.BasicAuth.decode(in_url["headers"]["Authorization"]).login == "u2"
+
+
+def test_basic_auth_codec() -> None:
+    auth = anyiohttp.BasicAuth("user", "pâss", encoding="utf-8")
+    assert anyiohttp.BasicAuth.decode(auth.encode(), encoding="utf-8") == auth
+    assert anyiohttp.BasicAuth.from_url(URL("http://a:b@host/")) == ("a", "b", "latin1")
+    with pytest.raises(ValueError, match=":"):
+        anyiohttp.BasicAuth("a:b", "c")
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "expected_method", "body_kept"),
+    [
+        (301, "POST", "GET", False),
+        (302, "POST", "GET", False),
+        (303, "PUT", "GET", False),
+        (307, "POST", "POST", True),
+        (308, "PUT", "PUT", True),
+        (302, "GET", "GET", True),  # aiohttp only drops the body for POST on 301/302
+    ],
+)
+async def test_redirects(status: int, method: str, expected_method: str, body_kept: bool) -> None:
+    async def start(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=status, headers={"Location": "/target?x=1"}, text="moved")
+
+    app = echo_app()
+    app.router.add_route("*", "/start", start)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        resp = await session.request(method, url / "start", data=b"payload")
+        data = await resp.json()
+    assert data["method"] == expected_method
+    assert data["path"] == "/target" and data["query"] == {"x": "1"}
+    assert (data["body"] == "payload") is body_kept
+    assert [r.status for r in resp.history] == [status]
+    assert resp.url == url.with_path("/target").with_query({"x": "1"})
+
+
+async def test_too_many_redirects_and_no_follow() -> None:
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"/loop?n={int(request.query.get('n', '0')) + 1}")
+
+    app = web.Application()
+    app.router.add_get("/loop", loop)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        with pytest.raises(anyiohttp.TooManyRedirects) as info:
+            await session.get(url / "loop", max_redirects=3)
+        assert len(info.value.history) == 4
+        resp = await session.get(url / "loop", allow_redirects=False)
+        assert resp.status == 302 and resp.history == ()
+
+
+async def test_auth_is_dropped_on_a_redirect_to_another_origin() -> None:
+    other = echo_app()
+    async with run_app(other) as other_url:
+
+        async def away(request: web.Request) -> web.Response:
+            raise web.HTTPFound(str(other_url / "landed"))
+
+        app = web.Application()
+        app.router.add_get("/", away)
+        async with run_app(app) as url, anyiohttp.ClientSession() as session:
+            resp = await session.get(url, auth=anyiohttp.BasicAuth("secret", "pw"))
+            data = await resp.json()
+    assert data["path"] == "/landed"
+    assert "Authorization" not in data["headers"]
+
+
+async def test_invalid_and_non_http_urls() -> None:
+    async with anyiohttp.ClientSession() as session:
+        with pytest.raises(anyiohttp.NonHttpUrlClientError):
+            await session.get("ftp://example.com/")
+        with pytest.raises(anyiohttp.InvalidURL):
+            await session.get("http:///nohost")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+async def test_compressed_responses_are_decoded(coding: str) -> None:
+    body = b"hello compressed world " * 500
+    if coding == "gzip":
+        encoded = gzip.compress(body)
+    elif coding == "deflate":
+        encoded = zlib.compress(body)
+    else:
+        brotli = pytest.importorskip("brotli")
+        encoded = brotli.compress(body)
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=encoded, headers={"Content-Encoding": coding})
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        resp = await session.get(url)
+        assert await resp.read() == body
+        raw = await session.get(url, auto_decompress=False)
+        assert await raw.read() == encoded
+
+
+async def test_decompression_bomb_is_read_in_bounded_steps() -> None:
+    bomb = gzip.compress(b"\x00" * 50_000_000)  # 50 MB of zeros in ~50 KB
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip"})
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        async with session.get(url) as resp:
+            biggest = 0
+            total = 0
+            async for chunk in resp.content.iter_any():
+                biggest = max(biggest, len(chunk))
+                total += len(chunk)
+                if total > 5_000_000:
+                    break  # the reader decides how much to inflate
+    assert biggest <= 2**16
+    assert total > 5_000_000
+
+
+async def test_garbage_from_the_server_is_a_client_error_and_the_pool_survives() -> None:
+    async def garbage_server(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            await stream.receive()
+            await stream.send(b"THIS IS NOT HTTP\r\n\r\n")
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, garbage_server)
+            async with run_app(echo_app()) as url, anyiohttp.ClientSession() as session:
+                with pytest.raises(anyiohttp.ClientError):
+                    await session.get(f"http://127.0.0.1:{port}/")
+                assert (await session.get(url)).status == 200
+            tg.cancel_scope.cancel()
+
+
+async def test_server_closing_mid_response_is_a_payload_error_and_the_pool_survives() -> None:
+    async def half(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            await stream.receive()
+            await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+
+    async def silent(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            await stream.receive()
+
+    for handler, error in (
+        (half, anyiohttp.ClientPayloadError),
+        (silent, anyiohttp.ServerDisconnectedError),
+    ):
+        async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+            port = listener.extra(anyio.abc.SocketAttribute.local_port)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(listener.serve, handler)
+                async with run_app(echo_app()) as url, anyiohttp.ClientSession() as session:
+                    with pytest.raises(error):
+                        resp = await session.get(f"http://127.0.0.1:{port}/")
+                        await resp.read()
+                    assert (await session.get(url)).status == 200
+                tg.cancel_scope.cancel()
+
+
+async def test_connection_refused_is_a_connector_error_and_an_oserror() -> None:
+    with anyio.fail_after(10):
+        async with anyiohttp.ClientSession() as session:
+            with pytest.raises(anyiohttp.ClientConnectorError) as info:
+                await session.get("http://127.0.0.1:9/")
+    assert isinstance(info.value, OSError)
+    assert "Cannot connect to host 127.0.0.1:9" in str(info.value)
