@@ -508,8 +508,8 @@ class TCPConnector(BaseConnector):
         """The SSLContext for a request's ``ssl`` setting (True, False, a context)."""
         if isinstance(value, ssl.SSLContext):
             return value
-        if value is None:
-            value = self._ssl
+        if value is None or value is True:
+            value = self._ssl  # the request's default defers to the connector
         if isinstance(value, ssl.SSLContext):
             return value
         verified = value is not False

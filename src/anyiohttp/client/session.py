@@ -535,7 +535,7 @@ class ClientSession:
         )  # fmt: skip
         target = url.raw_path_qs or "/"
         if proxy_url is not None and not is_ssl:
-            target = str(url.with_fragment(None))
+            target = str(url.origin()) + target  # absolute-form (RFC 9112 3.2.2)
             if proxy_auth is not None:
                 req_headers[hdrs.PROXY_AUTHORIZATION] = proxy_auth.encode()
             for name, value in CIMultiDict(proxy_headers or ()).items():
