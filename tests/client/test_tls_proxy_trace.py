@@ -189,7 +189,8 @@ async def test_tracing_events_in_order() -> None:
         "on_connection_create_start", "on_connection_create_end", "on_connection_reuseconn",
         "on_request_headers_sent", "on_request_chunk_sent", "on_response_chunk_received",
         "on_request_redirect", "on_request_end", "on_request_exception",
-        "on_dns_resolvehost_start", "on_dns_resolvehost_end", "on_dns_cache_hit", "on_dns_cache_miss",
+        "on_dns_resolvehost_start", "on_dns_resolvehost_end",
+        "on_dns_cache_hit", "on_dns_cache_miss",
     ):  # fmt: skip
         getattr(config, name).append(record(name))
 
@@ -277,7 +278,8 @@ async def test_against_an_aiohttp_server_in_a_subprocess(tmp_path: object) -> No
         "    return resp\n"
         "async def r(request):\n    raise web.HTTPFound('/')\n"
         "async def g(request):\n"
-        "    resp = web.Response(text='zipped ' * 1000)\n    resp.enable_compression()\n    return resp\n"
+        "    resp = web.Response(text='zipped ' * 1000)\n"
+        "    resp.enable_compression()\n    return resp\n"
         "app = web.Application()\napp.router.add_route('*', '/', h)\n"
         "app.router.add_get('/r', r)\napp.router.add_get('/g', g)\n"
         "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=lambda *a: print('up', flush=True))\n"
