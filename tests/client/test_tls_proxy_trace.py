@@ -282,7 +282,7 @@ async def test_against_an_aiohttp_server_in_a_subprocess(tmp_path: object) -> No
         "    resp.enable_compression()\n    return resp\n"
         "app = web.Application()\napp.router.add_route('*', '/', h)\n"
         "app.router.add_get('/r', r)\napp.router.add_get('/g', g)\n"
-        "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=lambda *a: print('up', flush=True))\n"
+        "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
     )
     import socket
 
