@@ -310,15 +310,12 @@ class BaseConnector:
             del self._in_use_per_host[key]
 
     def _take_idle(self, key: ConnectionKey) -> Connection | None:
+        # Expiry is the reaper's job (no clock read here); the probe catches
+        # what the server closed meanwhile.
         stack = self._idle.get(key)
-        now = anyio.current_time()
         while stack:
             conn = stack.pop()
-            expired = (
-                self._keepalive_timeout is not None
-                and conn.last_used + self._keepalive_timeout < now
-            )
-            if not expired and conn.is_alive():
+            if conn.is_alive():
                 return conn
             self._discard(conn)
         return None

@@ -543,21 +543,25 @@ class ClientSession:
         request_info = RequestInfo(url, method, CIMultiDictProxy(req_headers), url)
         attempts = 2 if (body is None or _replayable(body)) and method in _IDEMPOTENT else 1
         for attempt in range(attempts):
-            conn = await self._connect(key, timeout, deadline, traces)
-            try:
-                head = await self._exchange(
-                    conn, method, target, req_headers, body, url, compress, expect100,
-                    timeout, deadline, traces, request_info,
-                )  # fmt: skip
-            except ServerDisconnectedError:
-                conn.close()
-                if conn.reused and attempt + 1 < attempts:
-                    continue  # a kept-alive connection the server had closed: once more, fresh
-                raise
-            except BaseException:
-                conn.close()
-                raise
-            break
+            # One cancel scope carries the total timeout over connecting,
+            # sending and reading the head (none at all without a total).
+            with _deadline_scope(deadline) as scope:
+                conn = await self._connect(key, timeout, traces)
+                try:
+                    head = await self._exchange(
+                        conn, method, target, req_headers, body, url, compress, expect100,
+                        timeout, traces, request_info,
+                    )  # fmt: skip
+                except ServerDisconnectedError:
+                    conn.close()
+                    if conn.reused and attempt + 1 < attempts:
+                        continue  # a kept-alive connection the server had closed: again, fresh
+                    raise
+                except BaseException:
+                    conn.close()
+                    raise
+                break
+            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
         resp = ClientResponse(
             method,
             url,
@@ -596,18 +600,13 @@ class ClientSession:
         headers[hdrs.COOKIE] = f"{existing}; {value}" if existing else value
 
     async def _connect(
-        self, key: ConnectionKey, timeout: ClientTimeout, deadline: float, traces: list[Trace]
+        self, key: ConnectionKey, timeout: ClientTimeout, traces: list[Trace]
     ) -> Connection:
-        limit = deadline
-        if timeout.connect is not None:
-            limit = min(limit, anyio.current_time() + timeout.connect)
-        if limit == math.inf:
+        if timeout.connect is None:
             return await self._connector.connect(key, timeout=timeout, traces=traces)
-        with anyio.CancelScope(deadline=limit):
+        with anyio.move_on_after(timeout.connect):
             return await self._connector.connect(key, timeout=timeout, traces=traces)
-        if limit < deadline:
-            raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{key.port}")
-        raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
+        raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{key.port}")
 
     async def _exchange(
         self,
@@ -620,7 +619,6 @@ class ClientSession:
         compress: str | bool | None,
         expect100: bool,
         timeout: ClientTimeout,
-        deadline: float,
         traces: list[Trace],
         request_info: RequestInfo,
     ) -> ResponseHead:
@@ -629,30 +627,22 @@ class ClientSession:
         head_bytes = parser.request_head(method, target, list(headers.items()))
         if body is None:
             head_bytes += parser.request_end()
-        with anyio.CancelScope(deadline=deadline) as scope:
-            await conn.send(head_bytes)
-            for trace in traces:
-                await trace.send(
-                    "on_request_headers_sent",
-                    TraceRequestHeadersSentParams(method, url, headers),
-                )
-            if body is not None and not expect100:
+        await conn.send(head_bytes)
+        for trace in traces:
+            await trace.send(
+                "on_request_headers_sent", TraceRequestHeadersSentParams(method, url, headers)
+            )
+        if body is not None and not expect100:
+            await send_body(conn, body, method=method, url=url, traces=traces, compress=compress)
+        while True:
+            event = await self._next_head_event(conn, timeout, request_info)
+            if type(event) is ResponseHead:
+                return event
+            if event.status == 100 and body is not None and expect100:
+                expect100 = False
                 await send_body(
                     conn, body, method=method, url=url, traces=traces, compress=compress
                 )
-            while True:
-                event = await self._next_head_event(conn, timeout, request_info)
-                if type(event) is ResponseHead:
-                    return event
-                assert type(event) is InformationalHead
-                if event.status == 100 and body is not None and expect100:
-                    expect100 = False
-                    await send_body(
-                        conn, body, method=method, url=url, traces=traces, compress=compress
-                    )
-        if scope.cancelled_caught:
-            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _next_head_event(
         self, conn: Connection, timeout: ClientTimeout, request_info: RequestInfo
@@ -688,6 +678,25 @@ class ClientSession:
     def detach(self) -> None:
         """Forget the connector without closing it (aiohttp compatibility)."""
         self._connector_owner = False
+
+
+class _NoScope:
+    """Stands in for a cancel scope when there is no total timeout."""
+
+    cancelled_caught = False
+
+    def __enter__(self) -> _NoScope:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+_NO_SCOPE: Final = _NoScope()
+
+
+def _deadline_scope(deadline: float) -> anyio.CancelScope | _NoScope:
+    return _NO_SCOPE if deadline == math.inf else anyio.CancelScope(deadline=deadline)
 
 
 async def _discard_body(resp: ClientResponse) -> None:
