@@ -545,7 +545,7 @@ class ClientSession:
         for attempt in range(attempts):
             # One cancel scope carries the total timeout over connecting,
             # sending and reading the head (none at all without a total).
-            with _deadline_scope(deadline) as scope:
+            with _deadline_scope(deadline):
                 conn = await self._connect(key, timeout, traces)
                 try:
                     head = await self._exchange(
@@ -682,8 +682,6 @@ class ClientSession:
 
 class _NoScope:
     """Stands in for a cancel scope when there is no total timeout."""
-
-    cancelled_caught = False
 
     def __enter__(self) -> _NoScope:
         return self
