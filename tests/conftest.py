@@ -12,6 +12,8 @@ from yarl import URL
 
 from anyiohttp import web
 
+pytest_plugins = ["pytester"]
+
 
 @asynccontextmanager
 async def run_app(app: web.Application, **kwargs: Any) -> AsyncIterator[URL]:

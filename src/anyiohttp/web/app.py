@@ -179,6 +179,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._debug = debug
         self._task_group: TaskGroup | None = None
         self._handler_cache: dict[Any, Handler] = {}
+        #: True when the last shutdown had to cancel tasks of ``task_group``.
+        self.background_cancelled = False
         self._run_middlewares = True
 
     def __init_subclass__(cls: type[Application]) -> None:
@@ -377,6 +379,12 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                     yield
             finally:
                 self._task_group = None
+            self.background_cancelled = task_group.cancel_scope.cancel_called
+            if self.background_cancelled:
+                self.logger.warning(
+                    "Tasks in app.task_group were still running at the shutdown deadline "
+                    "and were cancelled"
+                )
         except BaseException:
             failed = True
             raise

@@ -184,6 +184,7 @@ class BaseRunner:
         self._core: _ServerCore | None = None
         self._stack: AsyncExitStack | None = None
         self._sites: list[BaseSite] = []
+        self._cancelled = 0
 
     @property
     def server(self) -> Server | None:
@@ -194,6 +195,11 @@ class BaseRunner:
     def sites(self) -> set[BaseSite]:
         """The sites serving now."""
         return set(self._sites)
+
+    @property
+    def cancelled_at_shutdown(self) -> int:
+        """How much the last shutdown had to cancel: connections, plus 1 for app tasks."""
+        return self._cancelled
 
     @property
     def addresses(self) -> list[Any]:
@@ -244,6 +250,11 @@ class BaseRunner:
             with single_error():
                 return await stack.__aexit__(exc_type, exc, tb)
         finally:
+            if self._server is not None:
+                app = self._core.app if self._core is not None else None
+                self._cancelled = self._server.cancelled_at_shutdown + bool(
+                    app is not None and app.background_cancelled
+                )
             self._sites.clear()
             self._server = self._core = None
 

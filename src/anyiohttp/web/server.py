@@ -169,7 +169,11 @@ class Server:
                 "(shutdown_timeout passed)",
                 self._cancelled_at_shutdown,
             )
-            self._cancelled_at_shutdown = 0
+
+    @property
+    def cancelled_at_shutdown(self) -> int:
+        """How many connections the last shutdown had to cancel."""
+        return self._cancelled_at_shutdown
 
     def handle_error(
         self, request: BaseRequest, status: int = 500, exc: BaseException | None = None
