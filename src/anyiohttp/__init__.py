@@ -10,13 +10,23 @@ __version__ = "0.1.0.dev0"
 from . import hdrs
 from .client import *  # noqa: F403 - the client's public names are ours
 from .client import __all__ as _client_names
+from .client.websocket import ClientWebSocketResponse, ClientWSTimeout
 from .http.exceptions import HttpProcessingError
 from .http.parser import HttpVersion, HttpVersion10, HttpVersion11
 from .http.payload import MultipartWriter
 from .http.streams import EofStream, StreamReader
+from .http.websocket import WebSocketError, WSCloseCode, WSMessage, WSMsgType
+from .web.websocket import WSMessageTypeError
 
 __all__ = [
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "EofStream",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMessageTypeError",
+    "WSMsgType",
+    "WebSocketError",
     "HttpProcessingError",
     "HttpVersion",
     "HttpVersion10",

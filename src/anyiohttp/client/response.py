@@ -140,7 +140,7 @@ class ClientResponse:
         self.content = StreamReader(self._read_chunk, limit=read_bufsize)
         if no_body or connection is None:
             self.content.feed_eof()
-            if connection is not None:
+            if connection is not None and head.status != 101:  # 101: the connection switches
                 self._finish_body()
 
     # -- the head -------------------------------------------------------------------
@@ -348,6 +348,12 @@ class ClientResponse:
         if self._sock_read is not None and deadline < self._deadline:
             raise SocketTimeoutError("Timeout on reading data from socket")
         raise ServerTimeoutError(f"Total timeout of {self._total} seconds exceeded")
+
+    def _detach_connection(self) -> Connection | None:
+        """Take the connection away (it switches protocols: no body, no pool)."""
+        conn, self._connection = self._connection, None
+        self._closed = True
+        return conn
 
     def _finish_body(self) -> None:
         """The body ended: the connection goes back to the pool."""

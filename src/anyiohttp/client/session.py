@@ -8,8 +8,10 @@ clear RuntimeError.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import os
 import urllib.request
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -18,6 +20,8 @@ from typing import Any, Final
 
 import anyio
 from multidict import CIMultiDict, CIMultiDictProxy
+from wsproto.connection import Connection as WSConnection
+from wsproto.connection import ConnectionType
 from yarl import URL
 
 from .. import hdrs
@@ -28,6 +32,8 @@ from ..http.exceptions import HttpProcessingError
 from ..http.h11_client import InformationalHead, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, HttpVersion, HttpVersion11
 from ..http.payload import Payload
+from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol
+from ..web.websocket import accept_token
 from .connector import BaseConnector, Connection, TCPConnector
 from .cookies import CookieJar
 from .exceptions import (
@@ -45,6 +51,7 @@ from .exceptions import (
     ServerTimeoutError,
     SocketTimeoutError,
     TooManyRedirects,
+    WSServerHandshakeError,
 )
 from .request import DEFAULT_TIMEOUT, ClientTimeout, build_body, build_headers, send_body
 from .response import ClientResponse
@@ -57,6 +64,7 @@ from .tracing import (
     TraceRequestRedirectParams,
     TraceRequestStartParams,
 )
+from .websocket import ClientWebSocketResponse, ClientWSTimeout, WSRequestContextManager
 
 __all__ = ("ClientSession",)
 
@@ -326,6 +334,114 @@ class ClientSession:
         """DELETE ``url``."""
         return self.request(hdrs.METH_DELETE, url, **kwargs)
 
+    def ws_connect(self, url: str | URL, **kwargs: Any) -> WSRequestContextManager:
+        """Open a WebSocket: ``async with session.ws_connect(url) as ws:``."""
+        return WSRequestContextManager(self._ws_connect(url, **kwargs))
+
+    async def _ws_connect(
+        self,
+        url: str | URL,
+        *,
+        method: str = hdrs.METH_GET,
+        protocols: Iterable[str] = (),
+        timeout: ClientWSTimeout | float | object = _SENTINEL,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        auth: BasicAuth | None = None,
+        origin: str | None = None,
+        params: Any = None,
+        headers: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        ssl: Any = True,
+        proxy_headers: Any = None,
+        compress: int = 0,
+        max_msg_size: int = 4 * 1024 * 1024,
+    ) -> ClientWebSocketResponse:
+        self._check_usable()
+        if isinstance(timeout, ClientWSTimeout):
+            ws_timeout = timeout
+        elif isinstance(timeout, int | float):
+            ws_timeout = ClientWSTimeout(ws_receive=receive_timeout, ws_close=float(timeout))
+        else:
+            ws_timeout = ClientWSTimeout(ws_receive=receive_timeout)
+        ws_url = self._build_url(url)
+        scheme = {"ws": "http", "wss": "https"}.get(ws_url.scheme, ws_url.scheme)
+        if scheme not in _HTTP_SCHEMES:
+            raise NonHttpUrlClientError(ws_url)
+        http_url = ws_url.with_scheme(scheme)
+        if params is not None:
+            http_url = http_url.extend_query(params)
+        key = base64.b64encode(os.urandom(16)).decode()
+        req_headers: CIMultiDict[str] = CIMultiDict(headers or ())
+        req_headers.update(
+            {
+                hdrs.UPGRADE: "websocket",
+                hdrs.CONNECTION: "Upgrade",
+                hdrs.SEC_WEBSOCKET_VERSION: "13",
+                hdrs.SEC_WEBSOCKET_KEY: key,
+            }
+        )
+        protocols = tuple(protocols)
+        if protocols:
+            req_headers[hdrs.SEC_WEBSOCKET_PROTOCOL] = ",".join(protocols)
+        if origin is not None:
+            req_headers[hdrs.ORIGIN] = origin
+        extension: BoundedPerMessageDeflate | None = None
+        if compress:
+            extension = BoundedPerMessageDeflate(
+                max_size=max_msg_size,
+                client_max_window_bits=compress,
+                server_max_window_bits=compress,
+            )
+            req_headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = f"permessage-deflate; {extension.offer()}"
+        resp = await self._request(
+            method,
+            http_url,
+            headers=req_headers,
+            auth=auth,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            ssl=ssl,
+            proxy_headers=proxy_headers,
+            allow_redirects=False,
+            _upgrade=True,
+        )
+        conn = resp._detach_connection()
+        try:
+            protocol, accepted = _check_ws_handshake(resp, key, protocols, extension)
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        assert conn is not None
+        wsconn = WSConnection(
+            ConnectionType.CLIENT,
+            extensions=[extension] if accepted and extension is not None else [],
+            trailing_data=conn.parser.trailing_data,
+        )
+        engine = WebSocketProtocol(
+            conn.stream,
+            wsconn,
+            max_msg_size=max_msg_size,
+            autoping=autoping,
+            autoclose=autoclose,
+            heartbeat=heartbeat,
+            close_timeout=ws_timeout.ws_close if ws_timeout.ws_close is not None else 10.0,
+            timeout_error=ServerTimeoutError,
+        )
+        engine.start(self._connector._check_open())
+        return ClientWebSocketResponse(
+            engine,
+            resp,
+            conn,
+            protocol=protocol,
+            compress=compress if accepted else 0,
+            receive_timeout=ws_timeout.ws_receive,
+        )
+
     # -- the request ----------------------------------------------------------------
 
     def _build_url(self, str_or_url: str | URL) -> URL:
@@ -367,6 +483,7 @@ class ClientSession:
         auto_decompress: bool | None = None,
         max_line_size: int | None = None,
         max_field_size: int | None = None,
+        _upgrade: bool = False,
     ) -> ClientResponse:
         self._check_usable()
         method = method.upper()
@@ -414,6 +531,7 @@ class ClientSession:
                     proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers,
                     ssl=ssl, timeout=timeout, deadline=deadline, traces=traces,
                     history=history, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
+                    upgrade=_upgrade,
                 )  # fmt: skip
                 if resp.status not in _REDIRECTS or not allow_redirects:
                     break
@@ -517,6 +635,7 @@ class ClientSession:
         history: list[ClientResponse],
         read_bufsize: int | None,
         auto_decompress: bool | None,
+        upgrade: bool = False,
     ) -> ClientResponse:
         """Send one request (no redirects) and read the response head."""
         req_headers = build_headers(
@@ -550,7 +669,7 @@ class ClientSession:
                 try:
                     head = await self._exchange(
                         conn, method, target, req_headers, body, url, compress, expect100,
-                        timeout, traces, request_info,
+                        timeout, traces, request_info, upgrade,
                     )  # fmt: skip
                 except ServerDisconnectedError:
                     conn.close()
@@ -621,8 +740,12 @@ class ClientSession:
         timeout: ClientTimeout,
         traces: list[Trace],
         request_info: RequestInfo,
+        upgrade: bool = False,
     ) -> ResponseHead:
-        """Send the request on ``conn`` and read the final response head."""
+        """Send the request on ``conn`` and read the final response head.
+
+        With ``upgrade``, a ``101 Switching Protocols`` is final too.
+        """
         parser = conn.parser
         head_bytes = parser.request_head(method, target, list(headers.items()))
         if body is None:
@@ -638,6 +761,16 @@ class ClientSession:
             event = await self._next_head_event(conn, timeout, request_info)
             if type(event) is ResponseHead:
                 return event
+            if upgrade and event.status == 101:
+                return ResponseHead(
+                    status=101,
+                    reason="Switching Protocols",
+                    version=HttpVersion11,
+                    headers=event.headers,
+                    raw_headers=(),
+                    chunked=False,
+                    content_length=None,
+                )
             if event.status == 100 and body is not None and expect100:
                 expect100 = False
                 await send_body(
@@ -695,6 +828,49 @@ _NO_SCOPE: Final = _NoScope()
 
 def _deadline_scope(deadline: float) -> anyio.CancelScope | _NoScope:
     return _NO_SCOPE if deadline == math.inf else anyio.CancelScope(deadline=deadline)
+
+
+def _check_ws_handshake(
+    resp: ClientResponse,
+    key: str,
+    protocols: tuple[str, ...],
+    extension: BoundedPerMessageDeflate | None,
+) -> tuple[str | None, bool]:
+    """Check the server's answer to an upgrade; (subprotocol, compression accepted)."""
+
+    def fail(message: str) -> WSServerHandshakeError:
+        return WSServerHandshakeError(
+            resp.request_info,
+            resp.history,
+            status=resp.status,
+            message=message,
+            headers=resp.headers,
+        )
+
+    if resp.status != 101:
+        raise fail("Invalid response status")
+    headers = resp.headers
+    if headers.get(hdrs.UPGRADE, "").lower() != "websocket":
+        raise fail("Invalid upgrade header")
+    if "upgrade" not in headers.get(hdrs.CONNECTION, "").lower():
+        raise fail("Invalid connection header")
+    if headers.get(hdrs.SEC_WEBSOCKET_ACCEPT, "") != accept_token(key):
+        raise fail("Invalid challenge response")
+    protocol = None
+    if protocols and hdrs.SEC_WEBSOCKET_PROTOCOL in headers:
+        offered = [p.strip() for p in headers[hdrs.SEC_WEBSOCKET_PROTOCOL].split(",")]
+        protocol = next((p for p in offered if p in protocols), None)
+    accepted = False
+    answer = headers.get(hdrs.SEC_WEBSOCKET_EXTENSIONS)
+    if answer:
+        if extension is None or not answer.strip().startswith("permessage-deflate"):
+            raise fail("Server sent an extension that was not offered")
+        try:
+            extension.finalize(answer)
+        except Exception as exc:
+            raise fail(f"Invalid deflate parameters: {exc}") from exc
+        accepted = True
+    return protocol, accepted
 
 
 async def _discard_body(resp: ClientResponse) -> None:

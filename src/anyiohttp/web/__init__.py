@@ -6,6 +6,7 @@ the few deliberate departures (``async with`` runners, ``backend=`` in
 """
 
 from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11
+from ..http.websocket import WSCloseCode, WSMessage, WSMsgType
 from .app import Application, CleanupContext, FrozenList, Signal
 from .exceptions import (
     CleanupError,
@@ -113,6 +114,7 @@ from .runner import (
     serve,
 )
 from .server import Server, ServerConfig
+from .websocket import WebSocketReady, WebSocketResponse, WSMessageTypeError
 
 __all__ = [
     "AbstractResource",
@@ -216,6 +218,12 @@ __all__ = [
     "UrlDispatcher",
     "UrlMappingMatchInfo",
     "View",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMessageTypeError",
+    "WSMsgType",
+    "WebSocketReady",
+    "WebSocketResponse",
     "delete",
     "get",
     "head",

@@ -39,6 +39,7 @@ from ..http.h11_server import H11ServerParser
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
+from ..http.websocket import WebSocketProtocol, WSCloseCode
 from ..http.writer import serialize_head
 from .exceptions import HTTPException, PayloadAccessError
 from .log import server_logger
@@ -214,6 +215,7 @@ class _Connection:
         "_watch_done",
         "_watch_scope",
         "_watching",
+        "_websocket",
         "busy",
         "closing",
         "head_deadline",
@@ -256,6 +258,7 @@ class _Connection:
         self._space_wakeup: anyio.Event | None = None
         self._watch_scope: anyio.CancelScope | None = None
         self._watch_done: anyio.Event | None = None
+        self._websocket: WebSocketProtocol | None = None
 
     def time_out(self) -> None:
         """The client took too long to send a request head: close."""
@@ -266,19 +269,24 @@ class _Connection:
             self._idle_scope.cancel()
 
     def close_when_idle(self) -> None:
-        """Close now if between requests, else after the current response."""
+        """Close now if between requests, else after the current response.
+
+        A WebSocket is told the server is going away (1001).
+        """
         self.closing = True
+        websocket = self._websocket
+        if websocket is not None and not websocket.closed and self._task_group is not None:
+            self._task_group.start_soon(websocket.close, WSCloseCode.GOING_AWAY)
         if not self.busy and self.parser.buffered == 0 and self._idle_scope is not None:
             self._idle_scope.cancel()
 
     # -- the loop -------------------------------------------------------------------
 
     async def run(self) -> None:
-        if self.server.config.handler_cancellation:
-            async with anyio.create_task_group() as tg:
-                self._task_group = tg
-                await self._loop()
-        else:
+        # The connection's task group: the disconnect watcher and WebSocket
+        # reader/heartbeat tasks run here, so nothing outlives the connection.
+        async with anyio.create_task_group() as tg:
+            self._task_group = tg
             await self._loop()
 
     async def _loop(self) -> None:
@@ -382,6 +390,40 @@ class _Connection:
                 self._inbox_wakeup.set()
             done.set()
 
+    # -- protocol switch (WebSocket) ---------------------------------------------
+
+    async def take_over(self) -> tuple[ByteStream, bytes]:
+        """Hand the stream to a new protocol, with the bytes already read past the request."""
+        if self._watching:
+            await self._stop_watching()
+        parser = self.parser
+        while True:  # an upgrade request has no body: step over its end
+            event = parser.next_event()
+            if event is not NEED_DATA and type(event) is not bytes:
+                break
+            if event is NEED_DATA:
+                break
+        trailing = b"".join(self._inbox) + parser.trailing_data
+        self._inbox.clear()
+        self._inbox_size = 0
+        return self.stream, trailing
+
+    def adopt_websocket(self, websocket: WebSocketProtocol) -> None:
+        """Run ``websocket``'s tasks in this connection's task group."""
+        assert self._task_group is not None
+        self._websocket = websocket
+        websocket.start(self._task_group)
+
+    async def _end_websocket(self, going_away: bool) -> None:
+        """The handler is done with its WebSocket: make sure it is closed."""
+        websocket, self._websocket = self._websocket, None
+        assert websocket is not None
+        if not websocket.closed:
+            code = WSCloseCode.GOING_AWAY if going_away else WSCloseCode.INTERNAL_ERROR
+            with anyio.move_on_after(websocket._close_timeout):
+                await websocket.close(code)
+        await websocket.stop()
+
     async def _stop_watching(self) -> None:
         if self._watch_scope is not None:
             self._watch_scope.cancel()
@@ -459,20 +501,23 @@ class _Connection:
         )
         request._connection = self
         started = time.monotonic()
-        keep_alive = True
+        watch = server.config.handler_cancellation and self._task_group is not None
         with anyio.CancelScope() as scope:
             request.cancel_scope = scope
-            if self._task_group is not None:
+            if watch:
+                assert self._task_group is not None
                 self._watching = True
                 self._watch_done = done = anyio.Event()
                 self._task_group.start_soon(self._watch, scope, done)
             try:
                 resp = await self._run_handler(request)
+                keep_alive = await self._finish(request, resp)
             finally:
-                if self._task_group is not None:
-                    with anyio.CancelScope(shield=True):
+                with anyio.CancelScope(shield=True):
+                    if watch:
                         await self._stop_watching()
-            keep_alive = await self._finish(request, resp)
+                    if self._websocket is not None:
+                        await self._end_websocket(scope.cancel_called or self.closing)
         if scope.cancelled_caught:
             server.config.logger.debug(
                 "Handler for %s %s was cancelled", request.method, request.raw_path

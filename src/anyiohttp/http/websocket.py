@@ -1,0 +1,496 @@
+"""The WebSocket engine both sides share: wsproto over a byte stream.
+
+Once the HTTP upgrade is done, a :class:`WebSocketProtocol` owns the stream:
+
+- a reader task turns bytes into wsproto events, assembles messages (with
+  ``max_msg_size`` enforced as the fragments arrive, decompression included)
+  and puts them in a small queue; it answers pings and close frames itself,
+  under the write lock, so a slow consumer cannot stall them;
+- an optional heartbeat task pings every ``heartbeat`` seconds and closes the
+  connection (1006, abnormal closure) when no pong comes back in time;
+- ``receive()`` takes the next message from the queue (one task at a time);
+  ``send_*()`` from any number of tasks go out one frame at a time through
+  the write lock;
+- ``close()`` from any task: mark closing, send Close under the lock, wake
+  the receiver, wait for the peer's echo (or ``timeout``), close the stream.
+
+Both tasks run in a task group owned by the connection (the server's
+connection task group, or the client session's) and are stopped when the
+WebSocket ends.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import zlib
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Final, NamedTuple
+
+import anyio
+from anyio.abc import ByteStream, TaskGroup
+from wsproto.connection import Connection, ConnectionState
+from wsproto.events import (
+    BytesMessage,
+    CloseConnection,
+    Message,
+    Ping,
+    Pong,
+    TextMessage,
+)
+from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
+
+__all__ = (
+    "WS_CLOSED_MESSAGE",
+    "WS_CLOSING_MESSAGE",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WebSocketError",
+    "WebSocketProtocol",
+)
+
+READ_SIZE: Final = 65536
+QUEUE_SIZE: Final = 16
+_CLOSED_RECEIVES_BEFORE_ERROR: Final = 5
+
+
+class WSMsgType(enum.IntEnum):
+    """Message types, with aiohttp's values."""
+
+    CONTINUATION = 0x0
+    TEXT = 0x1
+    BINARY = 0x2
+    PING = 0x9
+    PONG = 0xA
+    CLOSE = 0x8
+    CLOSING = 0x100
+    CLOSED = 0x101
+    ERROR = 0x102
+
+
+class WSCloseCode(enum.IntEnum):
+    """Close codes (RFC 6455 7.4.1 and the IANA registry), with aiohttp's names."""
+
+    OK = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    ABNORMAL_CLOSURE = 1006
+    INVALID_TEXT = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+
+
+class WSMessage(NamedTuple):
+    """A received message: its type, its data and the extra (close reason)."""
+
+    type: WSMsgType
+    data: Any
+    extra: Any
+
+    def json(self, *, loads: Callable[[Any], Any] = json.loads) -> Any:
+        """The data parsed as JSON."""
+        return loads(self.data)
+
+
+WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
+WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)
+
+
+class WebSocketError(Exception):
+    """A WebSocket protocol error, with the close code it calls for."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(code, message)
+
+    def __str__(self) -> str:
+        return str(self.args[1])
+
+
+class BoundedPerMessageDeflate(PerMessageDeflate):
+    """permessage-deflate whose inflation stops at ``max_size`` per message.
+
+    wsproto inflates each received chunk whole; a small compressed frame can
+    expand a thousandfold. Here no more than the message size limit is ever
+    inflated: past it the connection is closed with 1009.
+    """
+
+    def __init__(self, max_size: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_size = max_size
+        self._inflated = 0
+
+    def frame_inbound_payload_data(
+        self, proto: FrameDecoder | FrameProtocol, data: bytes
+    ) -> bytes | CloseReason:
+        if not self._inbound_compressed or not self._inbound_is_compressible:
+            return data
+        if not self.max_size:
+            return super().frame_inbound_payload_data(proto, data)
+        assert self._decompressor is not None
+        budget = self.max_size - self._inflated + 1
+        try:
+            out = self._decompressor.decompress(bytes(data), budget)
+        except zlib.error:
+            return CloseReason.INVALID_FRAME_PAYLOAD_DATA
+        self._inflated += len(out)
+        if self._decompressor.unconsumed_tail or self._inflated > self.max_size:
+            return CloseReason.MESSAGE_TOO_BIG
+        return out
+
+    def frame_inbound_complete(
+        self, proto: FrameDecoder | FrameProtocol, fin: bool
+    ) -> bytes | CloseReason | None:
+        result = super().frame_inbound_complete(proto, fin)
+        if isinstance(result, bytes):
+            self._inflated += len(result)
+            if self.max_size and self._inflated > self.max_size:
+                return CloseReason.MESSAGE_TOO_BIG
+        if fin:
+            self._inflated = 0
+        return result
+
+
+class _Queue:
+    """The messages between the reader task and ``receive()``.
+
+    A deque and an Event made only when someone waits: cheaper per message
+    than a memory object stream. ``put`` waits while the queue is full (the
+    backpressure); once closed, puts are dropped and gets return the closing
+    message.
+    """
+
+    __slots__ = ("_items", "_space", "_waiter", "closed_with")
+
+    def __init__(self) -> None:
+        self._items: deque[WSMessage] = deque()
+        self._waiter: anyio.Event | None = None
+        self._space: anyio.Event | None = None
+        self.closed_with: WSMessage | None = None
+
+    async def put(self, message: WSMessage) -> None:
+        while len(self._items) >= QUEUE_SIZE and self.closed_with is None:
+            self._space = space = anyio.Event()
+            await space.wait()
+        if self.closed_with is not None:
+            return
+        self._items.append(message)
+        if self._waiter is not None:
+            self._waiter.set()
+            self._waiter = None
+
+    async def get(self) -> WSMessage:
+        while not self._items:
+            if self.closed_with is not None:
+                return self.closed_with
+            self._waiter = waiter = anyio.Event()
+            await waiter.wait()
+        message = self._items.popleft()
+        if self._space is not None:
+            self._space.set()
+            self._space = None
+        return message
+
+    def close(self, message: WSMessage) -> None:
+        """No more messages: waiters get ``message`` once the queue is empty."""
+        if self.closed_with is None:
+            self.closed_with = message
+        for event in (self._waiter, self._space):
+            if event is not None:
+                event.set()
+        self._waiter = self._space = None
+
+
+class WebSocketProtocol:
+    """One WebSocket connection after the handshake (server or client side)."""
+
+    def __init__(
+        self,
+        stream: ByteStream,
+        conn: Connection,
+        *,
+        max_msg_size: int = 4 * 1024 * 1024,
+        autoping: bool = True,
+        autoclose: bool = True,
+        heartbeat: float | None = None,
+        close_timeout: float = 10.0,
+        timeout_error: Callable[[str], BaseException] = TimeoutError,
+    ) -> None:
+        self._stream = stream
+        self._conn = conn
+        self._max_msg_size = max_msg_size
+        self._autoping = autoping
+        self._autoclose = autoclose
+        self._heartbeat = heartbeat
+        self._close_timeout = close_timeout
+        self._timeout_error = timeout_error
+        self._queue = _Queue()
+        self._write_lock = anyio.Lock(fast_acquire=True)
+        self._scope = anyio.CancelScope()
+        self._done = anyio.Event()
+        self._close_received = anyio.Event()
+        self._pong = anyio.Event()
+        self._closing = False
+        self._closed = False
+        self._close_code: int | None = None
+        self._exception: BaseException | None = None
+        self._receiving = False
+        self._closed_receives = 0
+        self._stream_closed = False
+
+    # -- state ------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once closing began (by either side) or the connection broke."""
+        return self._closed or self._closing
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code, once known."""
+        return self._close_code
+
+    def exception(self) -> BaseException | None:
+        """The error that ended the connection, if any."""
+        return self._exception
+
+    # -- the tasks ----------------------------------------------------------------
+
+    def start(self, task_group: TaskGroup) -> None:
+        """Start the reader (and heartbeat) in ``task_group``."""
+        task_group.start_soon(self._run)
+
+    async def _run(self) -> None:
+        try:
+            with self._scope:
+                if self._heartbeat:
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(self._beat, self._heartbeat)
+                        await self._read_loop()
+                        tg.cancel_scope.cancel()
+                else:
+                    await self._read_loop()
+        finally:
+            self._queue.close(WS_CLOSED_MESSAGE)
+            self._done.set()
+            with anyio.CancelScope(shield=True):
+                await self._close_stream()
+
+    async def stop(self) -> None:
+        """End the tasks and close the stream (after a close, or to abandon it)."""
+        self._scope.cancel()
+        self._queue.close(WS_CLOSED_MESSAGE)
+        await self._close_stream()
+
+    async def _close_stream(self) -> None:
+        if not self._stream_closed:
+            self._stream_closed = True
+            await anyio.aclose_forcefully(self._stream)
+
+    async def _read_loop(self) -> None:
+        parts: list[Any] = []
+        size = 0
+        kind = WSMsgType.TEXT
+        while True:
+            for event in self._conn.events():
+                if isinstance(event, TextMessage | BytesMessage):
+                    parts.append(event.data)
+                    size += len(event.data)
+                    kind = WSMsgType.TEXT if isinstance(event, TextMessage) else WSMsgType.BINARY
+                    if self._max_msg_size and size > self._max_msg_size:
+                        await self._fail(
+                            WSCloseCode.MESSAGE_TOO_BIG,
+                            f"Message size {size} exceeds limit {self._max_msg_size}",
+                        )
+                        return
+                    if event.message_finished:
+                        data: Any = "".join(parts) if kind is WSMsgType.TEXT else b"".join(parts)
+                        parts.clear()
+                        size = 0
+                        await self._queue.put(WSMessage(kind, data, ""))
+                elif isinstance(event, Ping):
+                    if self._autoping:
+                        await self._send_event(event.response())
+                    else:
+                        await self._queue.put(WSMessage(WSMsgType.PING, bytes(event.payload), ""))
+                elif isinstance(event, Pong):
+                    self._pong.set()
+                    if not self._autoping:
+                        await self._queue.put(WSMessage(WSMsgType.PONG, bytes(event.payload), ""))
+                elif isinstance(event, CloseConnection):
+                    await self._on_close(event)
+                    return
+            try:
+                data_in = await self._stream.receive(READ_SIZE)
+            except (
+                anyio.EndOfStream,
+                anyio.BrokenResourceError,
+                anyio.ClosedResourceError,
+                OSError,
+            ):
+                data_in = None
+            if data_in is None:
+                if not self._closing:
+                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                self._closed = True
+                self._close_received.set()
+                return
+            self._conn.receive_data(data_in)
+
+    async def _on_close(self, event: CloseConnection) -> None:
+        if self._conn.state is ConnectionState.OPEN:
+            # wsproto reports what it could not parse as a CloseConnection
+            # while the connection is still open: our side fails it.
+            code = event.code
+            if code == WSCloseCode.ABNORMAL_CLOSURE:
+                code = WSCloseCode.PROTOCOL_ERROR
+            await self._fail(code, event.reason or "Protocol error")
+            return
+        self._close_received.set()
+        if self._closing:
+            return  # the echo of our own close
+        self._close_code = event.code
+        self._closed = True
+        if self._autoclose:
+            await self._send_event(event.response())
+        await self._queue.put(WSMessage(WSMsgType.CLOSE, event.code, event.reason or ""))
+        self._queue.close(WS_CLOSED_MESSAGE)
+
+    async def _fail(self, code: int, reason: str) -> None:
+        """Close because of what the peer sent: code 1002, 1007 or 1009."""
+        self._exception = WebSocketError(code, reason)
+        self._close_code = code
+        await self._queue.put(WSMessage(WSMsgType.ERROR, self._exception, None))
+        self._queue.close(WS_CLOSED_MESSAGE)
+        self._closing = True
+        self._closed = True
+        try:
+            await self._send_event(CloseConnection(code=code, reason=reason[:100]))
+        except ConnectionResetError:
+            return
+        with anyio.move_on_after(self._close_timeout):
+            await self._drain_until_closed()
+
+    async def _drain_until_closed(self) -> None:
+        # Read (and drop) until the peer's echo of our close, or its EOF.
+        while self._conn.state is not ConnectionState.CLOSED:
+            try:
+                data = await self._stream.receive(READ_SIZE)
+            except (
+                anyio.EndOfStream,
+                anyio.BrokenResourceError,
+                anyio.ClosedResourceError,
+                OSError,
+            ):
+                return
+            self._conn.receive_data(data)
+            for _event in self._conn.events():
+                pass
+
+    async def _beat(self, interval: float) -> None:
+        while True:
+            await anyio.sleep(interval)
+            self._pong = pong = anyio.Event()
+            try:
+                await self._send_event(Ping(payload=b""))
+            except ConnectionResetError:
+                return
+            with anyio.move_on_after(interval / 2):
+                await pong.wait()
+            if not pong.is_set():
+                # No pong in time: the peer (or the path to it) is gone.
+                self._exception = self._timeout_error("No PONG received after heartbeat")
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                self._closed = True
+                await self._queue.put(WSMessage(WSMsgType.ERROR, self._exception, None))
+                self._queue.close(WS_CLOSED_MESSAGE)
+                self._scope.cancel()
+                return
+
+    # -- sending --------------------------------------------------------------------
+
+    async def _send_event(self, event: Any) -> None:
+        async with self._write_lock:
+            try:
+                data = self._conn.send(event)
+            except Exception as exc:  # wsproto: the state does not allow it any more
+                raise ConnectionResetError("Cannot write to closing transport") from exc
+            try:
+                await self._stream.send(data)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                raise ConnectionResetError("Cannot write to closing transport") from exc
+
+    async def send_message(self, data: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message."""
+        if self._closing or self._closed:
+            raise ConnectionResetError("Cannot write to closing transport")
+        await self._send_event(_message(data))
+
+    async def ping(self, payload: bytes = b"") -> None:
+        """Send a ping."""
+        await self._send_event(Ping(payload=payload))
+
+    async def pong(self, payload: bytes = b"") -> None:
+        """Send an unsolicited pong."""
+        await self._send_event(Pong(payload=payload))
+
+    # -- receiving ------------------------------------------------------------------
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message; ``timeout`` (seconds) raises TimeoutError."""
+        if self._receiving:
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        if self._queue.closed_with is not None and not self._queue._items:
+            self._closed_receives += 1
+            if self._closed_receives > _CLOSED_RECEIVES_BEFORE_ERROR:
+                raise RuntimeError("WebSocket connection is closed.")
+        self._receiving = True
+        try:
+            if timeout is None:
+                return await self._queue.get()
+            with anyio.move_on_after(timeout):
+                return await self._queue.get()
+            raise TimeoutError
+        finally:
+            self._receiving = False
+
+    # -- closing --------------------------------------------------------------------
+
+    async def close(self, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
+        """Close: send Close, wake the receiver, wait for the echo; False if already closed."""
+        if self._closing:
+            with anyio.move_on_after(self._close_timeout):
+                await self._done.wait()
+            return False
+        self._closing = True
+        if self._close_code is None:
+            self._close_code = code
+        reason = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+        self._queue.close(WS_CLOSING_MESSAGE)
+        try:
+            if not self._closed:
+                await self._send_event(CloseConnection(code=code, reason=reason))
+            with anyio.move_on_after(self._close_timeout):
+                await self._close_received.wait()
+        except ConnectionResetError:
+            pass
+        finally:
+            self._closed = True
+            with anyio.CancelScope(shield=True):
+                await self.stop()
+        return True
+
+
+def _message(data: str | bytes) -> Message[Any]:
+    if isinstance(data, str):
+        return TextMessage(data=data)
+    return BytesMessage(data=bytes(data))

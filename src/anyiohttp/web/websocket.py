@@ -1,0 +1,324 @@
+"""WebSocketResponse: the server side of a WebSocket, on the shared engine.
+
+``await ws.prepare(request)`` checks the upgrade request, answers 101 and
+hands the connection to a :class:`~anyiohttp.http.websocket.WebSocketProtocol`
+whose reader (and heartbeat) run in the connection's task group. The handler
+then ``async for msg in ws`` and returns ``ws``; when the handler returns,
+raises or is cancelled, the WebSocket is closed properly by the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+from multidict import CIMultiDict
+from wsproto.connection import Connection, ConnectionType
+from wsproto.utilities import split_comma_header
+
+from .. import hdrs
+from ..http.stream_writer import StreamWriter
+from ..http.websocket import (
+    BoundedPerMessageDeflate,
+    WebSocketProtocol,
+    WSCloseCode,
+    WSMessage,
+    WSMsgType,
+)
+from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed
+from .response import StreamResponse
+
+if TYPE_CHECKING:
+    from .request import BaseRequest
+
+__all__ = ("WSMessageTypeError", "WebSocketReady", "WebSocketResponse")
+
+_WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
+
+
+class WSMessageTypeError(TypeError):
+    """``receive_str()`` and friends got a message of another type."""
+
+
+class WebSocketReady(NamedTuple):
+    """What ``can_prepare`` found: whether the request can be upgraded, and the protocol."""
+
+    ok: bool
+    protocol: str | None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def accept_token(key: str) -> str:
+    """``Sec-WebSocket-Accept`` for a ``Sec-WebSocket-Key`` (RFC 6455 4.2.2)."""
+    digest = hashlib.sha1((key + _WS_GUID).encode()).digest()
+    return base64.b64encode(digest).decode()
+
+
+class WebSocketResponse(StreamResponse):
+    """A WebSocket endpoint: prepare it, then receive and send messages."""
+
+    _length_check = False
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        protocols: Iterable[str] = (),
+        compress: bool = True,
+        max_msg_size: int = 4 * 1024 * 1024,
+        writer_limit: int = 2**16,
+    ) -> None:
+        super().__init__(status=101)
+        self._protocols = tuple(protocols)
+        self._ws_protocol: str | None = None
+        self._timeout = timeout
+        self._receive_timeout = receive_timeout
+        self._autoclose = autoclose
+        self._autoping = autoping
+        self._heartbeat = heartbeat
+        self._compress_allowed = compress
+        self._compress = False
+        self._max_msg_size = max_msg_size
+        self._engine: WebSocketProtocol | None = None
+
+    # -- the handshake --------------------------------------------------------------
+
+    def _handshake(self, request: BaseRequest) -> tuple[CIMultiDict[str], str | None, Any]:
+        headers = request.headers
+        if request.method != hdrs.METH_GET:
+            raise HTTPMethodNotAllowed(request.method, [hdrs.METH_GET])
+        if headers.get(hdrs.UPGRADE, "").lower().strip() != "websocket":
+            raise HTTPBadRequest(
+                text=f"No WebSocket UPGRADE hdr: {headers.get(hdrs.UPGRADE)}\n"
+                ' Can "Upgrade" only to "WebSocket".'
+            )
+        if "upgrade" not in headers.get(hdrs.CONNECTION, "").lower():
+            raise HTTPBadRequest(text=f"No CONNECTION upgrade hdr: {headers.get(hdrs.CONNECTION)}")
+        protocol = None
+        if self._protocols and hdrs.SEC_WEBSOCKET_PROTOCOL in headers:
+            offered = [p.strip() for p in headers[hdrs.SEC_WEBSOCKET_PROTOCOL].split(",")]
+            protocol = next((p for p in offered if p in self._protocols), None)
+        version = headers.get(hdrs.SEC_WEBSOCKET_VERSION, "")
+        if version not in ("13", "8", "7"):
+            raise HTTPBadRequest(text=f"Unsupported version: {version}")
+        key = headers.get(hdrs.SEC_WEBSOCKET_KEY, "")
+        try:
+            if not key or len(base64.b64decode(key, validate=True)) != 16:
+                raise HTTPBadRequest(text=f"Handshake error: {key!r}")
+        except binascii.Error:
+            raise HTTPBadRequest(text=f"Handshake error: {key!r}") from None
+        response_headers: CIMultiDict[str] = CIMultiDict(
+            {
+                hdrs.UPGRADE: "websocket",
+                hdrs.CONNECTION: "upgrade",
+                hdrs.SEC_WEBSOCKET_ACCEPT: accept_token(key),
+            }
+        )
+        if protocol:
+            response_headers[hdrs.SEC_WEBSOCKET_PROTOCOL] = protocol
+        extension = None
+        if self._compress_allowed:
+            for offer in split_comma_header(
+                headers.getone(hdrs.SEC_WEBSOCKET_EXTENSIONS, "").encode()
+            ):
+                if offer.split(";", 1)[0].strip() != "permessage-deflate":
+                    continue
+                candidate = BoundedPerMessageDeflate(max_size=self._max_msg_size)
+                accepted = candidate.accept(offer)
+                if accepted is None or accepted is False:
+                    continue  # parameters we cannot honour: try the next offer
+                params = "" if accepted is True else accepted
+                response_headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = (
+                    f"permessage-deflate; {params}" if params else "permessage-deflate"
+                )
+                extension = candidate
+                break
+        return response_headers, protocol, extension
+
+    def can_prepare(self, request: BaseRequest) -> WebSocketReady:
+        """Whether ``request`` is a WebSocket upgrade this response would accept."""
+        if self._engine is not None:
+            raise RuntimeError("Already started")
+        try:
+            _, protocol, _ = self._handshake(request)
+        except (HTTPBadRequest, HTTPMethodNotAllowed):
+            return WebSocketReady(False, None)
+        return WebSocketReady(True, protocol)
+
+    async def prepare(self, request: BaseRequest) -> StreamWriter:
+        """Answer 101 and start the WebSocket (reader and heartbeat tasks)."""
+        if self._engine is not None or self._req is not None:
+            return await super().prepare(request)
+        connection = request._connection
+        if connection is None:
+            raise RuntimeError("WebSocketResponse needs a request that came over a connection")
+        headers, protocol, extension = self._handshake(request)
+        self._headers.update(headers)
+        self._ws_protocol = protocol
+        self._compress = extension is not None
+        writer = await super().prepare(request)
+        stream, trailing = await connection.take_over()
+        conn = Connection(
+            ConnectionType.SERVER,
+            extensions=[extension] if extension is not None else [],
+            trailing_data=trailing,
+        )
+        self._engine = WebSocketProtocol(
+            stream,
+            conn,
+            max_msg_size=self._max_msg_size,
+            autoping=self._autoping,
+            autoclose=self._autoclose,
+            heartbeat=self._heartbeat,
+            close_timeout=self._timeout,
+        )
+        connection.adopt_websocket(self._engine)
+        return writer
+
+    # -- state ------------------------------------------------------------------
+
+    @property
+    def ws_protocol(self) -> str | None:
+        """The negotiated subprotocol."""
+        return self._ws_protocol
+
+    @property
+    def compress(self) -> bool:
+        """True when permessage-deflate was negotiated."""
+        return self._compress
+
+    @property
+    def closed(self) -> bool:
+        """True once closing started (either side)."""
+        return self._engine is not None and self._engine.closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code, once closed."""
+        return self._engine.close_code if self._engine is not None else None
+
+    def exception(self) -> BaseException | None:
+        """The error that ended the WebSocket, if any."""
+        return self._engine.exception() if self._engine is not None else None
+
+    def _engine_or_raise(self) -> WebSocketProtocol:
+        if self._engine is None:
+            raise RuntimeError("Call .prepare() first")
+        return self._engine
+
+    # -- sending ----------------------------------------------------------------
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        """Send a text message."""
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        await self._engine_or_raise().send_message(data)
+
+    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+        """Send a binary message."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        await self._engine_or_raise().send_message(bytes(data))
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> None:
+        """Send ``data`` as a JSON text message."""
+        await self.send_str(dumps(data), compress=compress)
+
+    async def send_frame(
+        self, message: bytes, opcode: WSMsgType, compress: int | None = None
+    ) -> None:
+        """Send one message of type ``opcode`` (TEXT, BINARY, PING or PONG)."""
+        engine = self._engine_or_raise()
+        if opcode is WSMsgType.TEXT:
+            await engine.send_message(message.decode("utf-8"))
+        elif opcode is WSMsgType.BINARY:
+            await engine.send_message(message)
+        elif opcode is WSMsgType.PING:
+            await engine.ping(message)
+        elif opcode is WSMsgType.PONG:
+            await engine.pong(message)
+        else:
+            raise ValueError(f"Cannot send a frame of type {opcode!r}")
+
+    async def ping(self, message: bytes = b"") -> None:
+        """Send a ping."""
+        await self._engine_or_raise().ping(message)
+
+    async def pong(self, message: bytes = b"") -> None:
+        """Send a pong."""
+        await self._engine_or_raise().pong(message)
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
+    ) -> bool:
+        """Close (from any task); returns False if it was already closed."""
+        if self._engine is None:
+            raise RuntimeError("Call .prepare() first")
+        return await self._engine.close(code, message)
+
+    # -- receiving --------------------------------------------------------------
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message (one task at a time); TimeoutError after ``timeout``."""
+        engine = self._engine_or_raise()
+        return await engine.receive(timeout if timeout is not None else self._receive_timeout)
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next message, which must be text."""
+        msg = await self.receive(timeout)
+        if msg.type is not WSMsgType.TEXT:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
+            )
+        return str(msg.data)
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message, which must be binary."""
+        msg = await self.receive(timeout)
+        if msg.type is not WSMsgType.BINARY:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
+            )
+        return bytes(msg.data)
+
+    async def receive_json(
+        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+    ) -> Any:
+        """The next text message, parsed as JSON."""
+        return loads(await self.receive_str(timeout=timeout))
+
+    def __aiter__(self) -> WebSocketResponse:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        msg = await self.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            raise StopAsyncIteration
+        return msg
+
+    # -- the StreamResponse side ------------------------------------------------
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Not for WebSockets."""
+        raise RuntimeError("Cannot call .write() for websocket")
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Close the WebSocket (the server calls this when the handler returns)."""
+        if self._engine is not None and not self._engine.closed:
+            await self._engine.close()
