@@ -237,7 +237,6 @@ class WebSocketProtocol:
         self._write_lock = anyio.Lock(fast_acquire=True)
         self._scope = anyio.CancelScope()
         self._done = anyio.Event()
-        self._close_received = anyio.Event()
         self._pong = anyio.Event()
         self._closing = False
         self._closed = False
@@ -263,6 +262,11 @@ class WebSocketProtocol:
         """The error that ended the connection, if any."""
         return self._exception
 
+    @property
+    def close_timeout(self) -> float:
+        """How long a closing handshake may take."""
+        return self._close_timeout
+
     # -- the tasks ----------------------------------------------------------------
 
     def start(self, task_group: TaskGroup) -> None:
@@ -284,6 +288,10 @@ class WebSocketProtocol:
             self._done.set()
             with anyio.CancelScope(shield=True):
                 await self._close_stream()
+
+    async def wait_closed(self) -> None:
+        """Wait until the reader ended (the closing handshake is over, or the stream broke)."""
+        await self._done.wait()
 
     async def stop(self) -> None:
         """End the tasks and close the stream (after a close, or to abandon it)."""
@@ -342,7 +350,6 @@ class WebSocketProtocol:
                 if not self._closing:
                     self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 self._closed = True
-                self._close_received.set()
                 return
             self._conn.receive_data(data_in)
 
@@ -355,7 +362,6 @@ class WebSocketProtocol:
                 code = WSCloseCode.PROTOCOL_ERROR
             await self._fail(code, event.reason or "Protocol error")
             return
-        self._close_received.set()
         if self._closing:
             return  # the echo of our own close
         self._close_code = event.code
@@ -480,7 +486,7 @@ class WebSocketProtocol:
             if not self._closed:
                 await self._send_event(CloseConnection(code=code, reason=reason))
             with anyio.move_on_after(self._close_timeout):
-                await self._close_received.wait()
+                await self._done.wait()  # the reader ends on the echo (or a broken stream)
         except ConnectionResetError:
             pass
         finally:

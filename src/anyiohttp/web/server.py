@@ -63,6 +63,8 @@ _RECEIVE_ERRORS: Final = (
 )
 
 RequestHandler = Callable[[BaseRequest], Awaitable[StreamResponse]]
+# What a handler "returned" when it failed after its response had started.
+_ABANDONED: Final = StreamResponse(status=500)
 RequestFactory = Callable[..., BaseRequest]
 
 
@@ -418,10 +420,14 @@ class _Connection:
         """The handler is done with its WebSocket: make sure it is closed."""
         websocket, self._websocket = self._websocket, None
         assert websocket is not None
-        if not websocket.closed:
-            code = WSCloseCode.GOING_AWAY if going_away else WSCloseCode.INTERNAL_ERROR
-            with anyio.move_on_after(websocket._close_timeout):
+        with anyio.move_on_after(websocket.close_timeout):
+            if not websocket.closed:
+                code = WSCloseCode.GOING_AWAY if going_away else WSCloseCode.INTERNAL_ERROR
                 await websocket.close(code)
+            else:
+                # Closing already (by the peer, or by another task such as a
+                # /logout handler): let that closing handshake finish.
+                await websocket.wait_closed()
         await websocket.stop()
 
     async def _stop_watching(self) -> None:
@@ -551,6 +557,14 @@ class _Connection:
             bad.force_close()
             return bad
         except Exception as exc:
+            writer = request.writer
+            if writer is not None and writer.output_size:
+                # Part of a response (or a 101 and a WebSocket) is out: no 500
+                # can follow, the connection just ends.
+                server.config.logger.error(
+                    "Error handling request from %s", request.remote, exc_info=exc
+                )
+                return _ABANDONED
             return server.handle_error(request, 500, exc)
         if not isinstance(resp, StreamResponse):
             error = RuntimeError(f"Web-handler should return a response instance, got {resp!r}")
@@ -559,6 +573,8 @@ class _Connection:
 
     async def _finish(self, request: BaseRequest, resp: StreamResponse) -> bool:
         """Send the response; True when the connection may be reused."""
+        if resp is _ABANDONED:
+            return False
         try:
             await resp.prepare(request)
             await resp.write_eof()
