@@ -399,3 +399,26 @@ async def test_body_read_after_the_response_is_refused() -> None:
         except web.PayloadAccessError as exc:
             errors.append(exc)
     assert len(errors) == 1
+
+
+async def test_startup_code_may_fill_in_app_state_without_warnings() -> None:
+    import warnings
+
+    key = web.AppKey("db", str)
+    other = web.AppKey("other", str)
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        app[key] = "connected"
+        yield
+
+    async def on_startup(app: web.Application) -> None:
+        app[other] = "ready"
+
+    app = web.Application()
+    app.cleanup_ctx.append(ctx)
+    app.on_startup.append(on_startup)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        async with run_app(app):
+            assert app[key] == "connected" and app[other] == "ready"
+            assert app.frozen

@@ -364,7 +364,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         on_cleanup. A failure while starting unwinds what was entered.
         on_shutdown is sent by the runner once connections are done.
         """
-        self.freeze()
+        # As aiohttp: routes and signals freeze now, the state only after
+        # startup, so cleanup_ctx and on_startup may still fill it in.
+        self.pre_freeze()
         entered: list[AbstractAsyncContextManager[None]] = []
         failed = False
         try:
@@ -376,6 +378,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 async with anyio.create_task_group() as task_group:
                     self._task_group = task_group
                     await self._on_startup.send(self)
+                    self.freeze()
                     yield
             finally:
                 self._task_group = None
