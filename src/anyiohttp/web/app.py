@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import warnings
 from collections.abc import (
     AsyncIterator,
@@ -23,7 +24,8 @@ from collections.abc import (
     MutableSequence,
     Sequence,
 )
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio
@@ -35,12 +37,22 @@ from .keys import AppKey
 from .log import web_logger
 from .request import DEFAULT_CLIENT_MAX_SIZE, Request
 from .response import StreamResponse
-from .routing import AbstractRoute, AbstractRouteDef, UrlDispatcher, UrlMappingMatchInfo
+from .routing import (
+    AbstractResource,
+    AbstractRoute,
+    AbstractRouteDef,
+    Domain,
+    MaskDomain,
+    MatchedSubAppResource,
+    PrefixedSubAppResource,
+    UrlDispatcher,
+    UrlMappingMatchInfo,
+)
 
 if TYPE_CHECKING:
     from .request import BaseRequest
 
-__all__ = ("Application", "CleanupContext", "FrozenList", "Signal", "middleware")
+__all__ = ("AppTaskGroup", "Application", "CleanupContext", "FrozenList", "Signal", "middleware")
 
 _T = TypeVar("_T")
 
@@ -177,10 +189,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._cleanup_ctx = CleanupContext()
         self._client_max_size = client_max_size
         self._debug = debug
-        self._task_group: TaskGroup | None = None
+        self._task_group: AppTaskGroup | None = None
         self._handler_cache: dict[Any, Handler] = {}
-        #: True when the last shutdown had to cancel tasks of ``task_group``.
-        self.background_cancelled = False
+        #: How many tasks of ``task_group`` the last shutdown had to cancel.
+        self.background_cancelled = 0
         self._run_middlewares = True
 
     def __init_subclass__(cls: type[Application]) -> None:
@@ -250,6 +262,39 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def router(self) -> UrlDispatcher:
         """The URL dispatcher."""
         return self._router
+
+    def add_subapp(self, prefix: str, subapp: Application) -> PrefixedSubAppResource:
+        """Mount ``subapp`` under ``prefix``; it keeps its own middlewares, signals and state.
+
+        Its startup and cleanup run with this app's. Configure it fully first:
+        its routes are frozen when it is added.
+        """
+        if not isinstance(prefix, str):
+            raise TypeError("Prefix must be str")
+        prefix = prefix.rstrip("/")
+        if not prefix:
+            raise ValueError("Prefix cannot be empty")
+        resource = PrefixedSubAppResource(prefix, subapp)
+        self._add_subapp(resource, subapp)
+        return resource
+
+    def add_domain(self, domain: str, subapp: Application) -> MatchedSubAppResource:
+        """Serve ``subapp`` for requests whose Host is ``domain`` (``*.example.com`` masks)."""
+        if not isinstance(domain, str):
+            raise TypeError("Domain must be str")
+        rule = MaskDomain(domain) if "*" in domain else Domain(domain)
+        resource = MatchedSubAppResource(rule, subapp)
+        self._add_subapp(resource, subapp)
+        return resource
+
+    def _add_subapp(self, resource: AbstractResource, subapp: Application) -> None:
+        if self._frozen or self._pre_frozen:
+            raise RuntimeError("Cannot add sub application to frozen application")
+        if subapp.frozen:
+            raise RuntimeError("Cannot add frozen application")
+        self._router.register_resource(resource)
+        self._subapps.append(subapp)
+        subapp.pre_freeze()
 
     def add_routes(self, routes: Iterable[AbstractRouteDef]) -> list[AbstractRoute]:
         """Register route definitions (``web.get(...)``, a RouteTableDef) on the router."""
@@ -339,7 +384,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     # -- background work --------------------------------------------------------
 
     @property
-    def task_group(self) -> TaskGroup:
+    def task_group(self) -> AppTaskGroup:
         """A task group for work that outlives a request but not the app.
 
         Exists while the app serves. On shutdown its tasks get the shutdown
@@ -358,15 +403,39 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     async def _lifetime(self) -> AsyncIterator[None]:
         """The app's life around the serving: driven by the runner.
 
-        Enters cleanup_ctx, opens ``task_group``, sends on_startup; on exit
-        waits for the task group (until the deadline the runner set with
-        :meth:`_drain_background_by`), exits cleanup_ctx in reverse and sends
-        on_cleanup. A failure while starting unwinds what was entered.
-        on_shutdown is sent by the runner once connections are done.
+        Enters the cleanup contexts (this app's, then its sub-applications'),
+        opens ``task_group`` (shared with the sub-applications) and sends
+        on_startup (this app first). On exit it waits for the task group
+        until the deadline the runner set (:meth:`_drain_background_by`),
+        then exits the contexts in reverse (sub-applications first, each
+        followed by its on_cleanup). A failure while starting unwinds what
+        was entered. on_shutdown is sent by the runner once connections are
+        done (:meth:`_send_shutdown`).
         """
         # As aiohttp: routes and signals freeze now, the state only after
         # startup, so cleanup_ctx and on_startup may still fill it in.
         self.pre_freeze()
+        async with self._contexts():
+            group = AppTaskGroup(self)
+            try:
+                async with anyio.create_task_group() as task_group:
+                    group.task_group = task_group
+                    self._set_task_group(group)
+                    await self._send_startup()
+                    self.freeze()
+                    yield
+            finally:
+                self._set_task_group(None)
+            self.background_cancelled = group.cancelled_at_deadline
+            if group.cancelled_at_deadline:
+                self.logger.warning(
+                    "%d task(s) in app.task_group were still running at the shutdown "
+                    "deadline and were cancelled",
+                    group.cancelled_at_deadline,
+                )
+
+    @asynccontextmanager
+    async def _contexts(self) -> AsyncIterator[None]:
         entered: list[AbstractAsyncContextManager[None]] = []
         failed = False
         try:
@@ -374,25 +443,31 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 context = _cleanup_context(factory, self)
                 await context.__aenter__()
                 entered.append(context)
-            try:
-                async with anyio.create_task_group() as task_group:
-                    self._task_group = task_group
-                    await self._on_startup.send(self)
-                    self.freeze()
-                    yield
-            finally:
-                self._task_group = None
-            self.background_cancelled = task_group.cancel_scope.cancel_called
-            if self.background_cancelled:
-                self.logger.warning(
-                    "Tasks in app.task_group were still running at the shutdown deadline "
-                    "and were cancelled"
-                )
+            async with AsyncExitStack() as stack:
+                for subapp in self._subapps:
+                    await stack.enter_async_context(subapp._contexts())
+                yield
         except BaseException:
             failed = True
             raise
         finally:
             await self._cleanup(entered, failed)
+
+    def _set_task_group(self, group: AppTaskGroup | None) -> None:
+        self._task_group = group
+        for subapp in self._subapps:
+            subapp._set_task_group(group)
+
+    async def _send_startup(self) -> None:
+        await self._on_startup.send(self)
+        for subapp in self._subapps:
+            await subapp._send_startup()
+
+    async def _send_shutdown(self) -> None:
+        """Send on_shutdown to this app, then to its sub-applications."""
+        await self._on_shutdown.send(self)
+        for subapp in self._subapps:
+            await subapp._send_shutdown()
 
     async def _cleanup(
         self, entered: list[AbstractAsyncContextManager[None]], failed: bool
@@ -425,8 +500,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     def _drain_background_by(self, deadline: float) -> None:
         """Give ``task_group``'s tasks until ``deadline``, then cancel them."""
-        if self._task_group is not None:
-            self._task_group.cancel_scope.deadline = deadline
+        if isinstance(self._task_group, AppTaskGroup):
+            self._task_group.drain_by(deadline)
 
     # -- request handling -------------------------------------------------------
 
@@ -450,7 +525,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         """Route the request, run its expect handler and middlewares, then the handler."""
         assert isinstance(request, Request)
         match_info: UrlMappingMatchInfo = self._router.resolve_path(
-            request.method, request.rel_url.path_safe
+            request.method, request.rel_url.path_safe, request.headers.get(hdrs.HOST)
         )
         match_info.add_app(self)
         match_info.freeze()
@@ -489,3 +564,66 @@ async def _cleanup_context(factory: CleanupCallback, app: Application) -> AsyncI
             pass
         else:
             raise RuntimeError(f"cleanup_ctx {factory!r} has more than one 'yield'")
+
+
+class AppTaskGroup:
+    """``app.task_group``: the app's task group, counting the tasks it runs.
+
+    It has the TaskGroup methods that start work (``start_soon``, ``start``)
+    and its ``cancel_scope``; it cannot be entered, the app owns it. The
+    count tells shutdown how many tasks it had to cancel at the deadline.
+    """
+
+    def __init__(self, app: Application) -> None:
+        self._app = app
+        self.task_group: TaskGroup | None = None
+        self._running = 0
+        self._deadline = math.inf
+        self.cancelled_at_deadline = 0
+
+    @property
+    def cancel_scope(self) -> anyio.CancelScope:
+        """The task group's cancel scope."""
+        assert self.task_group is not None
+        return self.task_group.cancel_scope
+
+    def drain_by(self, deadline: float) -> None:
+        """Let the tasks run until ``deadline``, then cancel them."""
+        self._deadline = deadline
+        assert self.task_group is not None
+        self.task_group.cancel_scope.deadline = deadline
+
+    async def _run(self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        self._running += 1
+        try:
+            await func(*args)
+        except anyio.get_cancelled_exc_class():
+            if anyio.current_time() >= self._deadline:
+                self.cancelled_at_deadline += 1
+            raise
+        finally:
+            self._running -= 1
+
+    def start_soon(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> Any:
+        """Run ``func(*args)`` in the app's task group."""
+        assert self.task_group is not None
+        return self.task_group.start_soon(self._run, func, args, name=name or func)
+
+    async def start(
+        self, func: Callable[..., Awaitable[Any]], *args: object, name: object = None
+    ) -> Any:
+        """Run ``func(*args, task_status=...)`` and wait until it calls ``started()``."""
+        assert self.task_group is not None
+
+        async def run(*, task_status: Any) -> None:
+            await self._run(partial(func, task_status=task_status), args)
+
+        return await self.task_group.start(run, name=name or func)
+
+    async def __aenter__(self) -> AppTaskGroup:
+        raise RuntimeError("app.task_group belongs to the application: use start_soon()/start()")
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        raise RuntimeError("app.task_group belongs to the application")

@@ -59,7 +59,9 @@ def normalize_path_middleware(
             if candidate == path:
                 continue
             clone = request.clone(rel_url=candidate)
-            match = router.resolve_path(request.method, clone.rel_url.path_safe)
+            match = router.resolve_path(
+                request.method, clone.rel_url.path_safe, request.headers.get("Host")
+            )
             if match.http_exception is None:
                 raise redirect_class(candidate + query)
         return await handler(request)

@@ -46,8 +46,12 @@ __all__ = (
     "AbstractRoute",
     "AbstractRouteDef",
     "AbstractView",
+    "Domain",
     "DynamicResource",
+    "MaskDomain",
+    "MatchedSubAppResource",
     "PlainResource",
+    "PrefixedSubAppResource",
     "Resource",
     "ResourceRoute",
     "RouteDef",
@@ -338,8 +342,10 @@ class AbstractResource(Sized, Iterable[AbstractRoute]):
         """Build a URL for this resource."""
 
     @abc.abstractmethod
-    def resolve(self, method: str, path: str) -> tuple[UrlMappingMatchInfo | None, set[str]]:
-        """Match ``path``: (match, allowed methods) or (None, allowed methods)."""
+    def resolve(
+        self, method: str, path: str, host: str | None = None
+    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        """Match ``path`` (and ``host``): (match, allowed methods) or (None, allowed)."""
 
     @abc.abstractmethod
     def add_prefix(self, prefix: str) -> None:
@@ -387,7 +393,9 @@ class Resource(AbstractResource):
             self._allowed_methods.add(method)
         return route
 
-    def resolve(self, method: str, path: str) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+    def resolve(
+        self, method: str, path: str, host: str | None = None
+    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
         """Match the path, then pick the route for the method."""
         match_dict = self._match(path)
         if match_dict is None:
@@ -586,6 +594,162 @@ def _unquote_path_safe(value: str) -> str:
     return value.replace("%2F", "/").replace("%25", "%")
 
 
+# -- sub-applications ----------------------------------------------------------------
+
+
+class PrefixedSubAppResource(AbstractResource):
+    """A sub-application mounted under a path prefix (``app.add_subapp``)."""
+
+    def __init__(self, prefix: str, app: Application) -> None:
+        super().__init__()
+        self._prefix = prefix
+        self._app = app
+        self._prefix_resources(prefix)
+
+    def _prefix_resources(self, prefix: str) -> None:
+        router = self._app.router
+        for resource in router.resources():
+            resource.add_prefix(prefix)
+        router._reindex()
+
+    @property
+    def app(self) -> Application:
+        """The sub-application."""
+        return self._app
+
+    @property
+    def canonical(self) -> str:
+        """The prefix."""
+        return self._prefix
+
+    @property
+    def index_key(self) -> str:
+        """The prefix."""
+        return self._prefix
+
+    def add_prefix(self, prefix: str) -> None:
+        """Mount deeper (the sub-application's own routes move too)."""
+        _check_prefix(prefix)
+        self._prefix = prefix + self._prefix
+        self._prefix_resources(prefix)
+
+    def url_for(self, **kwargs: str) -> URL:
+        """Not for the mount point: use the sub-application's named routes."""
+        raise RuntimeError(".url_for() is not supported by sub-application root")
+
+    def get_info(self) -> dict[str, Any]:
+        """The app and the prefix."""
+        return {"app": self._app, "prefix": self._prefix}
+
+    def raw_match(self, path: str) -> bool:
+        """A mount point never equals a route path."""
+        return False
+
+    def _applies(self, path: str, host: str | None) -> bool:
+        return path == self._prefix or path.startswith(self._prefix + "/")
+
+    def resolve(
+        self, method: str, path: str, host: str | None = None
+    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        """Under the prefix, the sub-application's router decides (404/405 included)."""
+        if not self._applies(path, host):
+            return None, set()
+        match = self._app.router.resolve_path(method, path, host)
+        match.add_app(self._app)
+        error = match.http_exception
+        methods = error.allowed_methods if isinstance(error, HTTPMethodNotAllowed) else set()
+        return match, methods
+
+    def __len__(self) -> int:
+        return len(self._app.router.routes())
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(self._app.router.routes())
+
+    def __repr__(self) -> str:
+        return f"<PrefixedSubAppResource {self._prefix} -> {self._app!r}>"
+
+
+class Domain:
+    """A host rule for ``app.add_domain``: an exact host (with an optional port)."""
+
+    _PART: re.Pattern[str] = re.compile(r"(?!-)[a-z\d-]{1,63}(?<!-)")
+
+    def __init__(self, domain: str) -> None:
+        self._domain = self._validate(domain)
+
+    def _validate(self, domain: str) -> str:
+        if not isinstance(domain, str):
+            raise TypeError("Domain must be str")
+        domain = domain.rstrip(".").lower()
+        if not domain:
+            raise ValueError("Domain cannot be empty")
+        if "://" in domain:
+            raise ValueError("Scheme not supported")
+        url = URL("http://" + domain)
+        host = url.raw_host or ""
+        if not all(self._part_ok(part) for part in host.split(".")):
+            raise ValueError("Domain not valid")
+        if url.port == 80:
+            return host
+        return f"{host}:{url.port}"
+
+    def _part_ok(self, part: str) -> bool:
+        return self._PART.fullmatch(part) is not None
+
+    @property
+    def canonical(self) -> str:
+        """The domain."""
+        return self._domain
+
+    def match_domain(self, host: str) -> bool:
+        """True when the Host header names this domain."""
+        host = host.lower()
+        return host == self._domain or host.partition(":")[0] == self._domain
+
+
+class MaskDomain(Domain):
+    """A host mask such as ``*.example.com``."""
+
+    _PART: re.Pattern[str] = re.compile(r"(?!-)[a-z\d\*-]{1,63}(?<!-)")
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(domain)
+        mask = self._domain.replace(".", r"\.").replace("*", ".*")
+        self._mask = re.compile(mask, re.IGNORECASE)
+
+    def match_domain(self, host: str) -> bool:
+        """True when the Host header (without port) fits the mask."""
+        return self._mask.fullmatch(host.partition(":")[0]) is not None
+
+
+class MatchedSubAppResource(PrefixedSubAppResource):
+    """A sub-application chosen by the request's Host (``app.add_domain``)."""
+
+    def __init__(self, rule: Domain, app: Application) -> None:
+        self._rule = rule
+        super().__init__("", app)
+
+    def _prefix_resources(self, prefix: str) -> None:
+        if prefix:
+            super()._prefix_resources(prefix)
+
+    @property
+    def canonical(self) -> str:
+        """The domain rule."""
+        return self._rule.canonical
+
+    def get_info(self) -> dict[str, Any]:
+        """The app and the rule."""
+        return {"app": self._app, "rule": self._rule}
+
+    def _applies(self, path: str, host: str | None) -> bool:
+        return host is not None and self._rule.match_domain(host)
+
+    def __repr__(self) -> str:
+        return f"<MatchedSubAppResource {self._rule.canonical} -> {self._app!r}>"
+
+
 # -- views -------------------------------------------------------------------------
 
 
@@ -636,12 +800,17 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._resources: list[AbstractResource] = []
         self._named_resources: dict[str, AbstractResource] = {}
         self._index: dict[str, list[AbstractResource]] = {}
+        self._domain_resources: list[AbstractResource] = []
         self._frozen = False
 
     # -- resolving --------------------------------------------------------------
 
-    def resolve_path(self, method: str, path: str) -> UrlMappingMatchInfo:
-        """Match a method and a (``path_safe``-decoded) path; errors as MatchInfoError."""
+    def resolve_path(self, method: str, path: str, host: str | None = None) -> UrlMappingMatchInfo:
+        """Match a method and a (``path_safe``-decoded) path; errors as MatchInfoError.
+
+        ``host`` (the Host header) is for sub-applications added by domain,
+        which are tried after every path-indexed resource.
+        """
         allowed: set[str] = set()
         index = self._index
         key = path
@@ -649,20 +818,27 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             bucket = index.get(key)
             if bucket is not None:
                 for resource in bucket:
-                    match, methods = resource.resolve(method, path)
+                    match, methods = resource.resolve(method, path, host)
                     if match is not None:
                         return match
                     allowed |= methods
             if not key:
                 break
             key = key[: key.rfind("/")]
+        for resource in self._domain_resources:
+            match, methods = resource.resolve(method, path, host)
+            if match is not None:
+                return match
+            allowed |= methods
         if allowed:
             return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
         return MatchInfoError(HTTPNotFound())
 
     async def resolve(self, request: Request) -> UrlMappingMatchInfo:
         """Match a request (aiohttp's coroutine API)."""
-        return self.resolve_path(request.method, request.rel_url.path_safe)
+        return self.resolve_path(
+            request.method, request.rel_url.path_safe, request.headers.get(hdrs.HOST)
+        )
 
     # -- registering ------------------------------------------------------------
 
@@ -690,12 +866,19 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                 )
             self._named_resources[name] = resource
         self._resources.append(resource)
-        self._index.setdefault(resource.index_key, []).append(resource)
+        self._add_to_index(resource)
+
+    def _add_to_index(self, resource: AbstractResource) -> None:
+        if isinstance(resource, MatchedSubAppResource):
+            self._domain_resources.append(resource)
+        else:
+            self._index.setdefault(resource.index_key, []).append(resource)
 
     def _reindex(self) -> None:
         self._index = {}
+        self._domain_resources = []
         for resource in self._resources:
-            self._index.setdefault(resource.index_key, []).append(resource)
+            self._add_to_index(resource)
 
     def add_resource(self, path: str, *, name: str | None = None) -> Resource:
         """Add (or reuse the last, if it has this path and name) a resource."""

@@ -94,7 +94,7 @@ class _ServerCore:
                 self.server.log_shutdown()
                 if self.app is not None:
                     with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
-                        await self.app.on_shutdown.send(self.app)
+                        await self.app._send_shutdown()
                     self.app._drain_background_by(deadline)
 
     async def _serve(self, task_status: TaskStatus[None]) -> float:
@@ -252,8 +252,8 @@ class BaseRunner:
         finally:
             if self._server is not None:
                 app = self._core.app if self._core is not None else None
-                self._cancelled = self._server.cancelled_at_shutdown + bool(
-                    app is not None and app.background_cancelled
+                self._cancelled = self._server.cancelled_at_shutdown + (
+                    app.background_cancelled if app is not None else 0
                 )
             self._sites.clear()
             self._server = self._core = None
