@@ -16,7 +16,7 @@ db_key = web.AppKey("db", str)
 async def where(request: web.Request) -> web.Response:
     return web.json_response(
         {
-            "app": request.app["name"] if "name" in request.app else None,
+            "app": request.app.get("name"),
             "path": request.path,
             "db": request.config_dict.get(db_key),
         }

@@ -245,6 +245,8 @@ class WebSocketProtocol:
         self._receiving = False
         self._closed_receives = 0
         self._stream_closed = False
+        self._fail_reason: tuple[int, str] | None = None
+        self._failure_closed = anyio.Event()
 
     # -- state ------------------------------------------------------------------
 
@@ -372,35 +374,34 @@ class WebSocketProtocol:
         self._queue.close(WS_CLOSED_MESSAGE)
 
     async def _fail(self, code: int, reason: str) -> None:
-        """Close because of what the peer sent: code 1002, 1007 or 1009."""
+        """_Fail the WebSocket Connection_ over what the peer sent (1002, 1007, 1009).
+
+        The error goes into the queue after the messages that came before it,
+        so the application handles those first; the Close frame goes out when
+        the application receives the error (or after ``close_timeout`` if it
+        does not), and then the stream is closed without reading further
+        ("the endpoint ... SHOULD NOT try to read more data" -- RFC 6455 7.1.7).
+        """
         self._exception = WebSocketError(code, reason)
         self._close_code = code
+        self._fail_reason = (code, reason[:100])
         await self._queue.put(WSMessage(WSMsgType.ERROR, self._exception, None))
         self._queue.close(WS_CLOSED_MESSAGE)
+        with anyio.move_on_after(self._close_timeout):
+            await self._failure_closed.wait()
+        await self._send_failure_close()
+
+    async def _send_failure_close(self) -> None:
+        if self._failure_closed.is_set() or self._fail_reason is None:
+            return
+        self._failure_closed.set()
         self._closing = True
         self._closed = True
+        code, reason = self._fail_reason
         try:
-            await self._send_event(CloseConnection(code=code, reason=reason[:100]))
+            await self._send_event(CloseConnection(code=code, reason=reason))
         except ConnectionResetError:
-            return
-        with anyio.move_on_after(self._close_timeout):
-            await self._drain_until_closed()
-
-    async def _drain_until_closed(self) -> None:
-        # Read (and drop) until the peer's echo of our close, or its EOF.
-        while self._conn.state is not ConnectionState.CLOSED:
-            try:
-                data = await self._stream.receive(READ_SIZE)
-            except (
-                anyio.EndOfStream,
-                anyio.BrokenResourceError,
-                anyio.ClosedResourceError,
-                OSError,
-            ):
-                return
-            self._conn.receive_data(data)
-            for _event in self._conn.events():
-                pass
+            pass
 
     async def _beat(self, interval: float) -> None:
         while True:
@@ -461,13 +462,19 @@ class WebSocketProtocol:
                 raise RuntimeError("WebSocket connection is closed.")
         self._receiving = True
         try:
-            if timeout is None:
-                return await self._queue.get()
-            with anyio.move_on_after(timeout):
-                return await self._queue.get()
-            raise TimeoutError
+            msg = await self._next(timeout)
         finally:
             self._receiving = False
+        if msg.type is WSMsgType.ERROR and self._fail_reason is not None:
+            await self._send_failure_close()
+        return msg
+
+    async def _next(self, timeout: float | None) -> WSMessage:
+        if timeout is None:
+            return await self._queue.get()
+        with anyio.move_on_after(timeout):
+            return await self._queue.get()
+        raise TimeoutError
 
     # -- closing --------------------------------------------------------------------
 
