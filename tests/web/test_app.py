@@ -204,3 +204,50 @@ async def test_request_clone_and_dict_interface() -> None:
         "clone_remote": "10.0.0.1",
         "clone_secure": True,
     }
+
+
+async def test_forwarded_middleware_trusts_only_configured_proxies(anyiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    async def who(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"remote": request.remote, "scheme": request.scheme, "host": request.host}
+        )
+
+    def app(trusted: tuple[str, ...]) -> web.Application:
+        application = web.Application(middlewares=[web.forwarded_middleware(trusted)])
+        application.router.add_get("/", who)
+        return application
+
+    trusting = await anyiohttp_client(app(("127.0.0.0/8", "10.0.0.0/8")))
+    resp = await trusting.get(
+        "/", headers={
+            "X-Forwarded-For": "203.0.113.9, 10.1.2.3",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "example.com",
+        },
+    )  # fmt: skip
+    assert await resp.json() == {"remote": "203.0.113.9", "scheme": "https", "host": "example.com"}
+    spoofed = await trusting.get(
+        "/", headers={"X-Forwarded-For": "1.1.1.1, 203.0.113.9", "X-Forwarded-Proto": "https"}
+    )
+    # 203.0.113.9 is not a trusted proxy: what it claims about 1.1.1.1 is ignored
+    assert (await spoofed.json())["remote"] == "203.0.113.9"
+    assert (await spoofed.json())["scheme"] == "http"
+    rfc = await trusting.get(
+        "/", headers={"Forwarded": 'for="[2001:db8::17]:4711";proto=https;host=shop.example'}
+    )
+    assert await rfc.json() == {"remote": "2001:db8::17", "scheme": "https", "host": "shop.example"}
+    distrusting = await anyiohttp_client(app(("10.0.0.0/8",)))
+    ignored = await distrusting.get("/", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert (await ignored.json())["remote"] == "127.0.0.1"
+
+
+def test_request_forwarded_property() -> None:
+    from anyiohttp.testing import make_mocked_request
+
+    request = make_mocked_request(
+        "GET", "/", headers={"Forwarded": "for=192.0.2.60;proto=http, for=10.0.0.1"}
+    )
+    assert [dict(e) for e in request.forwarded] == [
+        {"for": "192.0.2.60", "proto": "http"},
+        {"for": "10.0.0.1"},
+    ]

@@ -74,7 +74,7 @@ from .exceptions import (
 )
 from .keys import AppKey, RequestKey, ResponseKey
 from .log import AccessLogger
-from .middlewares import middleware, normalize_path_middleware
+from .middlewares import forwarded_middleware, middleware, normalize_path_middleware
 from .request import BaseRequest, Request
 from .response import ContentCoding, Response, StreamResponse, json_bytes_response, json_response
 from .routing import (
@@ -225,6 +225,7 @@ __all__ = [
     "WebSocketReady",
     "WebSocketResponse",
     "delete",
+    "forwarded_middleware",
     "get",
     "head",
     "json_bytes_response",

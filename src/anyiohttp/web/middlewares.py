@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from .app import Handler, middleware
 from .exceptions import HTTPMove, HTTPPermanentRedirect
 from .request import Request
 from .response import StreamResponse
 
-__all__ = ("middleware", "normalize_path_middleware")
+__all__ = ("forwarded_middleware", "middleware", "normalize_path_middleware")
 
 _MULTIPLE_SLASHES = re.compile(r"//+")
 
@@ -65,5 +66,106 @@ def normalize_path_middleware(
             if match.http_exception is None:
                 raise redirect_class(candidate + query)
         return await handler(request)
+
+    return impl
+
+
+_FORWARDED_PAIR = re.compile(
+    r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\\\]|\\\\.)*"|[^;,\s]*)\s*'
+)
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_forwarded(values: Iterable[str]) -> list[dict[str, str]]:
+    """The elements of ``Forwarded`` headers (RFC 7239 4), nearest proxy last."""
+    elements: list[dict[str, str]] = []
+    for value in values:
+        for element in value.split(","):
+            pairs: dict[str, str] = {}
+            for pair in element.split(";"):
+                match = _FORWARDED_PAIR.fullmatch(pair)
+                if match is None:
+                    continue
+                key, val = match.group(1).lower(), match.group(2)
+                if len(val) >= 2 and val[0] == val[-1] == '"':
+                    val = re.sub(r"\\(.)", r"\1", val[1:-1])
+                pairs.setdefault(key, val)
+            elements.append(pairs)
+    return elements
+
+
+def _address(value: str) -> str:
+    """The IP of a ``for=`` value or an X-Forwarded-For entry (ports and brackets dropped)."""
+    value = value.strip()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    if value.count(":") == 1:
+        return value.split(":", 1)[0]
+    return value
+
+
+def forwarded_middleware(
+    trusted_proxies: Iterable[str] = ("127.0.0.1", "::1"),
+) -> Callable[[Request, Handler], Awaitable[StreamResponse]]:
+    """Take scheme, host and client address from proxy headers, from trusted proxies only.
+
+    ``trusted_proxies`` are addresses or networks (``10.0.0.0/8``). When the
+    connecting peer is one of them, the ``Forwarded`` header (RFC 7239) or
+    else ``X-Forwarded-For`` / ``-Proto`` / ``-Host`` are read from the
+    nearest hop outwards, through trusted hops only: the first untrusted
+    address is the client. The handler gets ``request.clone(scheme=, host=,
+    remote=)``; headers from anyone else are ignored.
+    """
+    networks: list[_Network] = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def trusted(address: str | None) -> bool:
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    @middleware
+    async def impl(request: Request, handler: Handler) -> StreamResponse:
+        if not trusted(request.remote):
+            return await handler(request)
+        headers = request.headers
+        hops: list[dict[str, str]]
+        if "Forwarded" in headers:
+            hops = parse_forwarded(headers.getall("Forwarded"))
+        else:
+            chain = [a for v in headers.getall("X-Forwarded-For", ()) for a in v.split(",")]
+            protos = [
+                p.strip() for v in headers.getall("X-Forwarded-Proto", ()) for p in v.split(",")
+            ]
+            hosts = [
+                h.strip() for v in headers.getall("X-Forwarded-Host", ()) for h in v.split(",")
+            ]
+            hops = [{"for": a.strip()} for a in chain]
+            if hops and protos:
+                hops[0]["proto"] = protos[0]
+            if hops and hosts:
+                hops[0]["host"] = hosts[0]
+        changes: dict[str, str] = {}
+        for hop in reversed(hops):
+            address = _address(hop.get("for", ""))
+            if address:
+                changes["remote"] = address
+            for key in ("proto", "host"):
+                if key in hop:
+                    changes["scheme" if key == "proto" else key] = hop[key]
+            if not trusted(address):
+                break  # this hop is the client: what is further left is theirs to invent
+        if not changes:
+            return await handler(request)
+        scheme = changes.get("scheme", "").lower()
+        clone = request.clone(
+            scheme=scheme if scheme in ("http", "https", "ws", "wss") else None,
+            host=changes.get("host") or None,
+            remote=changes.get("remote") or None,
+        )
+        return await handler(clone)  # type: ignore[arg-type]
 
     return impl

@@ -320,6 +320,14 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
             return str(peer[0])
         return None if peer is None else str(peer)
 
+    @reify
+    def forwarded(self) -> tuple[Mapping[str, str], ...]:
+        """The ``Forwarded`` header's elements (RFC 7239), nearest proxy last."""
+        from .middlewares import parse_forwarded
+
+        values = self._head.headers.getall(hdrs.FORWARDED, ())
+        return tuple(MappingProxyType(element) for element in parse_forwarded(values))
+
     @property
     def transport(self) -> ConnectionInfo:
         """Connection details (``get_extra_info``) in place of an asyncio transport."""
