@@ -1,8 +1,8 @@
 """WebSocket echo servers for benchmarks/ws_echo.py (one per process).
 
-    python benchmarks/ws_servers.py anyiohttp --backend trio --port 9001
-    python benchmarks/ws_servers.py aiohttp --port 9002
-    python benchmarks/ws_servers.py websockets --port 9003
+python benchmarks/ws_servers.py anyiohttp --backend trio --port 9001
+python benchmarks/ws_servers.py aiohttp --port 9002
+python benchmarks/ws_servers.py websockets --port 9003
 """
 
 from __future__ import annotations
