@@ -15,8 +15,7 @@ from .http.exceptions import HttpProcessingError
 from .http.parser import HttpVersion, HttpVersion10, HttpVersion11
 from .http.payload import MultipartWriter
 from .http.streams import EofStream, StreamReader
-from .http.websocket import WebSocketError, WSCloseCode, WSMessage, WSMsgType
-from .web.websocket import WSMessageTypeError
+from .http.websocket import WebSocketError, WSCloseCode, WSMessage, WSMessageTypeError, WSMsgType
 
 __all__ = [
     "ClientWSTimeout",

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import urllib.request
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
 from typing import Any, Final
@@ -25,6 +25,7 @@ from wsproto.connection import ConnectionType
 from yarl import URL
 
 from .. import hdrs
+from .._awaitable import AwaitableContext
 from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
@@ -80,30 +81,13 @@ _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELET
 _SENTINEL: Any = object()
 
 
-class _RequestContextManager:
+class _RequestContextManager(AwaitableContext[ClientResponse]):
     """What ``session.get(...)`` returns: await it, or use it with ``async with``."""
 
-    __slots__ = ("_coro", "_resp")
+    __slots__ = ()
 
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._resp is not None:
-            self._resp.release()
+    async def _finish(self, value: ClientResponse) -> None:
+        value.release()
 
 
 class ClientSession:

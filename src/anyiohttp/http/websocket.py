@@ -47,8 +47,10 @@ __all__ = (
     "WS_CLOSING_MESSAGE",
     "WSCloseCode",
     "WSMessage",
+    "WSMessageTypeError",
     "WSMsgType",
     "WebSocketError",
+    "WebSocketMethods",
     "WebSocketProtocol",
 )
 
@@ -103,6 +105,10 @@ class WSMessage(NamedTuple):
 
 WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
 WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)
+
+
+class WSMessageTypeError(TypeError):
+    """``receive_str()`` and friends got a message of another type."""
 
 
 class WebSocketError(Exception):
@@ -507,3 +513,109 @@ def _message(data: str | bytes) -> Message[Any]:
     if isinstance(data, str):
         return TextMessage(data=data)
     return BytesMessage(data=bytes(data))
+
+
+class WebSocketMethods:
+    """The message API both WebSocketResponse and ClientWebSocketResponse offer.
+
+    Subclasses provide ``_engine_or_raise()`` (the engine, or a clear error
+    when there is none yet) and ``receive()``.
+    """
+
+    def _engine_or_raise(self) -> WebSocketProtocol:
+        raise NotImplementedError
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message (one task at a time)."""
+        raise NotImplementedError
+
+    @property
+    def closed(self) -> bool:
+        """True once closing started (either side)."""
+        return self._engine_or_raise().closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code, once closed."""
+        return self._engine_or_raise().close_code
+
+    def exception(self) -> BaseException | None:
+        """The error that ended the WebSocket, if any."""
+        return self._engine_or_raise().exception()
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        """Send a text message."""
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        await self._engine_or_raise().send_message(data)
+
+    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+        """Send a binary message."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        await self._engine_or_raise().send_message(bytes(data))
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> None:
+        """Send ``data`` as a JSON text message."""
+        await self.send_str(dumps(data), compress=compress)
+
+    async def send_frame(
+        self, message: bytes, opcode: WSMsgType, compress: int | None = None
+    ) -> None:
+        """Send one message of type ``opcode`` (TEXT, BINARY, PING or PONG)."""
+        engine = self._engine_or_raise()
+        if opcode is WSMsgType.TEXT:
+            await engine.send_message(message.decode("utf-8"))
+        elif opcode is WSMsgType.BINARY:
+            await engine.send_message(message)
+        elif opcode is WSMsgType.PING:
+            await engine.ping(message)
+        elif opcode is WSMsgType.PONG:
+            await engine.pong(message)
+        else:
+            raise ValueError(f"Cannot send a frame of type {opcode!r}")
+
+    async def ping(self, message: bytes = b"") -> None:
+        """Send a ping."""
+        await self._engine_or_raise().ping(message)
+
+    async def pong(self, message: bytes = b"") -> None:
+        """Send a pong."""
+        await self._engine_or_raise().pong(message)
+
+    async def _receive_typed(self, kind: WSMsgType, timeout: float | None) -> Any:
+        msg = await self.receive(timeout)
+        if msg.type is not kind:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.{kind.name}"
+            )
+        return msg.data
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next message, which must be text."""
+        return str(await self._receive_typed(WSMsgType.TEXT, timeout))
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message, which must be binary."""
+        return bytes(await self._receive_typed(WSMsgType.BINARY, timeout))
+
+    async def receive_json(
+        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+    ) -> Any:
+        """The next text message, parsed as JSON."""
+        return loads(await self.receive_str(timeout=timeout))
+
+    def __aiter__(self) -> WebSocketMethods:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        msg = await self.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            raise StopAsyncIteration
+        return msg

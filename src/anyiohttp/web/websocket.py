@@ -12,8 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from multidict import CIMultiDict
@@ -24,10 +23,11 @@ from .. import hdrs
 from ..http.stream_writer import StreamWriter
 from ..http.websocket import (
     BoundedPerMessageDeflate,
+    WebSocketMethods,
     WebSocketProtocol,
     WSCloseCode,
     WSMessage,
-    WSMsgType,
+    WSMessageTypeError,
 )
 from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed
 from .response import StreamResponse
@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 __all__ = ("WSMessageTypeError", "WebSocketReady", "WebSocketResponse")
 
 _WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
-
-
-class WSMessageTypeError(TypeError):
-    """``receive_str()`` and friends got a message of another type."""
 
 
 class WebSocketReady(NamedTuple):
@@ -60,7 +56,7 @@ def accept_token(key: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-class WebSocketResponse(StreamResponse):
+class WebSocketResponse(WebSocketMethods, StreamResponse):
     """A WebSocket endpoint: prepare it, then receive and send messages."""
 
     _length_check = False
@@ -199,7 +195,7 @@ class WebSocketResponse(StreamResponse):
 
     @property
     def closed(self) -> bool:
-        """True once closing started (either side)."""
+        """True once closing started (either side); False before prepare()."""
         return self._engine is not None and self._engine.closed
 
     @property
@@ -218,52 +214,6 @@ class WebSocketResponse(StreamResponse):
 
     # -- sending ----------------------------------------------------------------
 
-    async def send_str(self, data: str, compress: int | None = None) -> None:
-        """Send a text message."""
-        if not isinstance(data, str):
-            raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._engine_or_raise().send_message(data)
-
-    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
-        """Send a binary message."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._engine_or_raise().send_message(bytes(data))
-
-    async def send_json(
-        self,
-        data: Any,
-        compress: int | None = None,
-        *,
-        dumps: Callable[[Any], str] = json.dumps,
-    ) -> None:
-        """Send ``data`` as a JSON text message."""
-        await self.send_str(dumps(data), compress=compress)
-
-    async def send_frame(
-        self, message: bytes, opcode: WSMsgType, compress: int | None = None
-    ) -> None:
-        """Send one message of type ``opcode`` (TEXT, BINARY, PING or PONG)."""
-        engine = self._engine_or_raise()
-        if opcode is WSMsgType.TEXT:
-            await engine.send_message(message.decode("utf-8"))
-        elif opcode is WSMsgType.BINARY:
-            await engine.send_message(message)
-        elif opcode is WSMsgType.PING:
-            await engine.ping(message)
-        elif opcode is WSMsgType.PONG:
-            await engine.pong(message)
-        else:
-            raise ValueError(f"Cannot send a frame of type {opcode!r}")
-
-    async def ping(self, message: bytes = b"") -> None:
-        """Send a ping."""
-        await self._engine_or_raise().ping(message)
-
-    async def pong(self, message: bytes = b"") -> None:
-        """Send a pong."""
-        await self._engine_or_raise().pong(message)
-
     async def close(
         self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
     ) -> bool:
@@ -278,39 +228,6 @@ class WebSocketResponse(StreamResponse):
         """The next message (one task at a time); TimeoutError after ``timeout``."""
         engine = self._engine_or_raise()
         return await engine.receive(timeout if timeout is not None else self._receive_timeout)
-
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message, which must be text."""
-        msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.TEXT:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
-            )
-        return str(msg.data)
-
-    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
-        """The next message, which must be binary."""
-        msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.BINARY:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
-            )
-        return bytes(msg.data)
-
-    async def receive_json(
-        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
-    ) -> Any:
-        """The next text message, parsed as JSON."""
-        return loads(await self.receive_str(timeout=timeout))
-
-    def __aiter__(self) -> WebSocketResponse:
-        return self
-
-    async def __anext__(self) -> WSMessage:
-        msg = await self.receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            raise StopAsyncIteration
-        return msg
 
     # -- the StreamResponse side ------------------------------------------------
 
