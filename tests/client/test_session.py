@@ -407,3 +407,46 @@ async def test_connection_refused_is_a_connector_error_and_an_oserror() -> None:
                 await session.get("http://127.0.0.1:9/")
     assert isinstance(info.value, OSError)
     assert "Cannot connect to host 127.0.0.1:9" in str(info.value)
+
+
+async def test_expect100_sends_the_body_after_100_continue_and_not_on_refusal() -> None:
+    received: list[bytes] = []
+
+    async def upload(request: web.Request) -> web.Response:
+        if request.headers.get("X-Refuse"):
+            raise web.HTTPForbidden()
+        received.append(await request.read())
+        return web.Response(text="stored")
+
+    app = web.Application()
+    app.router.add_post("/", upload)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        resp = await session.post(url, data=b"payload" * 1000, expect100=True)
+        assert await resp.text() == "stored"
+        refused = await session.post(
+            url, data=b"never sent", expect100=True, headers={"X-Refuse": "1"}
+        )
+        assert refused.status == 403
+        again = await session.post(url, data=b"after", expect100=True)
+        assert await again.text() == "stored"
+    assert received == [b"payload" * 1000, b"after"]
+
+
+async def test_compressed_and_chunked_request_bodies() -> None:
+    async def inflate(request: web.Request) -> web.Response:
+        body = await request.read()
+        if request.headers.get("Content-Encoding") == "deflate":
+            body = zlib.decompress(body)
+        return web.json_response(
+            {"te": request.headers.get("Transfer-Encoding"), "body": body.decode()}
+        )
+
+    app = web.Application()
+    app.router.add_post("/", inflate)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        compressed = await (
+            await session.post(url, data=b"squeeze me " * 100, compress=True)
+        ).json()
+        chunked = await (await session.post(url, data=b"in chunks", chunked=True)).json()
+    assert compressed == {"te": "chunked", "body": "squeeze me " * 100}
+    assert chunked == {"te": "chunked", "body": "in chunks"}
