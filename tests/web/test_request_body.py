@@ -232,3 +232,58 @@ async def test_json_and_text() -> None:
         resp = await client.post(str(url), json={"é": [1, 2]})
     assert resp.json() == {"data": {"é": [1, 2]}, "len": len('{"é":[1,2]}')}
     assert resp.headers["content-type"] == "application/json; charset=utf-8"
+
+
+async def test_post_multipart_form_with_a_file() -> None:
+    import anyiohttp
+
+    async def upload(request: web.Request) -> web.Response:
+        form = await request.post()
+        upload = form["doc"]
+        assert isinstance(upload, web.FileField)
+        return web.json_response(
+            {
+                "title": form["title"],
+                "filename": upload.filename,
+                "type": upload.content_type,
+                "content": upload.file.read().decode(),
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post("/", upload)
+    form = anyiohttp.FormData()
+    form.add_field("title", "Report é")
+    form.add_field(
+        "doc", b"file body\r\n--not a boundary", filename="r.txt", content_type="text/plain"
+    )
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        data = await (await session.post(url, data=form)).json()
+        broken = await session.post(
+            url, data=b"garbage", headers={"Content-Type": "multipart/form-data; boundary=x"}
+        )
+    assert data == {
+        "title": "Report é", "filename": "r.txt", "type": "text/plain",
+        "content": "file body\r\n--not a boundary",
+    }  # fmt: skip
+    assert broken.status == 400
+
+
+def test_parse_multipart_sans_io() -> None:
+    from anyiohttp.http.exceptions import BadHttpMessage
+    from anyiohttp.http.multipart import parse_multipart
+
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="f"; filename="x.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n\x00\x01\r\n--b--\r\n"
+    )
+    parts = parse_multipart(body, "multipart/form-data; boundary=b")
+    assert [(p.name, p.filename, p.data) for p in parts] == [
+        ("a", None, b"1"),
+        ("f", "x.bin", b"\x00\x01"),
+    ]
+    with pytest.raises(BadHttpMessage, match="closing boundary"):
+        parse_multipart(body[: -len(b"--b--\r\n")], "multipart/form-data; boundary=b")
+    with pytest.raises(BadHttpMessage, match="boundary parameter"):
+        parse_multipart(body, "multipart/form-data")

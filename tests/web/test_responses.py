@@ -311,3 +311,31 @@ async def test_response_for_a_dropped_connection_does_not_hurt_the_server() -> N
             await wrote.wait()
         raw = await raw_exchange(url, b"GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert split_responses(raw)[0][1] == b"ok"
+
+
+async def test_response_body_from_a_file_and_an_async_iterable(tmp_path: object) -> None:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "data.txt"
+    path.write_bytes(b"file contents " * 10_000)
+
+    async def from_file(request: web.Request) -> web.Response:
+        return web.Response(body=path.open("rb"))
+
+    async def from_iterable(request: web.Request) -> web.Response:
+        async def chunks():  # type: ignore[no-untyped-def]
+            for i in range(5):
+                yield b"part%d " % i
+
+        return web.Response(body=chunks(), content_type="text/plain")
+
+    app = app_with(from_file, "/file")
+    app.router.add_get("/iter", from_iterable)
+    async with run_app(app) as url, httpx.AsyncClient() as client:
+        file_resp = await client.get(str(url / "file"))
+        iter_resp = await client.get(str(url / "iter"))
+    assert file_resp.content == path.read_bytes()
+    assert file_resp.headers["content-length"] == str(path.stat().st_size)
+    assert file_resp.headers["content-type"] == "text/plain"
+    assert iter_resp.text == "part0 part1 part2 part3 part4 "
+    assert iter_resp.headers["transfer-encoding"] == "chunked"

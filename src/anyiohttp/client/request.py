@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -157,14 +158,13 @@ async def send_body(
     if compress:
         wbits = 16 + zlib.MAX_WBITS if compress == "gzip" else zlib.MAX_WBITS
         compressor = zlib.compressobj(wbits=wbits)
-    chunks: AsyncIterator[bytes] = body.iter_chunks()
-    async for chunk in chunks:
-        data = compressor.compress(chunk) if compressor is not None else chunk
-        if data:
-            await conn.send(parser.request_body(data))
-        for trace in traces:
-            await trace.send(
-                "on_request_chunk_sent", TraceRequestChunkSentParams(method, url, chunk)
-            )
+    async with aclosing(body.iter_chunks()) as chunks:
+        async for chunk in chunks:
+            data = compressor.compress(chunk) if compressor is not None else chunk
+            if data:
+                await conn.send(parser.request_body(data))
+            for trace in traces:
+                params = TraceRequestChunkSentParams(method, url, chunk)
+                await trace.send("on_request_chunk_sent", params)
     tail = compressor.flush() if compressor is not None else b""
     await conn.send(parser.request_body(tail) + parser.request_end())

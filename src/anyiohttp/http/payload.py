@@ -13,7 +13,7 @@ import json
 import mimetypes
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping
 from typing import IO, Any, Final
 from urllib.parse import quote, urlencode
 
@@ -45,7 +45,7 @@ class Payload:
             self.content_type = content_type
         self.headers: CIMultiDict[str] = CIMultiDict(headers or ())
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """Yield the body's bytes."""
         raise NotImplementedError
         yield b""  # pragma: no cover
@@ -63,7 +63,7 @@ class BytesPayload(Payload):
         self._value = bytes(value)
         self.size = len(self._value)
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """One chunk: the bytes."""
         if self._value:
             yield self._value
@@ -94,7 +94,7 @@ class IOPayload(Payload):
 
     def __init__(self, value: IO[Any], **kwargs: Any) -> None:
         filename = getattr(value, "name", None)
-        if "content_type" not in kwargs and isinstance(filename, str):
+        if kwargs.get("content_type") is None and isinstance(filename, str):
             guessed = mimetypes.guess_type(filename)[0]
             if guessed:
                 kwargs["content_type"] = guessed
@@ -102,13 +102,16 @@ class IOPayload(Payload):
         self._value = value
         self.size = _remaining_size(value)
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
-        """The file's bytes from its current position."""
-        while True:
-            chunk = await anyio.to_thread.run_sync(self._value.read, CHUNK_SIZE)
-            if not chunk:
-                return
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
+        """The file's bytes from its current position; the file is closed at the end."""
+        try:
+            while True:
+                chunk = await anyio.to_thread.run_sync(self._value.read, CHUNK_SIZE)
+                if not chunk:
+                    return
+                yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+        finally:
+            self._value.close()  # as aiohttp: a file given as a body is consumed
 
 
 class AsyncIterablePayload(Payload):
@@ -119,7 +122,7 @@ class AsyncIterablePayload(Payload):
         self._value = value
         self._used = False
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """Whatever the iterable yields (it can be consumed once)."""
         if self._used:
             raise RuntimeError("An async iterable body can be sent only once")
@@ -327,7 +330,7 @@ class MultipartWriter(Payload):
             total += len(head) + payload.size + 2
         self.size = total
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """Every part's head and body, then the closing delimiter."""
         for payload, head in self._parts:
             yield head

@@ -5,6 +5,7 @@ the few deliberate departures (``async with`` runners, ``backend=`` in
 ``run_app``, ``web.serve``, ``app.task_group``, ``request.cancel_scope``).
 """
 
+from ..http.multipart import FileField
 from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11
 from ..http.websocket import WSCloseCode, WSMessage, WSMsgType
 from .app import Application, CleanupContext, FrozenList, Signal
@@ -132,6 +133,7 @@ __all__ = [
     "CleanupError",
     "ContentCoding",
     "DynamicResource",
+    "FileField",
     "FrozenList",
     "GracefulExit",
     "HTTPAccepted",

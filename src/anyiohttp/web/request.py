@@ -447,10 +447,7 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
             return self._post
         content_type = self.content_type
         if content_type == "multipart/form-data":
-            raise NotImplementedError(
-                "multipart/form-data bodies are read with request.multipart() "
-                "(streamed multipart support is planned)"
-            )
+            return await self._post_multipart()
         if content_type not in ("", "application/x-www-form-urlencoded"):
             self._post = MultiDictProxy(MultiDict())
             return self._post
@@ -461,6 +458,24 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
                 parse_qsl(data.rstrip().decode(charset), keep_blank_values=True, encoding=charset)
             )
         )
+        return self._post
+
+    async def _post_multipart(self) -> MultiDictProxy[Any]:
+        from ..http.exceptions import BadHttpMessage
+        from ..http.multipart import form_value, parse_multipart
+        from .exceptions import HTTPBadRequest
+
+        body = await self.read()
+        try:
+            parts = parse_multipart(body, self._head.headers.get(hdrs.CONTENT_TYPE, ""))
+        except BadHttpMessage as exc:
+            raise HTTPBadRequest(text=exc.message) from exc
+        form: MultiDict[Any] = MultiDict()
+        for part in parts:
+            if part.name is None:
+                raise HTTPBadRequest(text="Multipart field missing name.")
+            form.add(part.name, form_value(part, self.charset or "utf-8"))
+        self._post = MultiDictProxy(form)
         return self._post
 
     async def release(self) -> None:

@@ -13,6 +13,7 @@ import enum
 import json
 import warnings
 from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import aclosing
 from datetime import datetime
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -23,6 +24,7 @@ from multidict import CIMultiDict
 from .. import hdrs
 from ..helpers import ETag, format_http_date, parse_content_type, parse_http_date
 from ..http.parser import HttpVersion10, HttpVersion11
+from ..http.payload import Payload, get_payload
 from ..http.stream_writer import StreamWriter
 from ..http.writer import serialize_head
 from .keys import ResponseKey
@@ -502,9 +504,11 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
 
 
 class Response(StreamResponse):
-    """A response with its whole body known up front (bytes or text).
+    """A response whose body is given up front: bytes, text, a file or an async iterable.
 
-    The head and the body go out in one send when the handler returns it.
+    A bytes or text body goes out with the head in one send when the handler
+    returns it; a file or an async iterable is streamed (chunked when its
+    size is unknown).
     """
 
     _send_head_at_prepare = False
@@ -554,6 +558,7 @@ class Response(StreamResponse):
             real_headers[hdrs.CONTENT_TYPE] = content_type
         super().__init__(status=status, reason=reason, headers=real_headers)
         self._body: bytes | None = None
+        self._payload: Payload | None = None
         if text_charset is not None:
             # the common case, without re-parsing the header we just built
             self._body = text.encode(text_charset)  # type: ignore[union-attr]
@@ -581,10 +586,17 @@ class Response(StreamResponse):
                 self._headers[hdrs.CONTENT_TYPE] = f"text/plain; charset={charset}"
             self._body = body.encode(charset)
         else:
-            raise TypeError(
-                f"Unsupported body type {type(body).__name__}: use bytes, str, or a "
-                "StreamResponse to stream other data"
-            )
+            try:
+                payload = get_payload(body)
+            except TypeError:
+                raise TypeError(
+                    f"Unsupported body type {type(body).__name__}: use bytes, str, a file "
+                    "object or an async iterable of bytes"
+                ) from None
+            self._body = None
+            self._payload = payload
+            if hdrs.CONTENT_TYPE not in self._headers and payload.content_type:
+                self._headers[hdrs.CONTENT_TYPE] = payload.content_type
 
     @property
     def text(self) -> str | None:
@@ -610,6 +622,8 @@ class Response(StreamResponse):
             return super().content_length
         if self._body is not None:
             return len(self._body)
+        if self._payload is not None:
+            return self._payload.size
         return 0
 
     @content_length.setter
@@ -619,14 +633,23 @@ class Response(StreamResponse):
     async def _start(self, request: BaseRequest) -> StreamWriter:
         # With compression the length is unknown until the end: framing is
         # chosen in _start_compression instead.
-        if not (self._chunked or self._compression) and hdrs.CONTENT_LENGTH not in self._headers:
-            self._headers[hdrs.CONTENT_LENGTH] = str(len(self._body) if self._body else 0)
+        length = self.content_length
+        if (
+            not (self._chunked or self._compression)
+            and hdrs.CONTENT_LENGTH not in self._headers
+            and length is not None
+        ):
+            self._headers[hdrs.CONTENT_LENGTH] = str(length)
         return await super()._start(request)
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Finish the response: send the body (with the head) in one go."""
         if self._state is ResponseState.FINISHED:
             return
+        if self._payload is not None and self._writer is not None:
+            async with aclosing(self._payload.iter_chunks()) as chunks:
+                async for chunk in chunks:
+                    await self._writer.write(chunk)
         body = self._body if self._body is not None else b""
         await super().write_eof(body + data if data else body)
 
