@@ -287,3 +287,31 @@ def test_parse_multipart_sans_io() -> None:
         parse_multipart(body[: -len(b"--b--\r\n")], "multipart/form-data; boundary=b")
     with pytest.raises(BadHttpMessage, match="boundary parameter"):
         parse_multipart(body, "multipart/form-data")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_compressed_request_bodies_are_decoded_within_client_max_size(coding: str) -> None:
+    import gzip
+    import zlib
+
+    def compress(data: bytes) -> bytes:
+        return gzip.compress(data) if coding == "gzip" else zlib.compress(data)
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=str(len(await request.read())))
+
+    app = web.Application(client_max_size=1_000_000)
+    app.router.add_post("/", handler)
+    async with run_app(app) as url, httpx.AsyncClient() as client:
+        ok = await client.post(
+            str(url), content=compress(b"a" * 500_000), headers={"Content-Encoding": coding}
+        )
+        bomb = await client.post(
+            str(url), content=compress(b"\x00" * 50_000_000), headers={"Content-Encoding": coding}
+        )
+        broken = await client.post(
+            str(url), content=b"not compressed", headers={"Content-Encoding": coding}
+        )
+    assert ok.text == "500000"
+    assert bomb.status_code == 413  # stopped at client_max_size, not at 50 MB
+    assert broken.status_code == 400

@@ -11,11 +11,10 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import zlib
 from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -23,6 +22,7 @@ from yarl import URL
 
 from .. import hdrs
 from ..helpers import parse_content_type
+from ..http.compression import Decompressor, brotli_available
 from ..http.exceptions import HttpProcessingError
 from ..http.h11_client import ResponseHead
 from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion
@@ -41,61 +41,6 @@ if TYPE_CHECKING:
     from .connector import Connection
 
 __all__ = ("ClientResponse",)
-
-# Decompressed bytes handed out per compressed chunk: the rest waits in the
-# decompressor, so a small bomb cannot inflate past what the reader asks for.
-_DECOMPRESS_CHUNK: Final = 2**16
-
-
-class _Decoder:
-    """Streaming Content-Encoding decoding with bounded output per step."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        if encoding == "br":
-            import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
-
-            self._brotli: Any = brotli.Decompressor()
-            self._zlib: Any = None
-        else:
-            wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-            self._zlib = zlib.decompressobj(wbits=wbits)
-            self._brotli = None
-            self._first = encoding == "deflate"
-        self.pending = b""
-
-    def feed(self, data: bytes) -> bytes:
-        """Decode as much of ``data`` (plus what was pending) as one step allows."""
-        if self._brotli is not None:
-            return self._brotli_feed(data)
-        source = self.pending + data if self.pending else data
-        try:
-            out = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
-        except zlib.error:
-            if self._first:
-                # Some servers send raw deflate without the zlib header.
-                self._first = False
-                self._zlib = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
-                out = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
-            else:
-                raise
-        self._first = False
-        self.pending = self._zlib.unconsumed_tail
-        return out  # type: ignore[no-any-return]
-
-    def _brotli_feed(self, data: bytes) -> bytes:
-        # brotli's streaming API has no output bound: feed it in small slices.
-        source = self.pending + data if self.pending else data
-        step = 4096
-        out = self._brotli.process(source[:step])
-        self.pending = source[step:]
-        return out  # type: ignore[no-any-return]
-
-    def flush(self) -> bytes:
-        """What remains once the encoded body ended."""
-        if self._zlib is not None:
-            return self._zlib.flush()  # type: ignore[no-any-return]
-        return b""
 
 
 class ClientResponse:
@@ -132,10 +77,10 @@ class ClientResponse:
         self._released = False
         self._closed = connection is None
         encoding = head.headers.get(hdrs.CONTENT_ENCODING, "").lower().strip()
-        self._decoder: _Decoder | None = None
+        self._decoder: Decompressor | None = None
         if auto_decompress and encoding in ("gzip", "deflate", "br"):
-            if encoding != "br" or _brotli_installed():
-                self._decoder = _Decoder(encoding)
+            if encoding != "br" or brotli_available():
+                self._decoder = Decompressor(encoding)
         no_body = method == "HEAD" or head.status in (204, 304) or 100 <= head.status < 200
         self.content = StreamReader(self._read_chunk, limit=read_bufsize)
         if no_body or connection is None:
@@ -318,7 +263,7 @@ class ClientResponse:
                     self._close_connection()
                 return self._decode_tail(decoder) if decoder is not None else b""
 
-    def _decode(self, decoder: _Decoder, data: bytes) -> bytes:
+    def _decode(self, decoder: Decompressor, data: bytes) -> bytes:
         try:
             return decoder.feed(data)
         except Exception as exc:
@@ -327,7 +272,7 @@ class ClientResponse:
                 f"Can not decode content-encoding: {decoder.encoding}"
             ) from exc
 
-    def _decode_tail(self, decoder: _Decoder) -> bytes:
+    def _decode_tail(self, decoder: Decompressor) -> bytes:
         try:
             return decoder.flush()
         except Exception as exc:
@@ -481,11 +426,3 @@ def _split_links(value: str) -> list[str]:
             start = i + 1
     parts.append(value[start:])
     return [p.strip() for p in parts if p.strip()]
-
-
-def _brotli_installed() -> bool:
-    try:
-        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: F401
-    except ImportError:
-        return False
-    return True

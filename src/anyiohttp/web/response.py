@@ -23,6 +23,7 @@ from multidict import CIMultiDict
 
 from .. import hdrs
 from ..helpers import ETag, format_http_date, parse_content_type, parse_http_date
+from ..http.compression import brotli_available
 from ..http.parser import HttpVersion10, HttpVersion11
 from ..http.payload import Payload, get_payload
 from ..http.stream_writer import StreamWriter
@@ -426,7 +427,7 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
             accept = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
             for candidate in (ContentCoding.br, ContentCoding.gzip, ContentCoding.deflate):
                 if candidate.value in accept and (
-                    candidate is not ContentCoding.br or _brotli_available()
+                    candidate is not ContentCoding.br or brotli_available()
                 ):
                     coding = candidate
                     break
@@ -698,11 +699,3 @@ def json_bytes_response(
     return Response(
         body=body, status=status, reason=reason, headers=headers, content_type=content_type
     )
-
-
-def _brotli_available() -> bool:
-    try:
-        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -34,6 +34,7 @@ from anyio.abc import ByteStream, SocketAttribute, TaskGroup
 from anyio.streams.tls import TLSAttribute
 
 from ..abc import AbstractAccessLogger
+from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
 from ..http.h11_server import H11ServerParser
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead
@@ -493,7 +494,7 @@ class _Connection:
         """Run the handler and send its response; True to keep the connection."""
         server = self.server
         if head.chunked or head.content_length:
-            payload: StreamReader = StreamReader(self._read_body_chunk)
+            payload: StreamReader = StreamReader(self._body_source(head))
         else:
             payload = EMPTY_PAYLOAD
         self._continue_pending = head.expect_continue
@@ -543,6 +544,13 @@ class _Connection:
         if payload is not EMPTY_PAYLOAD and not payload.is_eof():
             return await self._drain()
         return True
+
+    def _body_source(self, head: RequestHead) -> Callable[[], Awaitable[bytes]]:
+        """The request body as the handler reads it: decoded if it came compressed."""
+        encoding = head.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in DECODABLE and (encoding != "br" or brotli_available()):
+            return DecodingSource(self._read_body_chunk, encoding)
+        return self._read_body_chunk
 
     async def _run_handler(self, request: BaseRequest) -> StreamResponse:
         server = self.server
