@@ -525,7 +525,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         """Route the request, run its expect handler and middlewares, then the handler."""
         assert isinstance(request, Request)
         match_info: UrlMappingMatchInfo = self._router.resolve_path(
-            request.method, request.rel_url.path_safe, request.headers.get(hdrs.HOST)
+            request.method, request._routing_path(), request.headers.get(hdrs.HOST)
         )
         match_info.add_app(self)
         match_info.freeze()

@@ -246,6 +246,16 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
         """The request target as sent (path and query, not decoded)."""
         return self._head.target
 
+    def _routing_path(self) -> str:
+        """The path routes match: ``rel_url.path_safe``, without building a URL when
+        the target is a plain path (no query, escapes or dot segments)."""
+        target = self._head.target
+        if target[:1] == "/" and not (
+            "?" in target or "%" in target or "#" in target or "/." in target
+        ):
+            return target
+        return self.rel_url.path_safe
+
     @reify
     def rel_url(self) -> URL:
         """The path and query as a relative URL."""

@@ -1,0 +1,107 @@
+"""Hello-world keep-alive req/s, with aiohttp's client as the load generator.
+
+wrk is the reference tool (benchmarks/hello.sh), but on some VMs it saturates
+below what the servers can do; this drives the same servers with 50
+keep-alive connections from aiohttp's client (C-accelerated, pinned to CPU 1)
+for a fixed time, server pinned to CPU 0, each server in turn, ROUNDS times.
+
+    python benchmarks/hello_load.py --rounds 3 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def load(url: str, connections: int, seconds: float) -> float:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        done = 0
+        stop_at = 0.0
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < stop_at:
+                async with session.get(url) as resp:
+                    await resp.read()
+                done += 1
+
+        stop_at = time.perf_counter() + 1.0  # warm up
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        done = 0
+        start = time.perf_counter()
+        stop_at = start + seconds
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return done / (time.perf_counter() - start)
+
+
+SERVERS = {
+    "anyiohttp-asyncio": [str(ROOT / "examples/hello.py"), "--backend", "asyncio", "--no-access-log"],
+    "anyiohttp-trio": [str(ROOT / "examples/hello.py"), "--backend", "trio", "--no-access-log"],
+    "h11-loop-asyncio": [str(HERE / "peer_h11_loop.py"), "--backend", "asyncio"],
+    "h11-loop-trio": [str(HERE / "peer_h11_loop.py"), "--backend", "trio"],
+    "aiohttp": [str(HERE / "peer_aiohttp_hello.py")],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {1})
+    runs: dict[str, list[float]] = {name: [] for name in SERVERS}
+    for _ in range(args.rounds):
+        for name, cmd in SERVERS.items():
+            port = free_port()
+            server = subprocess.Popen(
+                ["taskset", "-c", "0", sys.executable, *cmd, "--port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                deadline = time.time() + 20
+                while time.time() < deadline:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+                url = f"http://127.0.0.1:{port}/"
+                runs[name].append(asyncio.run(load(url, args.connections, args.seconds)))
+            finally:
+                server.terminate()
+                server.wait()
+    med = {name: statistics.median(values) for name, values in runs.items()}
+    for name, values in runs.items():
+        print(f"{name:18} {med[name]:8.0f} req/s   runs: {', '.join(f'{v:.0f}' for v in values)}")
+    for backend in ("asyncio", "trio"):
+        ours = med[f"anyiohttp-{backend}"]
+        print(
+            f"anyiohttp/h11-loop on {backend}: {ours / med[f'h11-loop-{backend}']:.2f}x; "
+            f"anyiohttp/aiohttp: {ours / med['aiohttp']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
