@@ -213,3 +213,18 @@ async def test_several_sites_at_once() -> None:
                 port = site.addresses[0][1]
                 assert (await client.get(f"http://127.0.0.1:{port}/")).text == str(port)
         assert len(runner.sites) == 2
+
+
+async def test_tcp_site_with_a_host_list() -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=request.transport.get_extra_info("sockname")[0])
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with web.AppRunner(app) as runner:
+        site = web.TCPSite(runner, ["127.0.0.1", "127.0.0.2"], 0, backlog=16, reuse_port=True)
+        await site.start()
+        assert {address[0] for address in site.addresses} == {"127.0.0.1", "127.0.0.2"}
+        async with httpx.AsyncClient() as client:
+            for host, port in (a[:2] for a in site.addresses):
+                assert (await client.get(f"http://{host}:{port}/")).text == host
