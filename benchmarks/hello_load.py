@@ -54,9 +54,10 @@ async def load(url: str, connections: int, seconds: float) -> float:
         return done / (time.perf_counter() - start)
 
 
+HELLO = str(ROOT / "examples/hello.py")
 SERVERS = {
-    "anyiohttp-asyncio": [str(ROOT / "examples/hello.py"), "--backend", "asyncio", "--no-access-log"],
-    "anyiohttp-trio": [str(ROOT / "examples/hello.py"), "--backend", "trio", "--no-access-log"],
+    "anyiohttp-asyncio": [HELLO, "--backend", "asyncio", "--no-access-log"],
+    "anyiohttp-trio": [HELLO, "--backend", "trio", "--no-access-log"],
     "h11-loop-asyncio": [str(HERE / "peer_h11_loop.py"), "--backend", "asyncio"],
     "h11-loop-trio": [str(HERE / "peer_h11_loop.py"), "--backend", "trio"],
     "aiohttp": [str(HERE / "peer_aiohttp_hello.py")],
