@@ -89,6 +89,7 @@ from .routing import (
     ResourceRoute,
     RouteDef,
     RouteTableDef,
+    StaticDef,
     UrlDispatcher,
     UrlMappingMatchInfo,
     View,
@@ -100,6 +101,7 @@ from .routing import (
     post,
     put,
     route,
+    static,
     view,
 )
 from .runner import (
@@ -115,6 +117,7 @@ from .runner import (
     serve,
 )
 from .server import Server, ServerConfig
+from .staticfiles import FileResponse, StaticResource
 from .websocket import WebSocketReady, WebSocketResponse, WSMessageTypeError
 
 __all__ = [
@@ -134,6 +137,7 @@ __all__ = [
     "ContentCoding",
     "DynamicResource",
     "FileField",
+    "FileResponse",
     "FrozenList",
     "GracefulExit",
     "HTTPAccepted",
@@ -214,6 +218,8 @@ __all__ = [
     "ServerRunner",
     "Signal",
     "SockSite",
+    "StaticDef",
+    "StaticResource",
     "StreamResponse",
     "TCPSite",
     "UnixSite",
@@ -241,5 +247,6 @@ __all__ = [
     "route",
     "run_app",
     "serve",
+    "static",
     "view",
 ]

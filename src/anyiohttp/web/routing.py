@@ -15,6 +15,7 @@ import abc
 import functools
 import inspect
 import keyword
+import os
 import re
 import warnings
 from collections.abc import (
@@ -56,6 +57,7 @@ __all__ = (
     "ResourceRoute",
     "RouteDef",
     "RouteTableDef",
+    "StaticDef",
     "UrlDispatcher",
     "UrlMappingMatchInfo",
     "View",
@@ -67,6 +69,7 @@ __all__ = (
     "post",
     "put",
     "route",
+    "static",
     "view",
 )
 
@@ -954,6 +957,21 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         """Add a class-based view for every method."""
         return self.add_route(hdrs.METH_ANY, path, handler, **kwargs)
 
+    def add_static(
+        self, prefix: str, path: str | os.PathLike[str], **kwargs: Any
+    ) -> AbstractResource:
+        """Serve the files under ``path`` at ``prefix`` (see web.static.StaticResource).
+
+        Options: ``name``, ``expect_handler``, ``chunk_size``, ``show_index``,
+        ``follow_symlinks``, ``append_version``.
+        """
+        from .staticfiles import StaticResource
+
+        prefix = prefix.rstrip("/") if prefix != "/" else prefix
+        resource = StaticResource(prefix, path, **kwargs)
+        self.register_resource(resource)
+        return resource
+
     def add_routes(self, routes: Iterable[AbstractRouteDef]) -> list[AbstractRoute]:
         """Register route definitions (from a RouteTableDef or ``web.get`` & co)."""
         registered: list[AbstractRoute] = []
@@ -1033,6 +1051,28 @@ class RouteDef(AbstractRouteDef):
             reg = getattr(router, "add_" + self.method.lower())
             return [reg(self.path, self.handler, **self.kwargs)]
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
+
+
+@dataclass(frozen=True, repr=False)
+class StaticDef(AbstractRouteDef):
+    """A static directory waiting to be registered (``web.static(prefix, path)``)."""
+
+    prefix: str
+    path: str | os.PathLike[str]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<StaticDef {self.prefix} -> {self.path}>"
+
+    def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
+        """Add the static resource to ``router``."""
+        resource = router.add_static(self.prefix, self.path, **self.kwargs)
+        return list(resource)
+
+
+def static(prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> StaticDef:
+    """A static directory definition for ``app.add_routes([...])``."""
+    return StaticDef(prefix, path, kwargs)
 
 
 def route(method: str, path: str, handler: Handler | type[AbstractView], **kwargs: Any) -> RouteDef:
@@ -1155,3 +1195,7 @@ class RouteTableDef(Sequence[AbstractRouteDef]):
     def view(self, path: str, **kwargs: Any) -> Callable[[_HandlerT], _HandlerT]:
         """``@routes.view(path)`` on a View class."""
         return self.route(hdrs.METH_ANY, path, **kwargs)
+
+    def static(self, prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Add a static directory to the table."""
+        self._items.append(StaticDef(prefix, path, kwargs))

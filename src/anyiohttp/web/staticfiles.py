@@ -1,0 +1,320 @@
+"""Static files: FileResponse and the router's add_static resource.
+
+(Not ``static.py``: ``web.static`` is aiohttp's route-definition function.)
+
+A FileResponse answers conditional requests (If-None-Match, If-Match,
+If-Modified-Since, If-Unmodified-Since → 304/412), single byte ranges (206,
+416), and streams the file in chunks read in a worker thread. The static
+resource maps ``/prefix/<path>`` to files under a directory and never serves
+anything outside it: absolute paths, ``..`` (encoded or not) and symlinks
+leading out (unless ``follow_symlinks=True``) are answered 404, directories
+403 (or an index page with ``show_index=True``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import mimetypes
+import os
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+from yarl import URL
+
+from .. import hdrs
+from ..helpers import parse_http_date
+from ..http.stream_writer import StreamWriter
+from .exceptions import HTTPForbidden, HTTPNotFound
+from .response import Response, StreamResponse
+from .routing import (
+    AbstractResource,
+    AbstractRoute,
+    ResourceRoute,
+    UrlMappingMatchInfo,
+    _check_prefix,
+)
+
+if TYPE_CHECKING:
+    from .request import BaseRequest, Request
+
+__all__ = ("FileResponse", "StaticResource")
+
+CHUNK_SIZE: Final = 256 * 1024
+
+
+def _etag(stat: os.stat_result) -> str:
+    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
+def _etags(header: str) -> list[str]:
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+
+
+class FileResponse(StreamResponse):
+    """Serve a file, with conditional requests and byte ranges."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        chunk_size: int = CHUNK_SIZE,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Any = None,
+    ) -> None:
+        super().__init__(status=status, reason=reason, headers=headers)
+        self._path = Path(path)
+        self._chunk_size = chunk_size
+
+    async def prepare(self, request: BaseRequest) -> StreamWriter:
+        """Check the file and the request's conditions, send the head, stream the body."""
+        if self._req is not None:
+            return await super().prepare(request)
+        try:
+            stat = await anyio.to_thread.run_sync(self._path.stat)
+        except OSError:
+            return await self._replace(request, HTTPNotFound())
+        if not self._path.is_file():
+            return await self._replace(request, HTTPForbidden())
+        etag = _etag(stat)
+        headers = request.headers
+        if_match = headers.get(hdrs.IF_MATCH)
+        if if_match is not None and if_match.strip() != "*" and etag not in _etags(if_match):
+            return await self._precondition_failed(request)
+        unmodified = parse_http_date(headers.get(hdrs.IF_UNMODIFIED_SINCE))
+        if if_match is None and unmodified is not None and stat.st_mtime > unmodified.timestamp():
+            return await self._precondition_failed(request)
+        if_none_match = headers.get(hdrs.IF_NONE_MATCH)
+        modified_since = parse_http_date(headers.get(hdrs.IF_MODIFIED_SINCE))
+        not_modified = (
+            (if_none_match.strip() == "*" or etag in _etags(if_none_match))
+            if if_none_match is not None
+            else modified_since is not None and int(stat.st_mtime) <= modified_since.timestamp()
+        )
+        if not_modified and request.method in (hdrs.METH_GET, hdrs.METH_HEAD):
+            self.set_status(304)
+            self._set_validators(stat, etag)
+            return await super().prepare(request)
+        start, end = 0, stat.st_size
+        range_header = headers.get(hdrs.RANGE)
+        if_range = headers.get(hdrs.IF_RANGE)
+        if range_header and (if_range is None or if_range.strip() == etag):
+            parsed = _parse_range(range_header, stat.st_size)
+            if parsed is None:
+                self.set_status(416)
+                self._headers[hdrs.CONTENT_RANGE] = f"bytes */{stat.st_size}"
+                self.content_length = 0
+                return await super().prepare(request)
+            start, end = parsed
+            if (start, end) != (0, stat.st_size):
+                self.set_status(206)
+                self._headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{end - 1}/{stat.st_size}"
+        self._set_validators(stat, etag)
+        if hdrs.CONTENT_TYPE not in self._headers:
+            guessed, encoding = mimetypes.guess_type(self._path.name)
+            self._headers[hdrs.CONTENT_TYPE] = guessed or "application/octet-stream"
+            if encoding and hdrs.CONTENT_ENCODING not in self._headers:
+                self._headers[hdrs.CONTENT_ENCODING] = encoding
+        self._headers[hdrs.ACCEPT_RANGES] = "bytes"
+        self.content_length = end - start
+        writer = await super().prepare(request)
+        if request.method != hdrs.METH_HEAD and end > start:
+            await self._send_file(start, end)
+        await self.write_eof()
+        return writer
+
+    def _set_validators(self, stat: os.stat_result, etag: str) -> None:
+        self._headers.setdefault(hdrs.ETAG, etag)
+        self._headers.setdefault(hdrs.LAST_MODIFIED, formatdate(stat.st_mtime, usegmt=True))
+
+    async def _precondition_failed(self, request: BaseRequest) -> StreamWriter:
+        self.set_status(412)
+        self.content_length = 0
+        return await super().prepare(request)
+
+    async def _replace(self, request: BaseRequest, error: Response) -> StreamWriter:
+        # The file is missing: answer with the error's status and text instead.
+        self.set_status(error.status, error.reason)
+        self._headers[hdrs.CONTENT_TYPE] = "text/plain; charset=utf-8"
+        body = error.body or b""
+        self.content_length = len(body)
+        writer = await super().prepare(request)
+        await self.write_eof(body)
+        return writer
+
+    async def _send_file(self, start: int, end: int) -> None:
+        with self._path.open("rb") as file:
+            await anyio.to_thread.run_sync(file.seek, start)
+            remaining = end - start
+            while remaining > 0:
+                chunk = await anyio.to_thread.run_sync(file.read, min(self._chunk_size, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                await self.write(chunk)
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """One ``bytes=`` range as (start, end-exclusive); None if unsatisfiable (RFC 9110 14)."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return 0, size  # other units or several ranges: answer the whole file
+    first, dash, last = spec.strip().partition("-")
+    if not dash:
+        return 0, size
+    try:
+        if first:
+            start = int(first)
+            end = int(last) + 1 if last else size
+        else:
+            length = int(last)
+            if length == 0:
+                return None
+            start, end = max(0, size - length), size
+    except ValueError:
+        return 0, size
+    end = min(end, size)
+    if start >= size or start >= end:
+        return None
+    return start, end
+
+
+class StaticResource(AbstractResource):
+    """``router.add_static(prefix, directory)``: files under ``directory``."""
+
+    def __init__(
+        self,
+        prefix: str,
+        directory: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        expect_handler: Any = None,
+        chunk_size: int = CHUNK_SIZE,
+        show_index: bool = False,
+        follow_symlinks: bool = False,
+        append_version: bool = False,
+    ) -> None:
+        super().__init__(name=name)
+        _check_prefix(prefix)
+        try:
+            root = Path(directory).expanduser().resolve(strict=True)
+        except FileNotFoundError:
+            raise ValueError(f"No directory exists at '{directory}'") from None
+        if not root.is_dir():
+            raise ValueError(f"No directory exists at '{directory}'")
+        self._prefix = prefix
+        self._directory = root
+        self._chunk_size = chunk_size
+        self._show_index = show_index
+        self._follow_symlinks = follow_symlinks
+        self._append_version = append_version
+        self._routes = {
+            method: ResourceRoute(
+                method, self._handle, expect_handler=expect_handler, resource=self
+            )
+            for method in (hdrs.METH_GET, hdrs.METH_HEAD)
+        }
+
+    @property
+    def canonical(self) -> str:
+        """The prefix."""
+        return self._prefix
+
+    @property
+    def index_key(self) -> str:
+        """The prefix."""
+        return self._prefix
+
+    def add_prefix(self, prefix: str) -> None:
+        """Mount under ``prefix`` (for sub-applications)."""
+        _check_prefix(prefix)
+        self._prefix = prefix + self._prefix
+
+    def raw_match(self, path: str) -> bool:
+        """Never equal to a route path."""
+        return False
+
+    def get_info(self) -> dict[str, Any]:
+        """The directory and the prefix."""
+        return {"directory": self._directory, "prefix": self._prefix, "routes": self._routes}
+
+    def url_for(  # type: ignore[override]  # aiohttp's signature for static resources
+        self, *, filename: str | os.PathLike[str], append_version: bool | None = None
+    ) -> URL:
+        """The URL of ``filename``; ``append_version`` adds ``?v=<hash of the file>``."""
+        name = str(filename).lstrip("/")
+        url = URL.build(path=f"{self._prefix}/{name}")
+        if append_version if append_version is not None else self._append_version:
+            path = self._directory / name
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            except OSError:
+                return url
+            url = url.with_query({"v": digest})
+        return url
+
+    def resolve(
+        self, method: str, path: str, host: str | None = None
+    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        """Paths under the prefix; GET and HEAD only."""
+        if not path.startswith(self._prefix + "/") and path != self._prefix:
+            return None, set()
+        allowed = set(self._routes)
+        route = self._routes.get(method)
+        if route is None:
+            return None, allowed
+        filename = path[len(self._prefix) + 1 :].replace("%2F", "/").replace("%25", "%")
+        return UrlMappingMatchInfo({"filename": filename}, route), allowed
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(self._routes.values())
+
+    def _file_for(self, filename: str) -> Path:
+        """The file ``filename`` names under the directory, or an HTTP error."""
+        if "\x00" in filename or Path(filename).is_absolute():
+            raise HTTPNotFound()
+        parts = Path(filename).parts
+        if ".." in parts:
+            raise HTTPNotFound()
+        candidate = self._directory.joinpath(*parts)
+        try:
+            real = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise HTTPNotFound() from None
+        if not self._follow_symlinks and not real.is_relative_to(self._directory):
+            raise HTTPNotFound()  # a symlink leading out of the directory
+        return real if not self._follow_symlinks else candidate
+
+    async def _handle(self, request: Request) -> StreamResponse:
+        filename = request.match_info["filename"]
+        path = await anyio.to_thread.run_sync(self._file_for, filename)
+        if path.is_dir():
+            if self._show_index:
+                return Response(text=self._index_page(path), content_type="text/html")
+            raise HTTPForbidden()
+        return FileResponse(path, chunk_size=self._chunk_size)
+
+    def _index_page(self, directory: Path) -> str:
+        relative = (
+            directory.relative_to(self._directory) if directory != self._directory else Path()
+        )
+        title = html.escape(f"Index of /{relative.as_posix()}".rstrip("/") + "/")
+        items = []
+        for entry in sorted(directory.iterdir()):
+            name = entry.name + ("/" if entry.is_dir() else "")
+            url = self.url_for(filename=(relative / entry.name).as_posix())
+            items.append(f'<li><a href="{html.escape(str(url))}">{html.escape(name)}</a></li>')
+        return (
+            f"<html>\n<head>\n<title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n"
+            f"<ul>\n{chr(10).join(items)}\n</ul>\n</body>\n</html>"
+        )
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}' " if self.name is not None else ""
+        return f"<StaticResource {name} {self._prefix} -> {self._directory!r}>"
