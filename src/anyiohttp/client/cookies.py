@@ -197,6 +197,9 @@ class CookieJar(AbstractCookieJar):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def __bool__(self) -> bool:
+        return bool(self._cookies)  # cheap: may count cookies that expired meanwhile
+
     # -- receiving ----------------------------------------------------------------
 
     def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
@@ -333,6 +336,9 @@ class DummyCookieJar(AbstractCookieJar):
 
     def __len__(self) -> int:
         return 0
+
+    def __bool__(self) -> bool:
+        return False
 
     def clear(self, predicate: Callable[[Morsel[str]], bool] | None = None) -> None:
         """Nothing to clear."""

@@ -685,6 +685,8 @@ class ClientSession:
         return resp
 
     def _add_cookies(self, headers: CIMultiDict[str], url: URL, cookies: Any) -> None:
+        if not cookies and not self._cookie_jar:
+            return  # nothing to send (an empty jar answers this without a scan)
         jar_cookies = self._cookie_jar.filter_cookies(url)
         if cookies:
             extra: SimpleCookie = SimpleCookie()
