@@ -12,12 +12,15 @@ from .client import *  # noqa: F403 - the client's public names are ours
 from .client import __all__ as _client_names
 from .client.websocket import ClientWebSocketResponse, ClientWSTimeout
 from .http.exceptions import HttpProcessingError
+from .http.multipart import BodyPartReader, MultipartReader
 from .http.parser import HttpVersion, HttpVersion10, HttpVersion11
 from .http.payload import MultipartWriter
 from .http.streams import EofStream, StreamReader
 from .http.websocket import WebSocketError, WSCloseCode, WSMessage, WSMessageTypeError, WSMsgType
 
 __all__ = [
+    "BodyPartReader",
+    "MultipartReader",
     "ClientWSTimeout",
     "ClientWebSocketResponse",
     "EofStream",

@@ -315,3 +315,56 @@ async def test_compressed_request_bodies_are_decoded_within_client_max_size(codi
     assert ok.text == "500000"
     assert bomb.status_code == 413  # stopped at client_max_size, not at 50 MB
     assert broken.status_code == 400
+
+
+async def test_streamed_multipart_reader_over_small_reads() -> None:
+    import anyiohttp
+
+    async def upload(request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        seen = []
+        async for part in reader:
+            if part.filename:
+                size = 0
+                while chunk := await part.read_chunk(1000):
+                    size += len(chunk)
+                seen.append([part.name, part.filename, size])
+            else:
+                seen.append([part.name, await part.text()])
+        return web.json_response(seen)
+
+    app = web.Application(client_max_size=1024)  # the stream is not bound by it
+    app.router.add_post("/", upload)
+    big = bytes(range(256)) * 4000  # boundary-like bytes appear at every offset
+    form = anyiohttp.FormData()
+    form.add_field("a", "first")
+    form.add_field("file", big, filename="big.bin", content_type="application/octet-stream")
+    form.add_field("b", "last")
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        data = await (await session.post(url, data=form)).json()
+    assert data == [["a", "first"], ["file", "big.bin", len(big)], ["b", "last"]]
+
+
+async def test_multipart_reader_sans_socket() -> None:
+    from multidict import CIMultiDict
+
+    from anyiohttp.http.multipart import MultipartReader
+    from anyiohttp.http.streams import StreamReader
+
+    body = (
+        b'preamble\r\n--XX\r\nContent-Disposition: form-data; name="j"\r\n'
+        b'Content-Type: application/json\r\n\r\n{"k": [1]}\r\n--XX\r\n'
+        b'Content-Disposition: form-data; name="empty"\r\n\r\n\r\n--XX--\r\nepilogue'
+    )
+    stream = StreamReader()
+    for i in range(0, len(body), 3):  # three bytes at a time
+        stream.feed_data(body[i : i + 3])
+    stream.feed_eof()
+    reader = MultipartReader(
+        CIMultiDict({"Content-Type": "multipart/form-data; boundary=XX"}), stream
+    )
+    first = await reader.next()
+    assert first is not None and await first.json() == {"k": [1]}
+    second = await reader.next()
+    assert second is not None and second.name == "empty" and await second.read() == b""
+    assert await reader.next() is None and reader.at_eof()

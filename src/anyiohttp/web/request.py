@@ -31,6 +31,7 @@ from .exceptions import HTTPRequestEntityTooLarge
 from .keys import RequestKey
 
 if TYPE_CHECKING:
+    from ..http.multipart import MultipartReader
     from .app import Application
     from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
@@ -469,6 +470,12 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
             )
         )
         return self._post
+
+    async def multipart(self) -> MultipartReader:
+        """The body as a streamed multipart reader: ``async for part in reader``."""
+        from ..http.multipart import MultipartReader
+
+        return MultipartReader(self._head.headers, self._payload)
 
     async def _post_multipart(self) -> MultiDictProxy[Any]:
         from ..http.exceptions import BadHttpMessage
