@@ -343,6 +343,8 @@ class BaseConnector:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
             elif isinstance(waiter.granted, Connection):
+                # handed over but never used: back to the pool, slot and all
+                self._acquired.add(waiter.granted)
                 self._release(waiter.granted, True)
             elif waiter.granted:
                 self._unreserve(key)
