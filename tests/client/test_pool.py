@@ -232,4 +232,3 @@ async def test_unix_connector(tmp_path: object) -> None:
         connector = anyiohttp.UnixConnector(path=path)
         async with anyiohttp.ClientSession(connector=connector) as session:
             assert await (await session.get("http://localhost/")).text() == "over unix"
-
