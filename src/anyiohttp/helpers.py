@@ -20,6 +20,7 @@ _T = TypeVar("_T")
 
 __all__ = (
     "BasicAuth",
+    "ContentTypeMixin",
     "ETag",
     "MimeType",
     "parse_content_type",
@@ -86,6 +87,32 @@ def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
             val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
         params[key] = val
     return mimetype.strip().lower(), params
+
+
+class ContentTypeMixin:
+    """``content_type`` and ``charset`` from ``self.headers`` (parsed once)."""
+
+    _content_type_parts: tuple[str, dict[str, str]] | None = None
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        raise NotImplementedError
+
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        parts = self._content_type_parts
+        if parts is None:
+            parts = self._content_type_parts = parse_content_type(self.headers.get("Content-Type"))
+        return parts
+
+    @property
+    def content_type(self) -> str:
+        """The mime type of the body (``application/octet-stream`` if absent)."""
+        return self._parsed_content_type()[0]
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type."""
+        return self._parsed_content_type()[1].get("charset")
 
 
 @dataclass(frozen=True, slots=True)

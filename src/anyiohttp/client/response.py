@@ -21,7 +21,7 @@ from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import hdrs
-from ..helpers import parse_content_type
+from ..helpers import ContentTypeMixin
 from ..http.compression import Decompressor, brotli_available
 from ..http.exceptions import HttpProcessingError
 from ..http.h11_client import ResponseHead
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ("ClientResponse",)
 
 
-class ClientResponse:
+class ClientResponse(ContentTypeMixin):
     """A response to a client request; use it as ``async with`` or read its body."""
 
     def __init__(
@@ -165,16 +165,6 @@ class ClientResponse:
             except CookieError:
                 continue
         return cookies
-
-    @property
-    def content_type(self) -> str:
-        """The mime type of the body."""
-        return parse_content_type(self._head.headers.get(hdrs.CONTENT_TYPE))[0]
-
-    @property
-    def charset(self) -> str | None:
-        """The charset parameter of Content-Type."""
-        return parse_content_type(self._head.headers.get(hdrs.CONTENT_TYPE))[1].get("charset")
 
     @property
     def content_length(self) -> int | None:

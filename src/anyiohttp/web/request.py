@@ -23,7 +23,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import hdrs
-from ..helpers import parse_content_type, parse_http_date, reify, rfc822_formatted_time
+from ..helpers import ContentTypeMixin, parse_http_date, reify, rfc822_formatted_time
 from ..http.parser import HttpVersion, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
@@ -84,7 +84,7 @@ class ConnectionInfo:
         return self._closing
 
 
-class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
+class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
     """An HTTP request: head, lazily parsed details, the body stream.
 
     Works as a dict to carry data between middlewares and the handler.
@@ -358,20 +358,6 @@ class BaseRequest(MutableMapping[str | RequestKey[Any], Any]):
         return MappingProxyType({key: morsel.value for key, morsel in parsed.items()})
 
     # -- body headers -----------------------------------------------------------
-
-    @reify
-    def _content_type_parsed(self) -> tuple[str, dict[str, str]]:
-        return parse_content_type(self._head.headers.get(hdrs.CONTENT_TYPE))
-
-    @property
-    def content_type(self) -> str:
-        """The mime type of the body (``application/octet-stream`` if absent)."""
-        return self._content_type_parsed[0]
-
-    @property
-    def charset(self) -> str | None:
-        """The charset parameter of Content-Type."""
-        return self._content_type_parsed[1].get("charset")
 
     @property
     def content_length(self) -> int | None:
