@@ -108,6 +108,8 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         remote: str | None = None,
         secure: bool = False,
     ) -> None:
+        # One request per request: only what differs from the class defaults
+        # below is set here (attribute writes are the cost of a small object).
         self._head = head
         self._payload = payload
         self._conn = conn if conn is not None else ConnectionInfo()
@@ -115,18 +117,25 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         self._client_max_size = client_max_size
         self._state = {} if state is None else state
         self._cache: dict[str, Any] = {}
-        self._read_bytes: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
-        self._scheme = scheme if scheme is not None else ("https" if secure else "http")
-        self._host_override = host
-        self._remote_override = remote
-        #: The cancel scope the handler runs in: cancel it from any task to
-        #: end the handler (the connection is then closed).
-        self.cancel_scope: anyio.CancelScope | None = None
-        self._response_prepare_hook: Callable[[StreamResponse], Awaitable[None]] | None = None
-        self._writer: StreamWriter | None = None
-        # The server connection this request came on (None for mocked requests).
-        self._connection: Any = None
+        if scheme is not None or secure:
+            self._scheme = scheme if scheme is not None else "https"
+        if host is not None:
+            self._host_override = host
+        if remote is not None:
+            self._remote_override = remote
+
+    _scheme = "http"
+    _host_override: str | None = None
+    _remote_override: str | None = None
+    _read_bytes: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    #: The cancel scope the handler runs in: cancel it from any task to end
+    #: the handler (the connection is then closed).
+    cancel_scope: anyio.CancelScope | None = None
+    _response_prepare_hook: Callable[[StreamResponse], Awaitable[None]] | None = None
+    _writer: StreamWriter | None = None
+    # The server connection this request came on (None for mocked requests).
+    _connection: Any = None
 
     # -- used by responses --------------------------------------------------------
 
@@ -523,9 +532,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
 class Request(BaseRequest):
     """A request routed to a handler: adds ``match_info``, ``app`` and ``config_dict``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._match_info: UrlMappingMatchInfo | None = None
+    _match_info: UrlMappingMatchInfo | None = None
 
     def _clone_extra(self, other: BaseRequest) -> None:
         self._match_info = getattr(other, "_match_info", None)

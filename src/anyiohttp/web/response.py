@@ -88,17 +88,20 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
     ) -> None:
         self._state_dict: dict[Any, Any] = {}
         self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
-        self._cookies: SimpleCookie | None = None
-        self._req: BaseRequest | None = None
-        self._writer: StreamWriter | None = None
-        self._state = ResponseState.NEW
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._compression = False
-        self._compression_force: ContentCoding | None = None
-        self._compression_level: int | None = None
-        self._body_length = 0
         self.set_status(status, reason)
+
+    # Defaults as class attributes: a response is built per request, and only
+    # what a response changes gets written to it.
+    _cookies: SimpleCookie | None = None
+    _req: BaseRequest | None = None
+    _writer: StreamWriter | None = None
+    _state = ResponseState.NEW
+    _keep_alive: bool | None = None
+    _chunked = False
+    _compression = False
+    _compression_force: ContentCoding | None = None
+    _compression_level: int | None = None
+    _body_length = 0
 
     # -- status ----------------------------------------------------------------
 
