@@ -251,3 +251,24 @@ def test_request_forwarded_property() -> None:
         {"for": "192.0.2.60", "proto": "http"},
         {"for": "10.0.0.1"},
     ]
+
+
+def test_conditional_and_range_request_headers() -> None:
+    from anyiohttp.helpers import ETag
+    from anyiohttp.testing import make_mocked_request
+
+    request = make_mocked_request(
+        "GET",
+        "/",
+        headers={"If-Match": '"a", W/"b"', "If-None-Match": "*", "Range": "bytes=10-19"},
+    )
+    assert request.if_match == (ETag("a"), ETag("b", is_weak=True))
+    assert request.if_none_match == (ETag("*"),)
+    assert request.http_range == slice(10, 20, 1)
+    assert make_mocked_request("GET", "/", headers={"Range": "bytes=-5"}).http_range == slice(
+        -5, None, 1
+    )
+    assert make_mocked_request("GET", "/").http_range == slice(None, None, 1)
+    assert make_mocked_request("GET", "/").if_match is None
+    with pytest.raises(ValueError, match="acceptable"):
+        make_mocked_request("GET", "/", headers={"Range": "items=1-2"}).http_range  # noqa: B018

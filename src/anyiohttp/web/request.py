@@ -23,7 +23,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import hdrs
-from ..helpers import ContentTypeMixin, parse_http_date, reify, rfc822_formatted_time
+from ..helpers import ContentTypeMixin, ETag, parse_http_date, reify, rfc822_formatted_time
 from ..http.parser import HttpVersion, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
@@ -388,6 +388,39 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         """If-Range as a datetime."""
         return parse_http_date(self._head.headers.get(hdrs.IF_RANGE))
 
+    @property
+    def if_match(self) -> tuple[ETag, ...] | None:
+        """If-Match as ETags (``*`` gives ``ETag("*")``), None when absent."""
+        return _etags(self._head.headers.get(hdrs.IF_MATCH))
+
+    @property
+    def if_none_match(self) -> tuple[ETag, ...] | None:
+        """If-None-Match as ETags, None when absent."""
+        return _etags(self._head.headers.get(hdrs.IF_NONE_MATCH))
+
+    @property
+    def http_range(self) -> slice:
+        """The Range header as a slice of the body (``slice(None, None)`` when absent).
+
+        Raises ValueError for a malformed header, as aiohttp.
+        """
+        value = self._head.headers.get(hdrs.RANGE)
+        if value is None:
+            return slice(None, None, 1)
+        unit, _, spec = value.partition("=")
+        if unit.strip() != "bytes" or "," in spec:
+            raise ValueError("range not in acceptable format")
+        first, dash, last = spec.strip().partition("-")
+        if not dash or not (first.isdigit() or last.isdigit()):
+            raise ValueError("range not in acceptable format")
+        if not first:
+            return slice(-int(last), None, 1)
+        start = int(first)
+        end = int(last) + 1 if last else None
+        if end is not None and start >= end:
+            raise ValueError("start cannot be after end")
+        return slice(start, end, 1)
+
     # -- the body ---------------------------------------------------------------
 
     @property
@@ -562,6 +595,22 @@ def _too_large(limit: int, size: int) -> HTTPRequestEntityTooLarge:
     error = HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
     error.force_close()  # the rest of the body is not worth reading to reuse the connection
     return error
+
+
+def _etags(value: str | None) -> tuple[ETag, ...] | None:
+    if value is None:
+        return None
+    tags: list[ETag] = []
+    for item in value.split(","):
+        item = item.strip()
+        if item == "*":
+            tags.append(ETag(value="*"))
+            continue
+        weak = item.startswith("W/")
+        quoted = item[2:] if weak else item
+        if len(quoted) >= 2 and quoted[0] == quoted[-1] == '"':
+            tags.append(ETag(value=quoted[1:-1], is_weak=weak))
+    return tuple(tags)
 
 
 def _split_cookie_header(raw: str) -> dict[str, str]:
