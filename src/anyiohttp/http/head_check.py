@@ -1,0 +1,227 @@
+"""The request-head check both server parsers run before their parser proper.
+
+Heads are validated incrementally, as their bytes arrive, so the limits count
+across TCP segments and a bad head is refused without waiting for its end:
+
+- a request line over ``max_line_size`` or a header line over
+  ``max_field_size`` (LineTooLong), more than ``max_headers`` headers;
+- bare LF line endings and obs-fold continuation lines;
+- Content-Length together with Transfer-Encoding, duplicate Content-Length or
+  Host, a Content-Length that is not plain ASCII digits.
+
+These are the places where h11 is more lenient than aiohttp; whichever parser
+then parses the head, a request gets the same answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .exceptions import (
+    BadHttpMessage,
+    BadHttpMethod,
+    BadStatusLine,
+    InvalidHeader,
+    LineTooLong,
+)
+from .parser import HttpVersion, HttpVersion10, HttpVersion11, RequestHead
+
+__all__ = ("HeadCheckingParser",)
+
+# "token = 1*tchar" -- RFC 9110 5.6.2
+_TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_TOKEN_PREFIX: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]*")
+VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
+# RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
+# request-line; more than a few is garbage.
+_MAX_LEADING_EMPTY_LINES: Final = 4
+
+
+class HeadCheckingParser:
+    """Base of the server parsers: buffers and checks a head, then ``_finish_head``."""
+
+    __slots__ = (
+        "_body_length",
+        "_buf",
+        "_chunked",
+        "_empty_lines",
+        "_eof",
+        "_head_done",
+        "_head_start",
+        "_header_count",
+        "_host_seen",
+        "_line_start",
+        "_max_field_size",
+        "_max_headers",
+        "_max_line_size",
+        "_message_done",
+    )
+
+    def __init__(
+        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> None:
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        self._buf = bytearray()
+        self._eof = False
+        self._reset_head_state()
+
+    def _reset_head_state(self) -> None:
+        self._head_done = False
+        self._message_done = False
+        self._line_start = 0  # where the line being scanned starts in _buf
+        self._head_start = 0  # where the request line starts (after empty lines)
+        self._header_count = -1  # -1: the request line is not complete yet
+        self._empty_lines = 0
+        self._body_length: int | None = None
+        self._chunked = False
+        self._host_seen = False
+
+    def _finish_head(self, end: int) -> None:
+        """The head ``_buf[_head_start:end]`` passed the checks: parse it."""
+        raise NotImplementedError
+
+    def _check_framing(self) -> None:
+        if self._chunked and self._body_length is not None:
+            # "A server MAY reject a request that contains both Content-Length
+            # and Transfer-Encoding" -- RFC 9112 6.1; we do, against smuggling.
+            raise BadHttpMessage("Content-Length and Transfer-Encoding are both present")
+
+    # -- the head check ------------------------------------------------------------
+
+    def _scan_head(self) -> bool:
+        """Validate complete lines of the head; True once the head is complete.
+
+        On completion the head and the bytes after it are handed to h11.
+        """
+        buf = self._buf
+        start = self._line_start
+        if start == len(buf):
+            return False  # nothing new to look at
+        while True:
+            nl = buf.find(b"\n", start)
+            if nl == -1:
+                self._check_partial_line(start)
+                self._line_start = start
+                return False
+            # "Although the line terminator for the start-line and fields is
+            # the sequence CRLF, a recipient MAY recognize a single LF" -- we
+            # do not: a bare LF lets parsers disagree (RFC 9112 2.2).
+            if nl == start or buf[nl - 1] != 0x0D:
+                raise BadHttpMessage("Bare LF line ending in the request head")
+            line = bytes(buf[start : nl - 1])
+            line_start, start = start, nl + 1
+            if not line:
+                if self._header_count < 0:
+                    self._empty_lines += 1
+                    if self._empty_lines > _MAX_LEADING_EMPTY_LINES:
+                        raise BadStatusLine(error="Too many empty lines before the request line")
+                    self._head_start = start
+                    continue
+                self._finish_head(start)
+                return True
+            if self._header_count < 0:
+                self._head_start = line_start
+                self._check_request_line(line)
+                self._header_count = 0
+            else:
+                self._check_header_line(line)
+
+    def _check_partial_line(self, start: int) -> None:
+        size = len(self._buf) - start
+        if self._header_count < 0:
+            if size > self._max_line_size:
+                raise LineTooLong(
+                    bytes(self._buf[start : start + 100]) + b"...", self._max_line_size
+                )
+            # Refuse a non-token method at once (TLS on a plain port, say)
+            # rather than after the header timeout.
+            first = bytes(self._buf[start : start + 32])
+            sp = first.find(b" ")
+            method = first if sp == -1 else first[:sp]
+            match = _TOKEN_PREFIX.match(method)
+            if match is not None and match.end() != len(method):
+                raise BadHttpMethod(first.decode("latin-1"))
+        elif size > self._max_field_size:
+            raise LineTooLong(bytes(self._buf[start : start + 100]) + b"...", self._max_field_size)
+
+    def _check_request_line(self, line: bytes) -> None:
+        if len(line) > self._max_line_size:
+            raise LineTooLong(line[:100] + b"...", self._max_line_size)
+        parts = line.split(b" ")
+        if len(parts) != 3:
+            raise BadStatusLine(line.decode("latin-1"))
+        method, _target, version = parts
+        if _TOKEN.fullmatch(method) is None:
+            raise BadHttpMethod(line.decode("latin-1"))
+        if not version.startswith(b"HTTP/") or version[5:] not in VERSIONS:
+            raise BadStatusLine(line.decode("latin-1"), f"Unsupported HTTP version {version!r}")
+
+    def _check_header_line(self, line: bytes) -> None:
+        if len(line) > self._max_field_size:
+            raise LineTooLong(line[:100] + b"...", self._max_field_size)
+        self._header_count += 1
+        if self._header_count > self._max_headers:
+            raise BadHttpMessage(f"Too many headers received (limit {self._max_headers})")
+        if line[0] in b" \t":
+            # "A server that receives an obs-fold in a request message ... MUST
+            # either reject the message by sending a 400" -- RFC 9112 5.2
+            raise InvalidHeader(line, "obsolete line folding")
+        colon = line.find(b":")
+        if colon <= 0:
+            raise InvalidHeader(line, "no field name")
+        name = line[:colon].lower()
+        if name == b"content-length":
+            value = line[colon + 1 :].strip(b" \t")
+            # bytes.isdigit() is ASCII-only, so "١٢" or "+1" cannot pass.
+            if not value.isdigit():
+                raise InvalidHeader(line, "Content-Length must be decimal digits")
+            if self._body_length is not None:
+                raise InvalidHeader(line, "duplicate Content-Length")
+            self._body_length = int(value)
+        elif name == b"transfer-encoding":
+            self._chunked = True
+        elif name == b"host":
+            if self._host_seen:
+                raise InvalidHeader(line, "duplicate Host")
+            self._host_seen = True
+
+    @staticmethod
+    def _make_head(
+        method: str,
+        target: bytes,
+        version: HttpVersion,
+        raw: tuple[tuple[bytes, bytes], ...],
+        chunked: bool,
+        content_length: int | None,
+    ) -> RequestHead:
+        headers: CIMultiDict[str] = CIMultiDict(
+            [
+                (name.decode("latin-1"), value.decode("utf-8", "surrogateescape"))
+                for name, value in raw
+            ]
+        )
+        connection = headers.get("Connection")
+        tokens = {token.strip() for token in connection.lower().split(",")} if connection else set()
+        if version is HttpVersion11:
+            keep_alive = "close" not in tokens
+        else:
+            keep_alive = "keep-alive" in tokens
+        upgrade = method == "CONNECT" or ("upgrade" in tokens and "Upgrade" in headers)
+        expect = headers.get("Expect", "")
+        return RequestHead(
+            method=method,
+            target=target.decode("utf-8", "surrogateescape"),
+            version=version,
+            headers=CIMultiDictProxy(headers),
+            raw_headers=raw,
+            keep_alive=keep_alive,
+            upgrade=upgrade,
+            expect_continue=version is HttpVersion11 and expect.lower() == "100-continue",
+            chunked=chunked,
+            content_length=content_length,
+        )
