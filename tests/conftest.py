@@ -59,3 +59,12 @@ def split_responses(raw: bytes) -> list[tuple[bytes, bytes]]:
         out.append((head, rest[:length]))
         raw = rest[length:]
     return out
+
+
+def server_parsers() -> list[str]:
+    """The request parsers installed: every server-side test module may run on each."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return ["h11"]
+    return ["h11", "httptools"]

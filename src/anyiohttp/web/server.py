@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 import traceback
 from collections import deque
@@ -37,7 +38,7 @@ from ..abc import AbstractAccessLogger
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
 from ..http.h11_server import H11ServerParser
-from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead
+from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead, ServerParser
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
 from ..http.websocket import WebSocketProtocol, WSCloseCode
@@ -69,6 +70,27 @@ _ABANDONED: Final = StreamResponse(status=500)
 RequestFactory = Callable[..., BaseRequest]
 
 
+def server_parser_class(kind: str = "auto") -> Callable[..., ServerParser]:
+    """The request parser: ``"h11"``, ``"httptools"`` (the optional faster one), or ``"auto"``.
+
+    ``"auto"`` takes httptools when it is installed, else h11; the
+    ``ANYIOHTTP_PARSER`` environment variable overrides ``"auto"``.
+    """
+    if kind == "auto":
+        kind = os.environ.get("ANYIOHTTP_PARSER", "auto")
+    if kind == "h11":
+        return H11ServerParser
+    if kind not in ("auto", "httptools"):
+        raise ValueError(f"Unknown parser {kind!r}: use 'h11', 'httptools' or 'auto'")
+    try:
+        from ..http.httptools_server import HttptoolsServerParser
+    except ImportError:
+        if kind == "httptools":
+            raise
+        return H11ServerParser
+    return HttptoolsServerParser
+
+
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """Per-server settings of the connection loop."""
@@ -81,6 +103,7 @@ class ServerConfig:
     access_logger: AbstractAccessLogger | None = None
     logger: logging.Logger = field(default=server_logger)
     debug: bool = False
+    parser: str = "auto"
 
 
 class Server:
@@ -102,6 +125,7 @@ class Server:
         self.handler = handler
         self.request_factory: RequestFactory = request_factory or BaseRequest
         self.config = config if config is not None else ServerConfig(**kwargs)
+        self._parser_class = server_parser_class(self.config.parser)
         self._connections: set[_Connection] = set()
         self._closing = False
         self._cancelled_at_shutdown = 0
@@ -233,7 +257,7 @@ class _Connection:
         config = server.config
         self.server = server
         self.stream = stream
-        self.parser = H11ServerParser(
+        self.parser: ServerParser = server._parser_class(
             max_line_size=config.max_line_size,
             max_field_size=config.max_field_size,
             max_headers=config.max_headers,

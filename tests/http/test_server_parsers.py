@@ -1,4 +1,7 @@
-"""The h11-backed request parser, fed plain bytes (no sockets)."""
+"""The request parsers (h11, and httptools when installed), fed plain bytes (no sockets).
+
+Every test runs on each parser: they must give the same events and errors.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from anyiohttp.http.exceptions import (
     TransferEncodingError,
 )
 from anyiohttp.http.h11_server import H11ServerParser
+from anyiohttp.http.head_check import HeadCheckingParser
 from anyiohttp.http.parser import (
     CONNECTION_CLOSED,
     END_OF_MESSAGE,
@@ -25,7 +29,25 @@ from anyiohttp.http.parser import (
 )
 
 
-def events(parser: H11ServerParser) -> list[object]:
+try:
+    from anyiohttp.http.httptools_server import HttptoolsServerParser
+except ImportError:  # pragma: no cover - httptools is in the test extra
+    HttptoolsServerParser = None  # type: ignore[assignment,misc]
+
+PARSERS = [H11ServerParser] + ([HttptoolsServerParser] if HttptoolsServerParser else [])
+
+
+Parser: type[HeadCheckingParser] = H11ServerParser  # set per test by the fixture below
+
+
+@pytest.fixture(params=PARSERS, ids=lambda cls: cls.__name__, autouse=True)
+def parser_class(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type:
+    """Run every test of this module once per parser (as ``Parser``)."""
+    monkeypatch.setitem(globals(), "Parser", request.param)
+    return request.param  # type: ignore[no-any-return]
+
+
+def events(parser: HeadCheckingParser) -> list[object]:
     out: list[object] = []
     while True:
         event = parser.next_event()
@@ -35,7 +57,7 @@ def events(parser: H11ServerParser) -> list[object]:
 
 
 def parse(data: bytes, **limits: int) -> list[object]:
-    parser = H11ServerParser(**limits)
+    parser = Parser(**limits)
     parser.feed(data)
     return events(parser)
 
@@ -54,7 +76,7 @@ def test_simple_get_gives_head_then_end() -> None:
 
 
 def test_body_by_content_length_arrives_in_pieces() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
     head, chunk, need = events(parser)
     assert isinstance(head, RequestHead) and head.content_length == 10
@@ -75,7 +97,7 @@ def test_chunked_body() -> None:
 
 
 def test_two_pipelined_requests_in_one_feed() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
     first = events(parser)
     assert isinstance(first[0], RequestHead) and first[0].target == "/1"
@@ -86,7 +108,7 @@ def test_two_pipelined_requests_in_one_feed() -> None:
 
 
 def test_head_split_across_feeds_one_byte_at_a_time() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     data = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     for i in range(len(data) - 1):
         parser.feed(data[i : i + 1])
@@ -96,13 +118,13 @@ def test_head_split_across_feeds_one_byte_at_a_time() -> None:
 
 
 def test_eof_between_requests_is_connection_closed() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"")
     assert parser.next_event() is CONNECTION_CLOSED
 
 
 def test_eof_in_the_middle_of_a_head_is_an_error() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"GET / HTTP/1.1\r\nHo")
     parser.feed(b"")
     with pytest.raises(BadStatusLine):
@@ -110,7 +132,7 @@ def test_eof_in_the_middle_of_a_head_is_an_error() -> None:
 
 
 def test_eof_in_the_middle_of_a_body() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
     events(parser)
     parser.feed(b"")
@@ -119,7 +141,7 @@ def test_eof_in_the_middle_of_a_body() -> None:
 
 
 def test_eof_in_the_middle_of_a_chunked_body() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
     events(parser)
     parser.feed(b"")
@@ -154,7 +176,7 @@ def test_expect_continue_and_upgrade_flags() -> None:
 
 
 def test_trailing_data_after_upgrade_request() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(
         b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x00"
     )
@@ -204,7 +226,7 @@ def test_bare_lf_line_endings_are_refused() -> None:
 
 def test_bare_lf_is_refused_before_the_head_ends() -> None:
     # The first line already shows it: no need to wait (and time out).
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"GET / HTTP/1.1\n")
     with pytest.raises(BadHttpMessage, match="Bare LF"):
         parser.next_event()
@@ -221,7 +243,7 @@ def test_request_line_over_the_limit() -> None:
 
 
 def test_header_line_over_the_limit_counted_across_feeds() -> None:
-    parser = H11ServerParser(max_field_size=100)
+    parser = Parser(max_field_size=100)
     parser.feed(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ")
     assert parser.next_event() is NEED_DATA
     for _ in range(4):
@@ -258,7 +280,7 @@ def test_malformed_request_lines(line: bytes) -> None:
 
 
 def test_non_token_method_is_refused_at_once() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a TLS ClientHello
     with pytest.raises(BadHttpMethod, match="HTTPS traffic"):
         parser.next_event()
@@ -270,7 +292,7 @@ def test_missing_host_on_http11_is_refused_by_h11() -> None:
 
 
 def test_bad_chunk_size_is_refused() -> None:
-    parser = H11ServerParser()
+    parser = Parser()
     parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n")
     with pytest.raises(BadHttpMessage):
         events(parser)
