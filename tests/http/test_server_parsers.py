@@ -28,7 +28,6 @@ from anyiohttp.http.parser import (
     RequestHead,
 )
 
-
 try:
     from anyiohttp.http.httptools_server import HttptoolsServerParser
 except ImportError:  # pragma: no cover - httptools is in the test extra
