@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import anyio
+import pytest
 from yarl import URL
 
 from anyiohttp import web
@@ -61,10 +62,21 @@ def split_responses(raw: bytes) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def server_parsers() -> list[str]:
-    """The request parsers installed: every server-side test module may run on each."""
+def installed_parsers() -> list[str]:
+    """The HTTP parsers installed: h11 always, httptools with the speedups extra."""
     try:
         import httptools  # noqa: F401
     except ImportError:
         return ["h11"]
     return ["h11", "httptools"]
+
+
+@pytest.fixture(params=installed_parsers())
+def each_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once per installed parser, pinned through ANYIOHTTP_PARSER.
+
+    Servers (``ServerConfig(parser="auto")``) and connectors read the variable
+    when they are made, so both ends of a test use the parser under test.
+    """
+    monkeypatch.setenv("ANYIOHTTP_PARSER", request.param)
+    return request.param  # type: ignore[no-any-return]

@@ -400,6 +400,48 @@ async def test_server_closing_mid_response_is_a_payload_error_and_the_pool_survi
                 tg.cancel_scope.cancel()
 
 
+async def test_response_header_limits() -> None:
+    async def big(request: web.Request) -> web.Response:
+        size = int(request.query["n"])
+        return web.Response(text="ok", headers={"X-Big": "v" * size})
+
+    app = web.Application()
+    app.router.add_get("/", big)
+    async with run_app(app) as url, anyiohttp.ClientSession(max_field_size=100) as session:
+        resp = await session.get(url.with_query(n=100))
+        assert len(resp.headers["X-Big"]) == 100
+        with pytest.raises(anyiohttp.ClientResponseError) as info:
+            await session.get(url.with_query(n=101))
+        assert info.value.status == 400
+        assert "Got more than 100 bytes" in info.value.message
+        assert (await session.get(url.with_query(n=1))).status == 200
+
+
+async def test_body_read_until_close_does_not_pool_the_dead_connection() -> None:
+    accepted = 0
+
+    async def until_close(stream: anyio.abc.SocketStream) -> None:
+        nonlocal accepted
+        accepted += 1
+        async with stream:
+            await stream.receive()
+            await stream.send(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, until_close)
+            async with anyiohttp.ClientSession() as session:
+                for _ in range(3):
+                    resp = await session.get(f"http://127.0.0.1:{port}/")
+                    assert await resp.read() == b"until the end"
+                connector = session.connector
+                assert connector is not None
+                assert not any(connector._idle.values())
+            assert accepted == 3
+            tg.cancel_scope.cancel()
+
+
 async def test_connection_refused_is_a_connector_error_and_an_oserror() -> None:
     with anyio.fail_after(10):
         async with anyiohttp.ClientSession() as session:

@@ -9,16 +9,9 @@ import pytest
 
 from anyiohttp import web
 
-from ..conftest import raw_exchange, run_app, server_parsers, split_responses
+from ..conftest import raw_exchange, run_app, split_responses
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=server_parsers(), autouse=True)
-def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the module on each request parser (ServerConfig(parser="auto") reads this)."""
-    monkeypatch.setenv("ANYIOHTTP_PARSER", request.param)
-    return request.param  # type: ignore[no-any-return]
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("each_parser")]
 
 
 async def echo_path(request: web.Request) -> web.Response:

@@ -8,16 +8,9 @@ import pytest
 
 from anyiohttp import web
 
-from ..conftest import raw_exchange, run_app, server_parsers, split_responses
+from ..conftest import raw_exchange, run_app, split_responses
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=server_parsers(), autouse=True)
-def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the module on each request parser (ServerConfig(parser="auto") reads this)."""
-    monkeypatch.setenv("ANYIOHTTP_PARSER", request.param)
-    return request.param  # type: ignore[no-any-return]
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("each_parser")]
 
 
 async def test_100_continue_is_sent_when_the_handler_reads_the_body() -> None:

@@ -33,6 +33,7 @@ from yarl import URL
 
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
+from ..http.select import client_parser_class
 from .exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -90,7 +91,7 @@ class Connection:
         self._connector = connector
         self.key = key
         self.stream = stream
-        self.parser = H11ClientParser(
+        self.parser = connector._parser_class(
             max_line_size=connector._max_line_size, max_field_size=connector._max_field_size
         )
         self.created = self.last_used = anyio.current_time()
@@ -210,6 +211,8 @@ class BaseConnector:
         self._closed = False
         self._max_line_size = 8190
         self._max_field_size = 8190
+        # Chosen once: ANYIOHTTP_PARSER pins h11 or httptools like on the server.
+        self._parser_class = client_parser_class()
 
     # -- lifetime -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import h11
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .exceptions import BadHttpMessage, ContentLengthError, TransferEncodingError
+from .exceptions import BadHttpMessage, ContentLengthError, LineTooLong, TransferEncodingError
 from .parser import (
     CONNECTION_CLOSED,
     END_OF_MESSAGE,
@@ -27,7 +27,13 @@ from .parser import (
     Paused,
 )
 
-__all__ = ("ClientEvent", "H11ClientParser", "InformationalHead", "ResponseHead")
+__all__ = (
+    "ClientEvent",
+    "H11ClientParser",
+    "InformationalHead",
+    "ResponseHead",
+    "check_head_limits",
+)
 
 
 class ResponseHead(NamedTuple):
@@ -54,6 +60,23 @@ ClientEvent = (
 )
 
 
+def check_head_limits(
+    reason: bytes, raw: list[tuple[bytes, bytes]], max_line_size: int, max_field_size: int
+) -> None:
+    """Raise LineTooLong for a status line or header name/value over its limit.
+
+    ``max_line_size`` bounds the status line, ``max_field_size`` each header
+    name and each value, as aiohttp's client counts them.
+    """
+    if len(reason) + 13 > max_line_size:  # "HTTP/1.1 200 " plus the reason
+        raise LineTooLong(b"Status line is too long", max_line_size)
+    for name, value in raw:
+        if len(value) > max_field_size:
+            raise LineTooLong(b"Response header " + name[:100] + b" is too long", max_field_size)
+        if len(name) > max_field_size:
+            raise LineTooLong(b"Response header name is too long", max_field_size)
+
+
 def _headers(raw: list[tuple[bytes, bytes]]) -> CIMultiDictProxy[str]:
     return CIMultiDictProxy(
         CIMultiDict(
@@ -68,9 +91,18 @@ def _headers(raw: list[tuple[bytes, bytes]]) -> CIMultiDictProxy[str]:
 class H11ClientParser:
     """Drive one client connection through h11."""
 
-    __slots__ = ("_chunked", "_conn", "_length", "_response_started")
+    __slots__ = (
+        "_chunked",
+        "_conn",
+        "_length",
+        "_max_field_size",
+        "_max_line_size",
+        "_response_started",
+    )
 
     def __init__(self, *, max_line_size: int = 8190, max_field_size: int = 8190) -> None:
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
         self._conn = h11.Connection(
             h11.CLIENT,
             max_incomplete_event_size=max(16384, 2 * max(max_line_size, max_field_size)),
@@ -128,6 +160,10 @@ class H11ClientParser:
         try:
             event = self._conn.next_event()
         except h11.RemoteProtocolError as exc:
+            if not self._response_started and self._conn.trailing_data == (b"", True):
+                # Closed before a byte of the response: the same event as
+                # for an idle connection, so callers can retry alike.
+                return CONNECTION_CLOSED
             raise self._translate(exc) from None
         kind = type(event)
         if kind is h11.Data:
@@ -149,6 +185,7 @@ class H11ClientParser:
 
     def _response_head(self, event: h11.Response) -> ResponseHead:
         raw = list(event.headers.raw_items())
+        check_head_limits(event.reason, raw, self._max_line_size, self._max_field_size)
         headers = _headers(raw)
         length = headers.get("Content-Length")
         self._chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
@@ -184,7 +221,12 @@ class H11ClientParser:
     def reusable(self) -> bool:
         """True when request and response are complete and the connection may be kept."""
         conn = self._conn
-        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+        # h11 calls a body read until EOF "DONE" too: the closed flag tells.
+        return (
+            conn.our_state is h11.DONE
+            and conn.their_state is h11.DONE
+            and not conn.trailing_data[1]
+        )
 
     @property
     def response_started(self) -> bool:

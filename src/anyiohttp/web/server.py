@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 import traceback
 from collections import deque
@@ -37,8 +36,8 @@ from anyio.streams.tls import TLSAttribute
 from ..abc import AbstractAccessLogger
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
-from ..http.h11_server import H11ServerParser
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead, ServerParser
+from ..http.select import server_parser_class
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
 from ..http.websocket import WebSocketProtocol, WSCloseCode
@@ -68,27 +67,6 @@ RequestHandler = Callable[[BaseRequest], Awaitable[StreamResponse]]
 # What a handler "returned" when it failed after its response had started.
 _ABANDONED: Final = StreamResponse(status=500)
 RequestFactory = Callable[..., BaseRequest]
-
-
-def server_parser_class(kind: str = "auto") -> Callable[..., ServerParser]:
-    """The request parser: ``"h11"``, ``"httptools"`` (the optional faster one), or ``"auto"``.
-
-    ``"auto"`` takes httptools when it is installed, else h11; the
-    ``ANYIOHTTP_PARSER`` environment variable overrides ``"auto"``.
-    """
-    if kind == "auto":
-        kind = os.environ.get("ANYIOHTTP_PARSER", "auto")
-    if kind == "h11":
-        return H11ServerParser
-    if kind not in ("auto", "httptools"):
-        raise ValueError(f"Unknown parser {kind!r}: use 'h11', 'httptools' or 'auto'")
-    try:
-        from ..http.httptools_server import HttptoolsServerParser
-    except ImportError:
-        if kind == "httptools":
-            raise
-        return H11ServerParser
-    return HttptoolsServerParser
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,281 @@
+"""A faster client-side parser: our request serializer, llhttp (httptools) for response heads.
+
+Optional, like :mod:`anyiohttp.http.httptools_server`, with the interface and
+events of :class:`~anyiohttp.http.h11_client.H11ClientParser`: requests are
+serialized with :func:`~anyiohttp.http.writer.serialize_head` (CR/LF in a
+header is a ValueError before anything is sent), response heads are parsed
+by llhttp in C, bodies are framed here (Content-Length, chunked, or until the
+server closes), so one instance serves a keep-alive connection request after
+request.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Final
+
+import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .chunked import ChunkedDecoder
+from .exceptions import (
+    BadHttpMessage,
+    BadStatusLine,
+    ContentLengthError,
+    LineTooLong,
+    TransferEncodingError,
+)
+from .h11_client import ClientEvent, InformationalHead, ResponseHead, check_head_limits
+from .parser import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, PAUSED, HttpVersion
+from .writer import LAST_CHUNK, encode_chunk, serialize_head
+
+__all__ = ("HttptoolsClientParser",)
+
+_NO_BODY_STATUS: Final = frozenset({204, 304})
+
+
+class _Framing(enum.Enum):
+    NONE = "none"
+    LENGTH = "length"
+    CHUNKED = "chunked"
+    UNTIL_CLOSE = "until close"
+
+
+class _Head:
+    __slots__ = ("complete", "headers", "reason")
+
+    def __init__(self) -> None:
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.complete = False
+
+    def on_headers_complete(self) -> None:
+        self.complete = True
+
+    def on_status(self, status: bytes) -> None:
+        self.reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+
+def _tokens(headers: CIMultiDictProxy[str], name: str) -> set[str]:
+    return {t.strip().lower() for v in headers.getall(name, ()) for t in v.split(",")}
+
+
+class HttptoolsClientParser:
+    """Drive one client connection: request bytes out, response events in."""
+
+    __slots__ = (
+        "_buf",
+        "_chunks",
+        "_eof",
+        "_framing",
+        "_keep_alive",
+        "_max_field_size",
+        "_max_head",
+        "_max_line_size",
+        "_method",
+        "_remaining",
+        "_request_chunked",
+        "_request_done",
+        "_response_done",
+        "_response_started",
+        "_switched",
+    )
+
+    def __init__(self, *, max_line_size: int = 8190, max_field_size: int = 8190) -> None:
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        # The same allowance for an incomplete head as the h11 parser gives.
+        self._max_head = max(16384, 2 * max(max_line_size, max_field_size))
+        self._buf = bytearray()
+        self._eof = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._method = "GET"
+        self._request_chunked = False
+        self._request_done = False
+        self._response_started = False
+        self._response_done = False
+        self._framing = _Framing.NONE
+        self._remaining = 0
+        self._chunks: ChunkedDecoder | None = None
+        self._keep_alive = True
+        self._switched = False
+
+    # -- the request ---------------------------------------------------------------
+
+    def request_head(self, method: str, target: str, headers: list[tuple[str, str]]) -> bytes:
+        """Serialize the request line and headers (ValueError for CR/LF in them)."""
+        self._method = method
+        chunked = False
+        close = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif lowered == "connection":
+                close = "close" in value.lower()
+        self._request_chunked = chunked
+        self._keep_alive = not close
+        return serialize_head(f"{method} {target} HTTP/1.1", headers)
+
+    def request_body(self, data: bytes) -> bytes:
+        """Frame a piece of the request body."""
+        if not data:
+            return b""
+        return encode_chunk(data) if self._request_chunked else data
+
+    def request_end(self) -> bytes:
+        """End the request (the last chunk of a chunked body)."""
+        if self._request_done:
+            return b""
+        self._request_done = True
+        return LAST_CHUNK if self._request_chunked else b""
+
+    @property
+    def request_done(self) -> bool:
+        """True once the whole request was serialized."""
+        return self._request_done
+
+    # -- the response --------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Take bytes from the server; ``b""`` means it closed."""
+        if data:
+            self._buf += data
+        else:
+            self._eof = True
+
+    def next_event(self) -> ClientEvent:
+        """The next response event; raises BadHttpMessage for a broken response."""
+        if self._switched or self._response_done:
+            return PAUSED
+        if not self._response_started:
+            return self._head_event()
+        framing = self._framing
+        if framing is _Framing.LENGTH:
+            if self._remaining:
+                if not self._buf:
+                    if self._eof:
+                        raise ContentLengthError(
+                            "Response payload is not completed: <ContentLengthError: 400, "
+                            "message='Not enough data to satisfy content length header.'>"
+                        )
+                    return NEED_DATA
+                take = min(self._remaining, len(self._buf))
+                data = bytes(self._buf[:take])
+                del self._buf[:take]
+                self._remaining -= take
+                return data
+        elif framing is _Framing.CHUNKED:
+            assert self._chunks is not None
+            chunk = self._chunks.decode(self._buf)
+            if chunk is None:
+                if self._eof:
+                    raise TransferEncodingError(
+                        "Response payload is not completed: <TransferEncodingError: 400, "
+                        "message='Not enough data to satisfy transfer length header.'>"
+                    )
+                return NEED_DATA
+            if chunk:
+                return chunk
+        elif framing is _Framing.UNTIL_CLOSE:
+            if self._buf:
+                data = bytes(self._buf)
+                self._buf.clear()
+                return data
+            if not self._eof:
+                return NEED_DATA
+        self._response_done = True
+        return END_OF_MESSAGE
+
+    def _head_event(self) -> ClientEvent:
+        end = self._buf.find(b"\r\n\r\n")
+        if end == -1:
+            if len(self._buf) > self._max_head:
+                raise LineTooLong(bytes(self._buf[:100]) + b"...", self._max_head)
+            if self._eof:
+                if not self._buf:
+                    return CONNECTION_CLOSED
+                raise BadStatusLine(error="peer closed connection in the middle of a response head")
+            return NEED_DATA
+        raw = bytes(self._buf[: end + 4])
+        collected = _Head()
+        parser: Any = httptools.HttpResponseParser(collected)
+        try:
+            parser.feed_data(raw)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            # llhttp stops after a 101 head ("pause on upgrade"): the head is
+            # whole, and what follows is not HTTP.
+            if not collected.complete:
+                raise BadHttpMessage(str(exc) or "Invalid response") from None
+        del self._buf[: end + 4]
+        check_head_limits(
+            collected.reason, collected.headers, self._max_line_size, self._max_field_size
+        )
+        status = parser.get_status_code()
+        major, _, minor = parser.get_http_version().partition(".")
+        version = HttpVersion(int(major), int(minor or 0))
+        headers = CIMultiDictProxy(
+            CIMultiDict(
+                [
+                    (n.decode("latin-1"), v.decode("utf-8", "surrogateescape"))
+                    for n, v in collected.headers
+                ]
+            )
+        )
+        if 100 <= status < 200:
+            if status == 101:
+                self._switched = True  # what follows belongs to the new protocol
+            return InformationalHead(status=status, headers=headers)
+        self._response_started = True
+        connection = _tokens(headers, "Connection")
+        if "close" in connection or (version < (1, 1) and "keep-alive" not in connection):
+            self._keep_alive = False
+        length = headers.get("Content-Length")
+        if self._method == "HEAD" or status in _NO_BODY_STATUS:
+            self._framing = _Framing.NONE
+        elif "chunked" in _tokens(headers, "Transfer-Encoding"):
+            self._framing = _Framing.CHUNKED
+            self._chunks = ChunkedDecoder()
+        elif length is not None:
+            if not length.strip().isdigit():
+                raise BadHttpMessage(f"Invalid Content-Length {length!r}")
+            self._framing = _Framing.LENGTH
+            self._remaining = int(length)
+        else:
+            self._framing = _Framing.UNTIL_CLOSE
+            self._keep_alive = False
+        return ResponseHead(
+            status=status,
+            reason=collected.reason.decode("latin-1"),
+            version=version,
+            headers=headers,
+            raw_headers=tuple(collected.headers),
+            chunked=self._framing is _Framing.CHUNKED,
+            content_length=int(length) if length is not None and length.strip().isdigit() else None,
+        )
+
+    # -- reuse ---------------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """True when request and response are complete and the connection may be kept."""
+        return self._request_done and self._response_done and self._keep_alive
+
+    @property
+    def response_started(self) -> bool:
+        """True once a (final) response head arrived."""
+        return self._response_started
+
+    def start_next_cycle(self) -> None:
+        """Reset for the next request on the same connection."""
+        self._reset()
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received past the response (for a protocol switch)."""
+        return bytes(self._buf)
