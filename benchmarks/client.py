@@ -2,9 +2,11 @@
 
 Starts one local server (aiohttp, in a subprocess pinned to CPU 0), then for
 each client runs N GETs sequentially and N GETs with C concurrent tasks
-(one session each), pinned to CPU 1, and prints requests/s.
+(one session each), pinned to CPU 1, and prints requests/s. With
+``--rounds R`` every case runs R times, interleaved, and the best run counts:
+on a shared VM the slow runs measure the neighbours, not the client.
 
-    python benchmarks/client.py -n 5000 -c 64
+    python benchmarks/client.py -n 5000 -c 64 --rounds 3
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("-c", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
@@ -126,17 +129,22 @@ def main() -> None:
             ("httpx", "trio", httpx_client),
         ]
         results: dict[tuple[str, str, int], float] = {}
-        for concurrency in (1, args.c):
-            for name, backend, func in cases:
-                if name == "aiohttp":
-                    rate = asyncio.run(func(url, args.n, concurrency))
-                else:
-                    rate = anyio.run(func, url, args.n, concurrency, backend=backend)
-                results[(name, backend, concurrency)] = rate
-                print(
-                    f"{name:10} {backend:8} concurrency={concurrency:3}  {rate:8.0f} req/s",
-                    flush=True,
-                )
+        for _ in range(args.rounds):
+            for concurrency in (1, args.c):
+                for name, backend, func in cases:
+                    if name == "aiohttp":
+                        rate = asyncio.run(func(url, args.n, concurrency))
+                    else:
+                        rate = anyio.run(func, url, args.n, concurrency, backend=backend)
+                    key = (name, backend, concurrency)
+                    results[key] = max(rate, results.get(key, 0.0))
+                    print(
+                        f"{name:10} {backend:8} concurrency={concurrency:3}  {rate:8.0f} req/s",
+                        flush=True,
+                    )
+        print(f"best of {args.rounds}:")
+        for (name, backend, concurrency), rate in results.items():
+            print(f"{name:10} {backend:8} concurrency={concurrency:3}  {rate:8.0f} req/s")
         for concurrency in (1, args.c):
             for backend in ("asyncio", "trio"):
                 ours = results[("anyiohttp", backend, concurrency)]

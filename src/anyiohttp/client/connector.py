@@ -31,6 +31,7 @@ from anyio.streams.tls import TLSStream
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .._asyncio_stream import AsyncioSocketStream, connect_tcp
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
 from ..http.select import client_parser_class
@@ -77,6 +78,7 @@ class Connection:
 
     __slots__ = (
         "_connector",
+        "_lean",
         "closed",
         "created",
         "key",
@@ -98,7 +100,8 @@ class Connection:
         self.closed = False
         #: True when this checkout reuses a kept-alive connection.
         self.reused = False
-        self.probe = _probe_socket(stream)
+        self._lean = _lean_stream(stream)
+        self.probe = None if self._lean is not None else _probe_socket(stream)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -131,6 +134,12 @@ class Connection:
 
     def is_alive(self) -> bool:
         """A cheap probe: False when the server closed it or sent something unasked."""
+        lean = self._lean
+        if lean is not None:
+            # It reads ahead into its own buffer: ask it, not the socket.
+            if lean.at_eof:
+                return False
+            return self.key.is_ssl or not lean.has_unread
         sock = self.probe
         if sock is None:
             return True
@@ -153,6 +162,14 @@ class Connection:
             self.probe.close()
             self.probe = None
         await anyio.aclose_forcefully(self.stream)
+
+
+def _lean_stream(stream: ByteStream) -> AsyncioSocketStream | None:
+    """Our asyncio stream under ``stream`` (TLS included), if that is what it is."""
+    inner: object = stream
+    while isinstance(inner, TLSStream):
+        inner = inner.transport_stream
+    return inner if isinstance(inner, AsyncioSocketStream) else None
 
 
 def _probe_socket(stream: ByteStream) -> socket.socket | None:
@@ -674,7 +691,7 @@ class TCPConnector(BaseConnector):
             errors: list[OSError] = []
             for address in addresses:
                 try:
-                    return await anyio.connect_tcp(address, port, local_host=local_host)
+                    return await connect_tcp(address, port, local_host=local_host)
                 except OSError as exc:
                     errors.append(exc)
             raise _combined(errors)
@@ -741,7 +758,7 @@ async def _race(
                 with anyio.move_on_after(delay):
                     await failed[index - 1].wait()
             try:
-                stream = await anyio.connect_tcp(address, port, local_host=local_host)
+                stream = await connect_tcp(address, port, local_host=local_host)
             except OSError as exc:
                 errors.append(exc)
                 failed[index].set()

@@ -1,0 +1,220 @@
+"""A leaner TCP stream for the asyncio backend, behind anyio's SocketStream interface.
+
+anyio's asyncio SocketStream pauses the transport after every receive (two
+``epoll_ctl`` calls per read) and yields to the event loop after every send;
+for small request/response exchanges that is a third of the client's time.
+This stream keeps reading until a buffer limit (flow control still holds),
+returns buffered data without a loop turn, and lets ``send`` return once the
+transport took the bytes. Everything above it sees a plain
+``anyio.abc.SocketStream``: TLS wraps it as any other, cancel scopes cancel
+its waits (they are plain futures), and on trio :func:`connect_tcp` is
+anyio's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import deque
+from typing import Final
+
+import anyio
+from anyio.abc import SocketStream
+
+__all__ = ("AsyncioSocketStream", "connect_tcp", "on_asyncio")
+
+# Stop reading from the socket past this much unread data; resume below half.
+_HIGH_WATER: Final = 256 * 1024
+_LOW_WATER: Final = _HIGH_WATER // 2
+# The transport buffers this much unsent data before send() waits for it to drain.
+_WRITE_HIGH_WATER: Final = 64 * 1024
+# How long a closed stream may keep flushing what send() already accepted.
+_FLUSH_TIMEOUT: Final = 10.0
+
+
+def on_asyncio() -> bool:
+    """True when the running anyio backend is asyncio."""
+    return anyio.get_cancelled_exc_class() is asyncio.CancelledError
+
+
+class _Protocol(asyncio.Protocol):
+    """Collects received bytes and wakes the one reader or writer waiting."""
+
+    __slots__ = (
+        "buffer",
+        "buffered",
+        "closed",
+        "eof",
+        "exception",
+        "paused",
+        "reader",
+        "transport",
+        "writer",
+    )
+
+    def __init__(self) -> None:
+        self.buffer: deque[bytes] = deque()
+        self.buffered = 0
+        self.eof = False
+        self.closed = False
+        self.paused = False
+        self.exception: Exception | None = None
+        self.reader: asyncio.Future[None] | None = None
+        self.writer: asyncio.Future[None] | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(_WRITE_HIGH_WATER)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer.append(data)
+        self.buffered += len(data)
+        if self.buffered > _HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        self._wake_reader()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake_reader()
+        return True  # keep the write side open: the caller closes when done
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if exc is not None:
+            self.exception = exc
+        self._wake_reader()
+        self._wake_writer()
+
+    def pause_writing(self) -> None:
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self._wake_writer()
+
+    def _wake_reader(self) -> None:
+        waiter = self.reader
+        if waiter is not None:
+            self.reader = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _wake_writer(self) -> None:
+        waiter = self.writer
+        if waiter is not None:
+            self.writer = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class AsyncioSocketStream(SocketStream):
+    """A connected TCP socket on asyncio (see the module docstring for why it exists)."""
+
+    __slots__ = ("_aborted", "_protocol", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._aborted = False
+
+    @property
+    def _raw_socket(self) -> socket.socket:
+        sock: socket.socket = self._transport.get_extra_info("socket")
+        return sock
+
+    @property
+    def at_eof(self) -> bool:
+        """True once the peer closed (or the connection broke)."""
+        return self._protocol.eof or self._protocol.closed
+
+    @property
+    def has_unread(self) -> bool:
+        """True when received bytes wait to be read."""
+        return bool(self._protocol.buffer)
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Up to ``max_bytes`` received bytes; waits only when none are buffered."""
+        protocol = self._protocol
+        if not protocol.buffer:
+            if self._aborted:
+                raise anyio.ClosedResourceError
+            if protocol.reader is not None:
+                raise anyio.BusyResourceError("reading from")
+            while not protocol.buffer and not protocol.eof and not protocol.closed:
+                waiter = asyncio.get_running_loop().create_future()
+                protocol.reader = waiter
+                try:
+                    await waiter
+                finally:
+                    if protocol.reader is waiter:
+                        protocol.reader = None
+            if not protocol.buffer:
+                if self._aborted:
+                    raise anyio.ClosedResourceError
+                if protocol.exception is not None:
+                    raise anyio.BrokenResourceError from protocol.exception
+                raise anyio.EndOfStream
+        chunk = protocol.buffer.popleft()
+        if len(chunk) > max_bytes:
+            protocol.buffer.appendleft(chunk[max_bytes:])
+            chunk = chunk[:max_bytes]
+        protocol.buffered -= len(chunk)
+        if protocol.paused and protocol.buffered < _LOW_WATER:
+            protocol.paused = False
+            self._transport.resume_reading()
+        return chunk
+
+    async def send(self, item: bytes) -> None:
+        """Hand ``item`` to the transport; waits only while its buffer is over the limit."""
+        protocol = self._protocol
+        if self._aborted:
+            raise anyio.ClosedResourceError
+        if protocol.closed or self._transport.is_closing():
+            raise anyio.BrokenResourceError from protocol.exception
+        self._transport.write(item)
+        waiter = protocol.writer
+        if waiter is not None:
+            if waiter.cancelled():
+                # A cancelled send took its future down with it; the
+                # transport is still paused, so wait on a fresh one.
+                waiter = protocol.writer = asyncio.get_running_loop().create_future()
+            await waiter
+            if self._aborted:
+                raise anyio.ClosedResourceError
+            if protocol.closed:
+                raise anyio.BrokenResourceError from protocol.exception
+
+    async def send_eof(self) -> None:
+        """Shut down the sending side (the peer sees EOF)."""
+        try:
+            self._transport.write_eof()
+        except OSError:
+            pass
+
+    async def aclose(self) -> None:
+        """Close now; bytes send() already handed over still go out (for up to 10 s)."""
+        self._aborted = True
+        transport = self._transport
+        if transport.get_write_buffer_size():
+            # close() flushes first; a peer that never reads must not keep it open.
+            asyncio.get_running_loop().call_later(_FLUSH_TIMEOUT, transport.abort)
+            transport.close()
+        else:
+            transport.abort()
+        self._protocol._wake_reader()
+        self._protocol._wake_writer()
+
+
+async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
+    """Connect like :func:`anyio.connect_tcp` (one address), with the lean stream on asyncio."""
+    if not on_asyncio():
+        return await anyio.connect_tcp(host, port, local_host=local_host)
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_connection(
+        _Protocol, host, port, local_addr=(local_host, 0) if local_host else None
+    )
+    assert isinstance(transport, asyncio.Transport)
+    return AsyncioSocketStream(transport, protocol)

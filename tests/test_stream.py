@@ -1,0 +1,142 @@
+"""The client's TCP stream (our lean one on asyncio, anyio's on trio) keeps anyio's contract."""
+
+from __future__ import annotations
+
+import anyio
+import anyio.abc
+import pytest
+
+from anyiohttp._asyncio_stream import AsyncioSocketStream, connect_tcp, on_asyncio
+
+pytestmark = pytest.mark.anyio
+
+MB = 1024 * 1024
+
+
+async def test_lean_stream_on_asyncio_only() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        stream = await connect_tcp("127.0.0.1", port)
+        async with stream:
+            assert isinstance(stream, AsyncioSocketStream) is on_asyncio()
+            assert stream.extra(anyio.abc.SocketAttribute.remote_port) == port
+
+
+async def test_bulk_both_ways_with_a_slow_reader_and_eof() -> None:
+    """5 MiB each way; the peer reads slowly, so both sides' flow control engages."""
+    payload = bytes(range(256)) * (5 * MB // 256)
+    received_by_peer = bytearray()
+    peer_done = anyio.Event()
+
+    async def peer(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            async with anyio.create_task_group() as tg:
+
+                async def write_back() -> None:
+                    for i in range(0, len(payload), 256 * 1024):
+                        await stream.send(payload[i : i + 256 * 1024])
+                    await stream.send_eof()
+
+                tg.start_soon(write_back)
+                while len(received_by_peer) < len(payload):
+                    received_by_peer.extend(await stream.receive())
+                    await anyio.sleep(0)
+        peer_done.set()
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, peer)
+            with anyio.fail_after(30):
+                async with await connect_tcp("127.0.0.1", port) as stream:
+                    got = bytearray()
+
+                    async def reader() -> None:
+                        while True:
+                            try:
+                                got.extend(await stream.receive(100_000))
+                            except anyio.EndOfStream:
+                                return
+                            if len(got) < MB:
+                                await anyio.sleep(0.001)  # slow at first: the buffer fills
+
+                    async with anyio.create_task_group() as inner:
+                        inner.start_soon(reader)
+                        await stream.send(payload)
+                    assert bytes(got) == payload
+                    with pytest.raises(anyio.EndOfStream):
+                        await stream.receive()
+                await peer_done.wait()  # it sent everything before it finished reading
+            assert bytes(received_by_peer) == payload
+            tg.cancel_scope.cancel()
+
+
+async def test_cancelled_receive_leaves_the_stream_usable() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with await connect_tcp("127.0.0.1", port) as stream:
+            async with await listener.listeners[0].accept() as server_side:
+                with anyio.move_on_after(0.05) as scope:
+                    await stream.receive()
+                assert scope.cancelled_caught
+                await server_side.send(b"after the cancel")
+                with anyio.fail_after(5):
+                    assert await stream.receive() == b"after the cancel"
+
+
+async def test_receive_max_bytes_splits_and_keeps_the_rest() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with await connect_tcp("127.0.0.1", port) as stream:
+            async with await listener.listeners[0].accept() as server_side:
+                await server_side.send(b"abcdef")
+                await server_side.aclose()
+                got = b""
+                with anyio.fail_after(5):
+                    while True:
+                        try:
+                            chunk = await stream.receive(2)
+                        except anyio.EndOfStream:
+                            break
+                        assert len(chunk) <= 2
+                        got += chunk
+                assert got == b"abcdef"
+
+
+async def test_closed_stream_raises_closed_resource_error() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        stream = await connect_tcp("127.0.0.1", port)
+        await stream.aclose()
+        with pytest.raises(anyio.ClosedResourceError):
+            await stream.receive()
+        with pytest.raises(anyio.ClosedResourceError):
+            await stream.send(b"x")
+
+
+async def test_aclose_from_another_task_wakes_the_reader() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        stream = await connect_tcp("127.0.0.1", port)
+        outcome: list[type[BaseException]] = []
+
+        async def reader() -> None:
+            try:
+                await stream.receive()
+            except (anyio.ClosedResourceError, anyio.EndOfStream, anyio.BrokenResourceError) as exc:
+                outcome.append(type(exc))
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(reader)
+                await anyio.sleep(0.05)
+                await stream.aclose()
+        assert outcome == [anyio.ClosedResourceError]
+
+
+async def test_connection_refused_is_an_oserror() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    # anyio raises a plain OSError ("All connection attempts failed"), asyncio the subclass.
+    with pytest.raises(OSError):  # noqa: PT011
+        await connect_tcp("127.0.0.1", port)
