@@ -8,20 +8,22 @@ returns buffered data without a loop turn, and lets ``send`` return once the
 transport took the bytes. Everything above it sees a plain
 ``anyio.abc.SocketStream``: TLS wraps it as any other, cancel scopes cancel
 its waits (they are plain futures), and on trio :func:`connect_tcp` is
-anyio's own.
+anyio's own. ``ANYIOHTTP_STREAM=anyio`` in the environment turns it off
+(anyio's streams everywhere), for comparison or as an escape hatch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections import deque
 from typing import Final
 
 import anyio
-from anyio.abc import SocketStream
+from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
-__all__ = ("AsyncioSocketStream", "connect_tcp", "on_asyncio")
+__all__ = ("AsyncioSocketStream", "accept", "connect_tcp", "on_asyncio")
 
 # Stop reading from the socket past this much unread data; resume below half.
 _HIGH_WATER: Final = 256 * 1024
@@ -35,6 +37,10 @@ _FLUSH_TIMEOUT: Final = 10.0
 def on_asyncio() -> bool:
     """True when the running anyio backend is asyncio."""
     return anyio.get_cancelled_exc_class() is asyncio.CancelledError
+
+
+def _lean() -> bool:
+    return on_asyncio() and os.environ.get("ANYIOHTTP_STREAM") != "anyio"
 
 
 class _Protocol(asyncio.Protocol):
@@ -210,11 +216,37 @@ class AsyncioSocketStream(SocketStream):
 
 async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
     """Connect like :func:`anyio.connect_tcp` (one address), with the lean stream on asyncio."""
-    if not on_asyncio():
+    if not _lean():
         return await anyio.connect_tcp(host, port, local_host=local_host)
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(
         _Protocol, host, port, local_addr=(local_host, 0) if local_host else None
     )
+    assert isinstance(transport, asyncio.Transport)
+    return AsyncioSocketStream(transport, protocol)
+
+
+async def accept(listener: SocketListener) -> SocketStream:
+    """The next connection on ``listener``, as the lean stream on asyncio.
+
+    Closing ``listener`` does not wake a pending call here: cancel the
+    caller's scope first (the server does, before it closes a site).
+    """
+    if not _lean():
+        return await listener.accept()
+    raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
+    loop = asyncio.get_running_loop()
+    try:
+        sock, _address = await loop.sock_accept(raw)
+    except asyncio.CancelledError:
+        # A cancelled sock_accept can leave its reader registered (bpo-41317).
+        try:
+            loop.remove_reader(raw)
+        except (ValueError, OSError):
+            pass
+        raise
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    transport, protocol = await loop.connect_accepted_socket(_Protocol, sock)
     assert isinstance(transport, asyncio.Transport)
     return AsyncioSocketStream(transport, protocol)

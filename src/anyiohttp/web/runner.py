@@ -36,6 +36,7 @@ from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, Tas
 from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSStream
 
+from .._asyncio_stream import accept
 from .._groups import single_error
 from ..abc import AbstractAccessLogger
 from .app import Application
@@ -81,6 +82,9 @@ class _ServerCore:
         self._stop = anyio.Event()
         self._accept_tg: TaskGroup | None = None
         self._conn_tg: TaskGroup | None = None
+        # One scope per accept loop: closing a listener does not wake our
+        # own accept on asyncio, so a site stops its loops by these.
+        self._accepting: dict[SocketListener, anyio.CancelScope] = {}
 
     def stop(self) -> None:
         """Begin the graceful shutdown."""
@@ -132,13 +136,29 @@ class _ServerCore:
             raise RuntimeError("The server is not running (or is shutting down)")
         self._accept_tg.start_soon(self._accept_loop, listener, ssl_context)
 
+    def remove_listener(self, listener: SocketListener) -> None:
+        """Stop accepting on ``listener`` (its loop then closes it)."""
+        scope = self._accepting.pop(listener, None)
+        if scope is not None:
+            scope.cancel()
+
     async def _accept_loop(
+        self, listener: SocketListener, ssl_context: ssl.SSLContext | None
+    ) -> None:
+        with anyio.CancelScope() as scope:
+            self._accepting[listener] = scope
+            try:
+                await self._accept_from(listener, ssl_context)
+            finally:
+                self._accepting.pop(listener, None)
+
+    async def _accept_from(
         self, listener: SocketListener, ssl_context: ssl.SSLContext | None
     ) -> None:
         async with listener:
             while True:
                 try:
-                    stream = await listener.accept()
+                    stream = await accept(listener)
                 except anyio.ClosedResourceError:
                     return
                 except OSError as exc:
@@ -355,6 +375,8 @@ class BaseSite:
         """Stop accepting on this site."""
         listeners, self._listeners = self._listeners, []
         for listener in listeners:
+            if self._runner._core is not None:
+                self._runner._core.remove_listener(listener)
             await listener.aclose()
         if self in self._runner._sites:
             self._runner._sites.remove(self)
