@@ -207,6 +207,29 @@ async def test_app_runner_with_sites() -> None:
             assert (await client.get(f"http://{host}:{port}/")).text == "hello"
 
 
+async def test_stopping_one_site_leaves_the_other_serving() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    with anyio.fail_after(10):
+        async with web.AppRunner(app) as runner:
+            first = web.TCPSite(runner, "127.0.0.1", 0)
+            second = web.TCPSite(runner, "127.0.0.1", 0)
+            await first.start()
+            await second.start()
+            port1 = first.addresses[0][1]
+            port2 = second.addresses[0][1]
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(f"http://127.0.0.1:{port1}/")).text == "hello"
+                await first.stop()
+                assert list(runner.sites) == [second]
+                # The kept-alive connection stays (as in aiohttp); new ones are refused.
+                assert (await client.get(f"http://127.0.0.1:{port1}/")).text == "hello"
+            async with httpx.AsyncClient() as client:
+                with pytest.raises(httpx.ConnectError):
+                    await client.get(f"http://127.0.0.1:{port1}/")
+                assert (await client.get(f"http://127.0.0.1:{port2}/")).text == "hello"
+
+
 async def test_unix_site(tmp_path: object) -> None:
     import pathlib
 
