@@ -293,3 +293,32 @@ def test_head_over_custom_limits(make: Any, head: bytes) -> None:
     requested(parser)
     with pytest.raises(LineTooLong):
         drain(parser, head)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+        b"HTTP/1.1 200 \x00K\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 0\r\n\r\n",
+        b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+    ],
+)
+def test_responses_refused_by_both(make: Any, head: bytes) -> None:
+    parser = make()
+    requested(parser)
+    with pytest.raises(BadHttpMessage):
+        drain(parser, head)
+
+
+def test_bare_lf_and_obs_fold_in_a_response_are_tolerated(make: Any) -> None:
+    parser = make()
+    requested(parser)
+    events = drain(parser, b"HTTP/1.1 200 OK\nX-Folded: one\n two\nContent-Length: 2  \n\nok")
+    head = events[0]
+    assert isinstance(head, ResponseHead)
+    assert head.headers["X-Folded"] in ("one two", "one  two")
+    assert head.headers["Content-Length"] == "2"
+    assert body_of(events) == b"ok"

@@ -301,3 +301,33 @@ def test_transfer_encoding_other_than_chunked_is_refused() -> None:
     with pytest.raises(BadHttpMessage) as info:
         parse(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n")
     assert info.value.code in (400, 501)
+
+
+def test_extension_methods_are_tokens_llhttp_does_not_know() -> None:
+    head, end = parse(b"PURGE /cache HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert isinstance(head, RequestHead) and head.method == "PURGE"
+    assert end is END_OF_MESSAGE
+
+
+@pytest.mark.parametrize("ctl", [b"\x01", b"\x08", b"\x0b", b"\x1f", b"\x7f"])
+def test_control_characters_in_a_field_are_refused(ctl: bytes) -> None:
+    with pytest.raises(InvalidHeader, match="control character"):
+        parse(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a" + ctl + b"b\r\n\r\n")
+
+
+def test_tab_and_obs_text_in_a_value_are_kept() -> None:
+    head = parse(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\tb\xe9  \r\n\r\n")[0]
+    assert isinstance(head, RequestHead)
+    assert head.headers["X-A"] == "a\tb\udce9"  # surrogateescape keeps the byte; no trailing OWS
+
+
+@pytest.mark.parametrize("target", [b"http//h/x", b"?x", b"h:80", b"mailto:x", b"1http://h"])
+def test_a_target_in_no_request_target_form_is_refused(target: bytes) -> None:
+    with pytest.raises(BadStatusLine, match="Invalid request target"):
+        parse(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+@pytest.mark.parametrize("target", ["/a", "*", "http://h/x", "HTTPS://h"])
+def test_the_request_target_forms_are_accepted(target: str) -> None:
+    head = parse(f"OPTIONS {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())[0]
+    assert isinstance(head, RequestHead) and head.target == target

@@ -9,7 +9,8 @@ sides ended their message and the connection may be kept.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Final, NamedTuple
 
 import h11
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -26,6 +27,9 @@ from .parser import (
     NeedData,
     Paused,
 )
+
+# Control characters other than HTAB (RFC 9110 5.5).
+_CTL: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 __all__ = (
     "ClientEvent",
@@ -60,17 +64,29 @@ ClientEvent = (
 )
 
 
+def _both_lengths() -> BadHttpMessage:
+    # RFC 9112 6.1: "ought to be handled as an error" (smuggling, splitting);
+    # aiohttp refuses it too. h11 alone would let Transfer-Encoding win.
+    return BadHttpMessage("Transfer-Encoding can't be present with Content-Length")
+
+
 def check_head_limits(
     reason: bytes, raw: list[tuple[bytes, bytes]], max_line_size: int, max_field_size: int
 ) -> None:
     """Raise LineTooLong for a status line or header name/value over its limit.
 
     ``max_line_size`` bounds the status line, ``max_field_size`` each header
-    name and each value, as aiohttp's client counts them.
+    name and each value, as aiohttp's client counts them. Control characters
+    (other than HTAB) in the reason or a value are a BadHttpMessage: llhttp
+    refuses them, h11 would keep them.
     """
     if len(reason) + 13 > max_line_size:  # "HTTP/1.1 200 " plus the reason
         raise LineTooLong(b"Status line is too long", max_line_size)
+    if _CTL.search(reason) is not None:
+        raise BadHttpMessage(f"Control character in the reason phrase {reason!r}")
     for name, value in raw:
+        if _CTL.search(value) is not None:
+            raise BadHttpMessage(f"Control character in response header {name!r}")
         if len(value) > max_field_size:
             raise LineTooLong(b"Response header " + name[:100] + b" is too long", max_field_size)
         if len(name) > max_field_size:
@@ -175,10 +191,17 @@ class H11ClientParser:
         if kind is h11.Response:
             return self._response_head(event)  # type: ignore[arg-type]
         if kind is h11.InformationalResponse:
-            return InformationalHead(
-                status=event.status_code,  # type: ignore[union-attr]
-                headers=_headers(list(event.headers.raw_items())),  # type: ignore[union-attr]
+            raw = list(event.headers.raw_items())  # type: ignore[union-attr]
+            check_head_limits(
+                event.reason,  # type: ignore[union-attr]
+                raw,
+                self._max_line_size,
+                self._max_field_size,
             )
+            headers = _headers(raw)
+            if "Content-Length" in headers and "Transfer-Encoding" in headers:
+                raise _both_lengths()
+            return InformationalHead(status=event.status_code, headers=headers)  # type: ignore[union-attr]
         if kind is h11.ConnectionClosed:
             return CONNECTION_CLOSED
         return PAUSED
@@ -188,6 +211,8 @@ class H11ClientParser:
         check_head_limits(event.reason, raw, self._max_line_size, self._max_field_size)
         headers = _headers(raw)
         length = headers.get("Content-Length")
+        if length is not None and "Transfer-Encoding" in headers:
+            raise _both_lengths()  # llhttp refuses it by itself
         self._chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
         self._length = int(length) if length is not None and length.isdigit() else None
         self._response_started = True

@@ -34,6 +34,12 @@ __all__ = ("HeadCheckingParser",)
 # "token = 1*tchar" -- RFC 9110 5.6.2
 _TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 _TOKEN_PREFIX: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]*")
+# The request-target forms (RFC 9112 3.2): origin ("/..."), asterisk ("*"),
+# absolute ("scheme://..."); authority-form only with CONNECT.
+_ABSOLUTE_FORM: Final = re.compile(rb"[A-Za-z]+://")
+# Control characters other than HTAB: invalid in a field (RFC 9110 5.5); h11
+# would keep them, llhttp refuses them, so both parsers refuse them here.
+_CTL: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
 # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
 # request-line; more than a few is garbage.
@@ -155,9 +161,15 @@ class HeadCheckingParser:
         parts = line.split(b" ")
         if len(parts) != 3:
             raise BadStatusLine(line.decode("latin-1"))
-        method, _target, version = parts
+        method, target, version = parts
         if _TOKEN.fullmatch(method) is None:
             raise BadHttpMethod(line.decode("latin-1"))
+        if (
+            target[:1] not in (b"/", b"*")
+            and method != b"CONNECT"
+            and _ABSOLUTE_FORM.match(target) is None
+        ):
+            raise BadStatusLine(line.decode("latin-1"), f"Invalid request target {target!r}")
         if not version.startswith(b"HTTP/") or version[5:] not in VERSIONS:
             raise BadStatusLine(line.decode("latin-1"), f"Unsupported HTTP version {version!r}")
 
@@ -174,6 +186,8 @@ class HeadCheckingParser:
         colon = line.find(b":")
         if colon <= 0:
             raise InvalidHeader(line, "no field name")
+        if _CTL.search(line) is not None:
+            raise InvalidHeader(line, "control character in the field")
         name = line[:colon].lower()
         if name == b"content-length":
             value = line[colon + 1 :].strip(b" \t")

@@ -12,6 +12,7 @@ request.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any, Final
 
 import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -32,6 +33,10 @@ from .writer import LAST_CHUNK, encode_chunk, serialize_head
 __all__ = ("HttptoolsClientParser",)
 
 _NO_BODY_STATUS: Final = frozenset({204, 304})
+# The blank line that ends a head, CRLF or (tolerated) bare LF line ends.
+_HEAD_END: Final = re.compile(rb"\r?\n\r?\n")
+_BARE_LF: Final = re.compile(rb"(?<!\r)\n")
+_OBS_FOLD: Final = re.compile(rb"\r\n[ \t]+")
 
 
 class _Framing(enum.Enum):
@@ -56,7 +61,8 @@ class _Head:
         self.reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        # llhttp keeps trailing whitespace; it is not part of the value (RFC 9110 5.5).
+        self.headers.append((name, value.rstrip(b" \t")))
 
 
 def _tokens(headers: CIMultiDictProxy[str], name: str) -> set[str]:
@@ -193,16 +199,31 @@ class HttptoolsClientParser:
         return END_OF_MESSAGE
 
     def _head_event(self) -> ClientEvent:
-        end = self._buf.find(b"\r\n\r\n")
-        if end == -1:
-            if len(self._buf) > self._max_head:
-                raise LineTooLong(bytes(self._buf[:100]) + b"...", self._max_head)
+        buf = self._buf
+        if buf[:5] != b"HTTP/"[: len(buf)]:
+            # As h11: the status line comes first, no blank lines before it.
+            raise BadStatusLine(bytes(buf[:100]).decode("latin-1"), "no status line received")
+        found = _HEAD_END.search(buf)
+        if found is None:
+            if len(buf) > self._max_head:
+                raise LineTooLong(bytes(buf[:100]) + b"...", self._max_head)
             if self._eof:
-                if not self._buf:
+                if not buf:
                     return CONNECTION_CLOSED
                 raise BadStatusLine(error="peer closed connection in the middle of a response head")
             return NEED_DATA
-        raw = bytes(self._buf[: end + 4])
+        end = found.end()
+        raw = bytes(buf[:end])
+        if found.end() - found.start() != 4 or raw.count(b"\n") != raw.count(b"\r\n"):
+            # Bare LF line ends: tolerated in responses (as h11 does), but
+            # llhttp is strict, so give it CRLFs.
+            raw = _BARE_LF.sub(b"\r\n", raw)
+        if b"\n " in raw or b"\n\t" in raw:
+            # obs-fold: "a user agent ... MUST replace each received obs-fold
+            # with one or more SP octets" (RFC 9112 5.2); llhttp refuses it.
+            # Not after the status line: a fold there has nothing to continue.
+            first = raw.index(b"\r\n") + 2
+            raw = raw[:first] + _OBS_FOLD.sub(b" ", raw[first:])
         collected = _Head()
         parser: Any = httptools.HttpResponseParser(collected)
         try:
@@ -212,7 +233,7 @@ class HttptoolsClientParser:
             # whole, and what follows is not HTTP.
             if not collected.complete:
                 raise BadHttpMessage(str(exc) or "Invalid response") from None
-        del self._buf[: end + 4]
+        del self._buf[:end]
         check_head_limits(
             collected.reason, collected.headers, self._max_line_size, self._max_field_size
         )
@@ -227,6 +248,14 @@ class HttptoolsClientParser:
                 ]
             )
         )
+        chunked = "Transfer-Encoding" in headers
+        if chunked:
+            codings = [
+                t.strip().lower() for v in headers.getall("Transfer-Encoding") for t in v.split(",")
+            ]
+            if codings != ["chunked"]:
+                # As h11: no other transfer coding is decoded, so none is framed.
+                raise BadHttpMessage("Only Transfer-Encoding: chunked is supported")
         if 100 <= status < 200:
             if status == 101:
                 self._switched = True  # what follows belongs to the new protocol
@@ -238,7 +267,7 @@ class HttptoolsClientParser:
         length = headers.get("Content-Length")
         if self._method == "HEAD" or status in _NO_BODY_STATUS:
             self._framing = _Framing.NONE
-        elif "chunked" in _tokens(headers, "Transfer-Encoding"):
+        elif chunked:
             self._framing = _Framing.CHUNKED
             self._chunks = ChunkedDecoder()
         elif length is not None:

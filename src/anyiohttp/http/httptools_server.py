@@ -17,7 +17,6 @@ import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
 from .chunked import ChunkedDecoder
 from .exceptions import (
     BadHttpMessage,
-    BadHttpMethod,
     BadStatusLine,
     ContentLengthError,
     TransferEncodingError,
@@ -48,7 +47,23 @@ class _Head:
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        # llhttp keeps trailing whitespace; it is not part of the value (RFC 9110 5.5).
+        self.headers.append((name, value.rstrip(b" \t")))
+
+
+def _parse(raw_head: bytes) -> tuple[Any, _Head]:
+    """llhttp's reading of a whole head (HttpParserInvalidMethodError passes through)."""
+    collected = _Head()
+    parser: Any = httptools.HttpRequestParser(collected)
+    try:
+        parser.feed_data(raw_head)
+    except httptools.HttpParserUpgrade:
+        pass  # the head is complete; what follows belongs to the new protocol
+    except httptools.HttpParserInvalidMethodError:
+        raise
+    except httptools.HttpParserError as exc:
+        raise BadHttpMessage(str(exc) or "Bad Request") from None
+    return parser, collected
 
 
 class HttptoolsServerParser(HeadCheckingParser):
@@ -143,23 +158,22 @@ class HttptoolsServerParser(HeadCheckingParser):
         if self._chunked:
             self._check_transfer_encoding(end)
         raw_head = bytes(self._buf[self._head_start : end])
-        collected = _Head()
-        parser: Any = httptools.HttpRequestParser(collected)
         try:
-            parser.feed_data(raw_head)
-        except httptools.HttpParserUpgrade:
-            pass  # the head is complete; what follows belongs to the new protocol
+            parser, collected = _parse(raw_head)
+            method = parser.get_method().decode("ascii")
         except httptools.HttpParserInvalidMethodError:
-            raise BadHttpMethod(raw_head.split(b"\r\n", 1)[0].decode("latin-1")) from None
-        except httptools.HttpParserError as exc:
-            raise BadHttpMessage(str(exc) or "Bad Request") from None
+            # llhttp knows a fixed list of methods; RFC 9110 9.1 allows any
+            # token (the head check vouched for it): parse as GET, keep the name.
+            space = raw_head.index(b" ")
+            parser, collected = _parse(b"GET" + raw_head[space:])
+            method = raw_head[:space].decode("ascii")
         version = VERSIONS[parser.get_http_version().encode("ascii")]
         if version.minor == 1 and not self._host_seen:
             # "A server MUST respond with a 400 (Bad Request) status code to any
             # HTTP/1.1 request message that lacks a Host header field" -- RFC 9112 3.2
             raise BadHttpMessage("Missing mandatory Host: header")
         self._head_event = self._make_head(
-            parser.get_method().decode("ascii"),
+            method,
             collected.url,
             version,
             tuple(collected.headers),
