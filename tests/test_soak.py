@@ -21,7 +21,7 @@ from anyiohttp.testing import TestClient, TestServer
 pytestmark = pytest.mark.anyio
 
 WORKERS = 16
-ROUNDS = 20
+ROUNDS = 40
 
 
 def open_fds() -> int:
@@ -62,11 +62,12 @@ def soak_app() -> web.Application:
 
 
 async def rude(host: str, port: int, data: bytes) -> bytes:
-    """Send raw bytes, read what comes back until the server closes (or 2 s pass)."""
+    """Send raw bytes and EOF; read what comes back until the server closes (or 2 s pass)."""
     got = b""
     with anyio.move_on_after(2):
         async with await anyio.connect_tcp(host, port) as stream:
             await stream.send(data)
+            await stream.send_eof()  # nothing more is coming: a cut body is an error now
             while True:
                 try:
                     got += await stream.receive()
