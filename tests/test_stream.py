@@ -6,7 +6,8 @@ import anyio
 import anyio.abc
 import pytest
 
-from anyiohttp._asyncio_stream import AsyncioSocketStream, connect_tcp, on_asyncio
+from anyiohttp._asyncio_stream import AsyncioSocketStream, connect_tcp
+from anyiohttp._backend import on_asyncio
 
 pytestmark = pytest.mark.anyio
 

@@ -23,6 +23,8 @@ from typing import Final
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
+from ._backend import on_asyncio
+
 __all__ = ("AsyncioSocketStream", "accept", "connect_tcp", "on_asyncio")
 
 # Stop reading from the socket past this much unread data; resume below half.
@@ -32,11 +34,6 @@ _LOW_WATER: Final = _HIGH_WATER // 2
 _WRITE_HIGH_WATER: Final = 64 * 1024
 # How long a closed stream may keep flushing what send() already accepted.
 _FLUSH_TIMEOUT: Final = 10.0
-
-
-def on_asyncio() -> bool:
-    """True when the running anyio backend is asyncio."""
-    return anyio.get_cancelled_exc_class() is asyncio.CancelledError
 
 
 def _lean() -> bool:

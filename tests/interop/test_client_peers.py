@@ -14,7 +14,7 @@ import pytest
 from yarl import URL
 
 import anyiohttp
-from anyiohttp._asyncio_stream import on_asyncio
+from anyiohttp._backend import on_asyncio
 
 pytestmark = pytest.mark.anyio
 

@@ -20,7 +20,7 @@ import os
 import socket
 import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -32,6 +32,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._asyncio_stream import AsyncioSocketStream, connect_tcp
+from .._backend import clock
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
 from ..http.select import client_parser_class
@@ -96,7 +97,7 @@ class Connection:
         self.parser = connector._parser_class(
             max_line_size=connector._max_line_size, max_field_size=connector._max_field_size
         )
-        self.created = self.last_used = anyio.current_time()
+        self.created = self.last_used = connector._now()
         self.closed = False
         #: True when this checkout reuses a kept-alive connection.
         self.reused = False
@@ -230,6 +231,7 @@ class BaseConnector:
         self._max_field_size = 8190
         # Chosen once: ANYIOHTTP_PARSER pins h11 or httptools like on the server.
         self._parser_class = client_parser_class()
+        self._now: Callable[[], float] = anyio.current_time  # the backend's own, once open
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class BaseConnector:
             raise RuntimeError(f"{type(self).__name__} is already open")
         if self._closed:
             raise RuntimeError(f"{type(self).__name__} is closed")
+        self._now = clock()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -429,7 +432,7 @@ class BaseConnector:
             return
         self._acquired.discard(conn)
         if reusable and not self._force_close and not self._closed:
-            conn.last_used = anyio.current_time()
+            conn.last_used = self._now()
             for waiter in self._waiters:
                 if waiter.key == conn.key:
                     # a waiter for the same origin takes it over, slot and all

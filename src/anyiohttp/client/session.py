@@ -26,6 +26,7 @@ from yarl import URL
 
 from .. import hdrs
 from .._awaitable import AwaitableContext
+from .._backend import clock
 from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
@@ -153,6 +154,7 @@ class ClientSession:
             trace_config.freeze()
         self._read_bufsize = read_bufsize
         self._max_redirects = max_redirects
+        self._now: Callable[[], float] = anyio.current_time
         self._entered = False
         self._closed = False
 
@@ -171,6 +173,7 @@ class ClientSession:
                 "async with TCPConnector() as connector: ..."
             )
         self._entered = True
+        self._now = clock()
         return self
 
     async def __aexit__(
@@ -482,7 +485,7 @@ class ClientSession:
             timeout = self._timeout
         if not isinstance(timeout, ClientTimeout):
             raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-        deadline = anyio.current_time() + timeout.total if timeout.total is not None else math.inf
+        deadline = self._now() + timeout.total if timeout.total is not None else math.inf
         traces = [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
             for config in self._trace_configs

@@ -27,12 +27,21 @@ from .exceptions import (
     TransferEncodingError,
 )
 from .h11_client import ClientEvent, InformationalHead, ResponseHead, check_head_limits
-from .parser import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, PAUSED, HttpVersion
+from .parser import (
+    CONNECTION_CLOSED,
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    HttpVersion,
+    HttpVersion10,
+    HttpVersion11,
+)
 from .writer import LAST_CHUNK, encode_chunk, serialize_head
 
 __all__ = ("HttptoolsClientParser",)
 
 _NO_BODY_STATUS: Final = frozenset({204, 304})
+_VERSIONS: Final = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # The blank line that ends a head, CRLF or (tolerated) bare LF line ends.
 _HEAD_END: Final = re.compile(rb"\r?\n\r?\n")
 _BARE_LF: Final = re.compile(rb"(?<!\r)\n")
@@ -203,21 +212,25 @@ class HttptoolsClientParser:
         if buf[:5] != b"HTTP/"[: len(buf)]:
             # As h11: the status line comes first, no blank lines before it.
             raise BadStatusLine(bytes(buf[:100]).decode("latin-1"), "no status line received")
-        found = _HEAD_END.search(buf)
-        if found is None:
-            if len(buf) > self._max_head:
-                raise LineTooLong(bytes(buf[:100]) + b"...", self._max_head)
-            if self._eof:
-                if not buf:
-                    return CONNECTION_CLOSED
-                raise BadStatusLine(error="peer closed connection in the middle of a response head")
-            return NEED_DATA
-        end = found.end()
-        raw = bytes(buf[:end])
-        if found.end() - found.start() != 4 or raw.count(b"\n") != raw.count(b"\r\n"):
+        end = buf.find(b"\r\n\r\n") + 4
+        raw = bytes(buf[:end]) if end != 3 else b""
+        if end == 3 or raw.count(b"\n") != raw.count(b"\r\n"):
             # Bare LF line ends: tolerated in responses (as h11 does), but
-            # llhttp is strict, so give it CRLFs.
-            raw = _BARE_LF.sub(b"\r\n", raw)
+            # llhttp is strict, so find the first blank line either way and
+            # give llhttp CRLFs.
+            found = _HEAD_END.search(buf)
+            if found is None:
+                if len(buf) > self._max_head:
+                    raise LineTooLong(bytes(buf[:100]) + b"...", self._max_head)
+                if self._eof:
+                    if not buf:
+                        return CONNECTION_CLOSED
+                    raise BadStatusLine(
+                        error="peer closed connection in the middle of a response head"
+                    )
+                return NEED_DATA
+            end = found.end()
+            raw = _BARE_LF.sub(b"\r\n", bytes(buf[:end]))
         if b"\n " in raw or b"\n\t" in raw:
             # obs-fold: "a user agent ... MUST replace each received obs-fold
             # with one or more SP octets" (RFC 9112 5.2); llhttp refuses it.
@@ -234,12 +247,19 @@ class HttptoolsClientParser:
             if not collected.complete:
                 raise BadHttpMessage(str(exc) or "Invalid response") from None
         del self._buf[:end]
+        # llhttp itself refuses control characters in header values.
         check_head_limits(
-            collected.reason, collected.headers, self._max_line_size, self._max_field_size
+            collected.reason,
+            collected.headers,
+            self._max_line_size,
+            self._max_field_size,
+            check_values=False,
         )
         status = parser.get_status_code()
-        major, _, minor = parser.get_http_version().partition(".")
-        version = HttpVersion(int(major), int(minor or 0))
+        version = _VERSIONS.get(parser.get_http_version())
+        if version is None:
+            major, _, minor = parser.get_http_version().partition(".")
+            version = HttpVersion(int(major), int(minor or 0))
         headers = CIMultiDictProxy(
             CIMultiDict(
                 [
@@ -261,20 +281,24 @@ class HttptoolsClientParser:
                 self._switched = True  # what follows belongs to the new protocol
             return InformationalHead(status=status, headers=headers)
         self._response_started = True
-        connection = _tokens(headers, "Connection")
-        if "close" in connection or (version < (1, 1) and "keep-alive" not in connection):
+        if "Connection" in headers:
+            connection = _tokens(headers, "Connection")
+            if "close" in connection or (version < (1, 1) and "keep-alive" not in connection):
+                self._keep_alive = False
+        elif version < (1, 1):
             self._keep_alive = False
         length = headers.get("Content-Length")
+        content_length = int(length) if length is not None and length.strip().isdigit() else None
         if self._method == "HEAD" or status in _NO_BODY_STATUS:
             self._framing = _Framing.NONE
         elif chunked:
             self._framing = _Framing.CHUNKED
             self._chunks = ChunkedDecoder()
         elif length is not None:
-            if not length.strip().isdigit():
+            if content_length is None:
                 raise BadHttpMessage(f"Invalid Content-Length {length!r}")
             self._framing = _Framing.LENGTH
-            self._remaining = int(length)
+            self._remaining = content_length
         else:
             self._framing = _Framing.UNTIL_CLOSE
             self._keep_alive = False
@@ -285,7 +309,7 @@ class HttptoolsClientParser:
             headers=headers,
             raw_headers=tuple(collected.headers),
             chunked=self._framing is _Framing.CHUNKED,
-            content_length=int(length) if length is not None and length.strip().isdigit() else None,
+            content_length=content_length,
         )
 
     # -- reuse ---------------------------------------------------------------------

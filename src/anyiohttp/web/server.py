@@ -33,6 +33,7 @@ import anyio
 from anyio.abc import ByteStream, SocketAttribute, TaskGroup
 from anyio.streams.tls import TLSAttribute
 
+from .._backend import clock
 from ..abc import AbstractAccessLogger
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
@@ -297,13 +298,14 @@ class _Connection:
     async def _loop(self) -> None:
         timeout = self.server.config.keepalive_timeout
         parser = self.parser
+        now = clock()
         with anyio.CancelScope() as idle_scope:
             self._idle_scope = idle_scope
             if self.closing:
                 return
             while True:
                 if timeout is not None:
-                    self.head_deadline = anyio.current_time() + timeout
+                    self.head_deadline = now() + timeout
                 try:
                     head = await self._read_head()
                 except HttpProcessingError as exc:
