@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import anyio
 import anyio.abc
 import pytest
@@ -141,3 +145,84 @@ async def test_connection_refused_is_an_oserror() -> None:
     # anyio raises a plain OSError ("All connection attempts failed"), asyncio the subclass.
     with pytest.raises(OSError):  # noqa: PT011
         await connect_tcp("127.0.0.1", port)
+
+
+@asynccontextmanager
+async def silent_peer() -> AsyncIterator[tuple[anyio.abc.SocketStream, socket.socket]]:
+    """Our stream to a plain socket no event loop polls: nothing is read unless asked."""
+    with socket.socket() as lsock:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen()
+        stream = await connect_tcp("127.0.0.1", lsock.getsockname()[1])
+        peer, _ = lsock.accept()  # the handshake is done: this does not block
+        with peer:
+            yield stream, peer
+
+
+async def test_aclose_with_unsent_data_fails_a_waiting_reader_at_once() -> None:
+    """The peer never reads, so sends back up; closing must not leave the reader waiting."""
+    async with silent_peer() as (stream, _peer):
+        outcome: dict[str, type[BaseException]] = {}
+
+        async def sender() -> None:
+            try:
+                # More than the kernel takes: the rest waits in the transport.
+                await stream.send(b"x" * 50_000_000)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
+                outcome["send"] = type(exc)
+
+        async def reader() -> None:
+            try:
+                await stream.receive()
+            except anyio.ClosedResourceError as exc:
+                outcome["receive"] = type(exc)
+
+        with anyio.fail_after(3):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(sender)
+                tg.start_soon(reader)
+                await anyio.sleep(0.2)
+                await stream.aclose()
+        assert outcome["receive"] is anyio.ClosedResourceError
+        assert "send" in outcome
+
+
+async def test_a_cancelled_send_does_not_take_another_waiting_send_with_it() -> None:
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            done: list[str] = []
+
+            async def impatient() -> None:
+                with anyio.move_on_after(0.2):
+                    await stream.send(b"x" * 50_000_000)  # more than the kernel takes
+                done.append("impatient gave up")
+
+            async def patient() -> None:
+                await anyio.sleep(0.05)
+                try:
+                    await stream.send(b"y")
+                except anyio.BusyResourceError:
+                    done.append("patient refused (busy)")  # anyio's own stream on trio
+                    return
+                done.append("patient sent")
+
+            finished = anyio.Event()
+
+            async def drain() -> None:
+                await anyio.sleep(0.5)  # let the sends back up first
+                peer.setblocking(False)
+                while not finished.is_set():
+                    try:
+                        peer.recv(1 << 20)
+                    except BlockingIOError:
+                        await anyio.sleep(0.001)
+
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(drain)
+                    async with anyio.create_task_group() as senders:
+                        senders.start_soon(impatient)
+                        senders.start_soon(patient)
+                    finished.set()
+            assert "impatient gave up" in done
+            assert "patient sent" in done or "patient refused (busy)" in done

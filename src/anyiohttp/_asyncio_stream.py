@@ -44,6 +44,7 @@ class _Protocol(asyncio.Protocol):
     """Collects received bytes and wakes the one reader or writer waiting."""
 
     __slots__ = (
+        "abort_timer",
         "buffer",
         "buffered",
         "closed",
@@ -65,6 +66,7 @@ class _Protocol(asyncio.Protocol):
         self.reader: asyncio.Future[None] | None = None
         self.writer: asyncio.Future[None] | None = None
         self.transport: asyncio.Transport | None = None
+        self.abort_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -86,6 +88,9 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.abort_timer is not None:
+            self.abort_timer.cancel()
+            self.abort_timer = None
         if exc is not None:
             self.exception = exc
         self._wake_reader()
@@ -141,12 +146,17 @@ class AsyncioSocketStream(SocketStream):
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Up to ``max_bytes`` received bytes; waits only when none are buffered."""
         protocol = self._protocol
+        if self._aborted:
+            raise anyio.ClosedResourceError
         if not protocol.buffer:
-            if self._aborted:
-                raise anyio.ClosedResourceError
             if protocol.reader is not None:
                 raise anyio.BusyResourceError("reading from")
-            while not protocol.buffer and not protocol.eof and not protocol.closed:
+            while (
+                not protocol.buffer
+                and not protocol.eof
+                and not protocol.closed
+                and not self._aborted
+            ):
                 waiter = asyncio.get_running_loop().create_future()
                 protocol.reader = waiter
                 try:
@@ -154,9 +164,9 @@ class AsyncioSocketStream(SocketStream):
                 finally:
                     if protocol.reader is waiter:
                         protocol.reader = None
+            if self._aborted:
+                raise anyio.ClosedResourceError
             if not protocol.buffer:
-                if self._aborted:
-                    raise anyio.ClosedResourceError
                 if protocol.exception is not None:
                     raise anyio.BrokenResourceError from protocol.exception
                 raise anyio.EndOfStream
@@ -180,11 +190,9 @@ class AsyncioSocketStream(SocketStream):
         self._transport.write(item)
         waiter = protocol.writer
         if waiter is not None:
-            if waiter.cancelled():
-                # A cancelled send took its future down with it; the
-                # transport is still paused, so wait on a fresh one.
-                waiter = protocol.writer = asyncio.get_running_loop().create_future()
-            await waiter
+            # Shielded: several senders may wait on this one future, and a
+            # cancelled one must not cancel it for the others.
+            await asyncio.shield(waiter)
             if self._aborted:
                 raise anyio.ClosedResourceError
             if protocol.closed:
@@ -203,7 +211,9 @@ class AsyncioSocketStream(SocketStream):
         transport = self._transport
         if transport.get_write_buffer_size():
             # close() flushes first; a peer that never reads must not keep it open.
-            asyncio.get_running_loop().call_later(_FLUSH_TIMEOUT, transport.abort)
+            self._protocol.abort_timer = asyncio.get_running_loop().call_later(
+                _FLUSH_TIMEOUT, transport.abort
+            )
             transport.close()
         else:
             transport.abort()
@@ -232,6 +242,10 @@ async def accept(listener: SocketListener) -> SocketStream:
     if not _lean():
         return await listener.accept()
     raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
+    if raw.fileno() < 0:
+        # Closed: waiting on its old descriptor number would register it
+        # with the selector for whatever socket gets that number next.
+        raise anyio.ClosedResourceError
     loop = asyncio.get_running_loop()
     try:
         sock, _address = await loop.sock_accept(raw)
@@ -242,8 +256,12 @@ async def accept(listener: SocketListener) -> SocketStream:
         except (ValueError, OSError):
             pass
         raise
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    transport, protocol = await loop.connect_accepted_socket(_Protocol, sock)
+    try:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport, protocol = await loop.connect_accepted_socket(_Protocol, sock)
+    except BaseException:
+        sock.close()
+        raise
     assert isinstance(transport, asyncio.Transport)
     return AsyncioSocketStream(transport, protocol)

@@ -442,6 +442,54 @@ async def test_body_read_until_close_does_not_pool_the_dead_connection() -> None
             tg.cancel_scope.cancel()
 
 
+async def test_a_body_longer_than_its_content_length_is_refused_before_sending() -> None:
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        return web.Response(body=await request.read())
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        smuggled = b"hello" + b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        with pytest.raises(ValueError, match="Too much data"):
+            await session.post(url / "post", data=smuggled, headers={"Content-Length": "5"})
+        resp = await session.get(url / "after")
+        assert resp.status == 200
+    assert "GET /smuggled" not in seen
+
+
+async def test_extra_bytes_after_a_response_are_not_served_as_the_next_one() -> None:
+    accepted = 0
+
+    async def out_of_step(stream: anyio.abc.SocketStream) -> None:
+        nonlocal accepted
+        accepted += 1
+        async with stream:
+            await stream.receive()
+            await stream.send(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"
+            )
+            with anyio.move_on_after(5):
+                try:
+                    await stream.receive()  # a second request here would be the bug
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    pass  # the client closed the connection instead: right
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, out_of_step)
+            async with anyiohttp.ClientSession() as session:
+                for _ in range(2):
+                    resp = await session.get(f"http://127.0.0.1:{port}/")
+                    assert await resp.read() == b"first"
+            assert accepted == 2
+            tg.cancel_scope.cancel()
+
+
 async def test_connection_refused_is_a_connector_error_and_an_oserror() -> None:
     with anyio.fail_after(10):
         async with anyiohttp.ClientSession() as session:

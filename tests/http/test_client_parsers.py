@@ -322,3 +322,40 @@ def test_bare_lf_and_obs_fold_in_a_response_are_tolerated(make: Any) -> None:
     assert head.headers["X-Folded"] in ("one two", "one  two")
     assert head.headers["Content-Length"] == "2"
     assert body_of(events) == b"ok"
+
+
+def test_request_body_must_match_content_length(make: Any) -> None:
+    parser = make()
+    parser.request_head("POST", "/", [("Host", "h"), ("Content-Length", "5")])
+    with pytest.raises(ValueError, match="Too much data"):
+        parser.request_body(b"hello" + b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+    parser = make()
+    parser.request_head("POST", "/", [("Host", "h"), ("Content-Length", "10")])
+    assert parser.request_body(b"hi") == b"hi"
+    with pytest.raises(ValueError, match="Too little data"):
+        parser.request_end()
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [("GE T", [("Host", "h")]), ("GET", [("Host", "h"), ("Bad Name", "v")])],
+)
+def test_method_and_header_names_must_be_tokens(
+    make: Any, method: str, headers: list[tuple[str, str]]
+) -> None:
+    with pytest.raises(ValueError, match="Invalid"):
+        make().request_head(method, "/", headers)
+
+
+def test_bytes_past_the_response_make_the_connection_unusable(make: Any) -> None:
+    parser = make()
+    requested(parser)
+    parser.feed(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"
+    )
+    events = []
+    while (event := parser.next_event()) is not END_OF_MESSAGE:
+        events.append(event)
+    assert body_of(events) == b"first"
+    assert not parser.reusable

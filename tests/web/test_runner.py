@@ -230,6 +230,24 @@ async def test_stopping_one_site_leaves_the_other_serving() -> None:
                 assert (await client.get(f"http://127.0.0.1:{port2}/")).text == "hello"
 
 
+async def test_a_site_stopped_right_after_starting_leaves_nothing_registered() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    with anyio.fail_after(10):
+        async with web.AppRunner(app) as runner:
+            kept = web.TCPSite(runner, "127.0.0.1", 0)
+            await kept.start()
+            port = kept.addresses[0][1]
+            for _ in range(3):
+                brief = web.TCPSite(runner, "127.0.0.1", 0)
+                await brief.start()
+                await brief.stop()  # no checkpoint between start and stop
+            # New sockets reuse the freed descriptor numbers: they must work.
+            for _ in range(5):
+                async with httpx.AsyncClient() as client:
+                    assert (await client.get(f"http://127.0.0.1:{port}/")).text == "hello"
+
+
 async def test_unix_site(tmp_path: object) -> None:
     import pathlib
 

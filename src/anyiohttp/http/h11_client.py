@@ -153,16 +153,22 @@ class H11ClientParser:
         return data
 
     def request_body(self, data: bytes) -> bytes:
-        """Frame a piece of the request body."""
+        """Frame a piece of the request body (ValueError past the Content-Length)."""
         if not data:
             return b""
-        out = self._conn.send(h11.Data(data=data))
+        try:
+            out = self._conn.send(h11.Data(data=data))
+        except h11.LocalProtocolError as exc:
+            raise ValueError(str(exc)) from None
         return out or b""
 
     def request_end(self) -> bytes:
         """End the request body (the last chunk of a chunked body)."""
         if self._conn.our_state is h11.SEND_BODY:
-            return self._conn.send(h11.EndOfMessage()) or b""
+            try:
+                return self._conn.send(h11.EndOfMessage()) or b""
+            except h11.LocalProtocolError as exc:
+                raise ValueError(str(exc)) from None
         return b""
 
     @property
@@ -252,10 +258,13 @@ class H11ClientParser:
         """True when request and response are complete and the connection may be kept."""
         conn = self._conn
         # h11 calls a body read until EOF "DONE" too: the closed flag tells.
+        # Bytes past the response mean the server is out of step.
+        trailing, closed = conn.trailing_data
         return (
             conn.our_state is h11.DONE
             and conn.their_state is h11.DONE
-            and not conn.trailing_data[1]
+            and not closed
+            and not trailing
         )
 
     @property

@@ -41,6 +41,7 @@ from .writer import LAST_CHUNK, encode_chunk, serialize_head
 __all__ = ("HttptoolsClientParser",)
 
 _NO_BODY_STATUS: Final = frozenset({204, 304})
+_TOKEN: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 _VERSIONS: Final = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # The blank line that ends a head, CRLF or (tolerated) bare LF line ends.
 _HEAD_END: Final = re.compile(rb"\r?\n\r?\n")
@@ -94,6 +95,7 @@ class HttptoolsClientParser:
         "_remaining",
         "_request_chunked",
         "_request_done",
+        "_request_left",
         "_response_done",
         "_response_started",
         "_switched",
@@ -111,6 +113,7 @@ class HttptoolsClientParser:
     def _reset(self) -> None:
         self._method = "GET"
         self._request_chunked = False
+        self._request_left: int | None = 0
         self._request_done = False
         self._response_started = False
         self._response_done = False
@@ -123,30 +126,56 @@ class HttptoolsClientParser:
     # -- the request ---------------------------------------------------------------
 
     def request_head(self, method: str, target: str, headers: list[tuple[str, str]]) -> bytes:
-        """Serialize the request line and headers (ValueError for CR/LF in them)."""
-        self._method = method
+        """Serialize the request line and headers.
+
+        ValueError, before anything is sent, for a method or header name that
+        is not a token, CR/LF/NUL anywhere, or an unusable Content-Length.
+        """
+        if _TOKEN.fullmatch(method) is None:
+            raise ValueError(f"Invalid request: method {method!r} is not a token")
         chunked = False
         close = False
+        length: int | None = None
         for name, value in headers:
+            if _TOKEN.fullmatch(name) is None:
+                raise ValueError(f"Invalid request: header name {name!r} is not a token")
             lowered = name.lower()
             if lowered == "transfer-encoding":
                 chunked = "chunked" in value.lower()
             elif lowered == "connection":
                 close = "close" in value.lower()
+            elif lowered == "content-length":
+                if not value.strip().isdigit() or (length is not None and int(value) != length):
+                    raise ValueError(f"Invalid request: Content-Length {value!r}")
+                length = int(value)
+        head = serialize_head(f"{method} {target} HTTP/1.1", headers)
+        self._method = method
         self._request_chunked = chunked
+        # Without chunking, the body is exactly what Content-Length says (none
+        # without one): more would be read by the server as another request.
+        self._request_left = None if chunked else (length or 0)
         self._keep_alive = not close
-        return serialize_head(f"{method} {target} HTTP/1.1", headers)
+        return head
 
     def request_body(self, data: bytes) -> bytes:
-        """Frame a piece of the request body."""
+        """Frame a piece of the request body (ValueError past the Content-Length)."""
         if not data:
             return b""
-        return encode_chunk(data) if self._request_chunked else data
+        if self._request_chunked:
+            return encode_chunk(data)
+        left = self._request_left
+        if left is not None:
+            if len(data) > left:
+                raise ValueError("Too much data for declared Content-Length")
+            self._request_left = left - len(data)
+        return data
 
     def request_end(self) -> bytes:
         """End the request (the last chunk of a chunked body)."""
         if self._request_done:
             return b""
+        if self._request_left:
+            raise ValueError("Too little data for declared Content-Length")
         self._request_done = True
         return LAST_CHUNK if self._request_chunked else b""
 
@@ -317,7 +346,8 @@ class HttptoolsClientParser:
     @property
     def reusable(self) -> bool:
         """True when request and response are complete and the connection may be kept."""
-        return self._request_done and self._response_done and self._keep_alive
+        # Bytes past the response mean the server is out of step: never reuse.
+        return self._request_done and self._response_done and self._keep_alive and not self._buf
 
     @property
     def response_started(self) -> bool:

@@ -10,7 +10,7 @@ same errors, same answers as the h11 parser: the test suite runs on both.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
@@ -51,16 +51,21 @@ class _Head:
         self.headers.append((name, value.rstrip(b" \t")))
 
 
+# Methods llhttp parses as plain HTTP with no effect on the framing; any other
+# token is parsed as GET (CONNECT is here: llhttp reads it as an upgrade).
+_LLHTTP_SAFE_METHODS: Final = frozenset(
+    {b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE"}
+)
+
+
 def _parse(raw_head: bytes) -> tuple[Any, _Head]:
-    """llhttp's reading of a whole head (HttpParserInvalidMethodError passes through)."""
+    """llhttp's reading of a whole head."""
     collected = _Head()
     parser: Any = httptools.HttpRequestParser(collected)
     try:
         parser.feed_data(raw_head)
     except httptools.HttpParserUpgrade:
         pass  # the head is complete; what follows belongs to the new protocol
-    except httptools.HttpParserInvalidMethodError:
-        raise
     except httptools.HttpParserError as exc:
         raise BadHttpMessage(str(exc) or "Bad Request") from None
     return parser, collected
@@ -158,22 +163,22 @@ class HttptoolsServerParser(HeadCheckingParser):
         if self._chunked:
             self._check_transfer_encoding(end)
         raw_head = bytes(self._buf[self._head_start : end])
-        try:
+        space = raw_head.index(b" ")
+        method = raw_head[:space]
+        if method in _LLHTTP_SAFE_METHODS:
             parser, collected = _parse(raw_head)
-            method = parser.get_method().decode("ascii")
-        except httptools.HttpParserInvalidMethodError:
-            # llhttp knows a fixed list of methods; RFC 9110 9.1 allows any
-            # token (the head check vouched for it): parse as GET, keep the name.
-            space = raw_head.index(b" ")
+        else:
+            # llhttp knows a fixed list of methods (and reads some, like PLAY,
+            # as RTSP); RFC 9110 9.1 allows any token, which the head check
+            # vouched for: parse as GET, keep the name.
             parser, collected = _parse(b"GET" + raw_head[space:])
-            method = raw_head[:space].decode("ascii")
         version = VERSIONS[parser.get_http_version().encode("ascii")]
         if version.minor == 1 and not self._host_seen:
             # "A server MUST respond with a 400 (Bad Request) status code to any
             # HTTP/1.1 request message that lacks a Host header field" -- RFC 9112 3.2
             raise BadHttpMessage("Missing mandatory Host: header")
         self._head_event = self._make_head(
-            method,
+            method.decode("ascii"),
             collected.url,
             version,
             tuple(collected.headers),

@@ -134,7 +134,10 @@ class _ServerCore:
         """Start accepting on ``listener`` (closed when accepting stops)."""
         if self._accept_tg is None:
             raise RuntimeError("The server is not running (or is shutting down)")
-        self._accept_tg.start_soon(self._accept_loop, listener, ssl_context)
+        # The scope exists before the task runs, so a site stopped at once
+        # (no checkpoint in between) still stops its loop.
+        scope = self._accepting[listener] = anyio.CancelScope()
+        self._accept_tg.start_soon(self._accept_loop, listener, ssl_context, scope)
 
     def remove_listener(self, listener: SocketListener) -> None:
         """Stop accepting on ``listener`` (its loop then closes it)."""
@@ -143,10 +146,12 @@ class _ServerCore:
             scope.cancel()
 
     async def _accept_loop(
-        self, listener: SocketListener, ssl_context: ssl.SSLContext | None
+        self,
+        listener: SocketListener,
+        ssl_context: ssl.SSLContext | None,
+        scope: anyio.CancelScope,
     ) -> None:
-        with anyio.CancelScope() as scope:
-            self._accepting[listener] = scope
+        with scope:
             try:
                 await self._accept_from(listener, ssl_context)
             finally:
