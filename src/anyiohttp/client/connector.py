@@ -41,6 +41,7 @@ from .exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientOSError,
     ClientProxyConnectionError,
     ConnectionKey,
     ConnectionTimeoutError,
@@ -117,8 +118,6 @@ class Connection:
 
     async def send(self, data: bytes) -> None:
         """Send bytes; a broken connection raises ClientOSError."""
-        from .exceptions import ClientOSError
-
         try:
             await self.stream.send(data)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:

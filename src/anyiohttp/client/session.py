@@ -14,6 +14,7 @@ import math
 import os
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
 from typing import Any, Final
@@ -26,7 +27,7 @@ from yarl import URL
 
 from .. import hdrs
 from .._awaitable import AwaitableContext
-from .._backend import clock
+from .._backend import clock, on_asyncio
 from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
@@ -154,6 +155,9 @@ class ClientSession:
             trace_config.freeze()
         self._read_bufsize = read_bufsize
         self._max_redirects = max_redirects
+        self._deadline_scope: Callable[[float], AbstractContextManager[object]] = (
+            _anyio_deadline_scope
+        )
         self._now: Callable[[], float] = anyio.current_time
         self._entered = False
         self._closed = False
@@ -174,6 +178,7 @@ class ClientSession:
             )
         self._entered = True
         self._now = clock()
+        self._deadline_scope = _anyio_deadline_scope if on_asyncio() else _trio_deadline_scope
         return self
 
     async def __aexit__(
@@ -490,7 +495,11 @@ class ClientSession:
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
             for config in self._trace_configs
         ]
-        skip = self._skip_auto_headers | frozenset(skip_auto_headers or ())
+        skip = (
+            self._skip_auto_headers | frozenset(skip_auto_headers)
+            if skip_auto_headers
+            else self._skip_auto_headers
+        )
         req_headers_in = CIMultiDict(headers) if headers else CIMultiDict()
         for trace in traces:
             await trace.send(
@@ -651,7 +660,7 @@ class ClientSession:
         for attempt in range(attempts):
             # One cancel scope carries the total timeout over connecting,
             # sending and reading the head (none at all without a total).
-            with _deadline_scope(deadline):
+            with self._deadline_scope(deadline):
                 conn = await self._connect(key, timeout, traces)
                 try:
                     head = await self._exchange(
@@ -815,8 +824,15 @@ class _NoScope:
 _NO_SCOPE: Final = _NoScope()
 
 
-def _deadline_scope(deadline: float) -> anyio.CancelScope | _NoScope:
+def _anyio_deadline_scope(deadline: float) -> AbstractContextManager[object]:
     return _NO_SCOPE if deadline == math.inf else anyio.CancelScope(deadline=deadline)
+
+
+def _trio_deadline_scope(deadline: float) -> AbstractContextManager[object]:
+    # On trio, trio's own scope is what anyio's wraps, at half the cost per request.
+    import trio
+
+    return _NO_SCOPE if deadline == math.inf else trio.CancelScope(deadline=deadline)
 
 
 def _check_ws_handshake(
