@@ -15,6 +15,7 @@ anyio's own. ``ANYIOHTTP_STREAM=anyio`` in the environment turns it off
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 from collections import deque
@@ -118,6 +119,11 @@ class _Protocol(asyncio.Protocol):
                 waiter.set_result(None)
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class AsyncioSocketStream(SocketStream):
     """A connected TCP socket on asyncio (see the module docstring for why it exists)."""
 
@@ -143,25 +149,39 @@ class AsyncioSocketStream(SocketStream):
         """True when received bytes wait to be read."""
         return bool(self._protocol.buffer)
 
-    async def receive(self, max_bytes: int = 65536) -> bytes:
-        """Up to ``max_bytes`` received bytes; waits only when none are buffered."""
+    @property
+    def writing_paused(self) -> bool:
+        """True while the transport holds more unsent data than its limit."""
+        return self._protocol.writer is not None
+
+    async def receive(self, max_bytes: int = 65536, *, deadline: float = math.inf) -> bytes:
+        """Up to ``max_bytes`` received bytes; waits only when none are buffered.
+
+        With a ``deadline`` (the loop's clock), a wait that reaches it raises
+        TimeoutError: one timer, and only when there is a wait, where a cancel
+        scope would cost more on every call.
+        """
         protocol = self._protocol
         if self._aborted:
             raise anyio.ClosedResourceError
         if not protocol.buffer:
             if protocol.reader is not None:
                 raise anyio.BusyResourceError("reading from")
+            loop = asyncio.get_running_loop()
             while (
                 not protocol.buffer
                 and not protocol.eof
                 and not protocol.closed
                 and not self._aborted
             ):
-                waiter = asyncio.get_running_loop().create_future()
+                waiter = loop.create_future()
                 protocol.reader = waiter
+                timer = loop.call_at(deadline, _expire, waiter) if deadline != math.inf else None
                 try:
                     await waiter
                 finally:
+                    if timer is not None:
+                        timer.cancel()
                     if protocol.reader is waiter:
                         protocol.reader = None
             if self._aborted:
@@ -180,14 +200,17 @@ class AsyncioSocketStream(SocketStream):
             self._transport.resume_reading()
         return chunk
 
-    async def send(self, item: bytes) -> None:
-        """Hand ``item`` to the transport; waits only while its buffer is over the limit."""
-        protocol = self._protocol
+    def write(self, item: bytes) -> None:
+        """Hand ``item`` to the transport without waiting (see :meth:`drain`)."""
         if self._aborted:
             raise anyio.ClosedResourceError
-        if protocol.closed or self._transport.is_closing():
-            raise anyio.BrokenResourceError from protocol.exception
+        if self._protocol.closed or self._transport.is_closing():
+            raise anyio.BrokenResourceError from self._protocol.exception
         self._transport.write(item)
+
+    async def drain(self) -> None:
+        """Wait while the transport holds more unsent data than its limit."""
+        protocol = self._protocol
         waiter = protocol.writer
         if waiter is not None:
             # Shielded: several senders may wait on this one future, and a
@@ -197,6 +220,11 @@ class AsyncioSocketStream(SocketStream):
                 raise anyio.ClosedResourceError
             if protocol.closed:
                 raise anyio.BrokenResourceError from protocol.exception
+
+    async def send(self, item: bytes) -> None:
+        """Hand ``item`` to the transport; waits only while its buffer is over the limit."""
+        self.write(item)
+        await self.drain()
 
     async def send_eof(self) -> None:
         """Shut down the sending side (the peer sees EOF)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 import anyio
 
-__all__ = ("clock", "on_asyncio")
+__all__ = ("clock", "deadline_scope_factory", "on_asyncio")
 
 
 def on_asyncio() -> bool:
@@ -27,3 +29,20 @@ def clock() -> Callable[[], float]:
     import trio
 
     return trio.current_time
+
+
+def _anyio_scope(deadline: float) -> AbstractContextManager[anyio.CancelScope]:
+    return anyio.CancelScope(deadline=deadline)
+
+
+def deadline_scope_factory() -> Callable[[float], AbstractContextManager[Any]]:
+    """A maker of cancel scopes with a deadline, the cheapest for the running backend.
+
+    On trio it is trio's own scope (anyio's wraps it, at half again the cost
+    per request); on asyncio, anyio's. Either has ``cancelled_caught``.
+    """
+    if on_asyncio():
+        return _anyio_scope
+    import trio
+
+    return lambda deadline: trio.CancelScope(deadline=deadline)

@@ -173,6 +173,35 @@ async def test_total_timeout() -> None:
     assert isinstance(info.value, anyiohttp.ClientError)
 
 
+@pytest.mark.parametrize("kind", ["total", "sock_read"])
+async def test_timeouts_on_a_kept_alive_connection(kind: str) -> None:
+    """The second request reuses the connection (the path without a cancel scope)."""
+
+    async def maybe_slow(request: web.Request) -> web.Response:
+        if request.query.get("slow"):
+            await anyio.sleep(5)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", maybe_slow)
+    timeout = (
+        anyiohttp.ClientTimeout(total=0.3)
+        if kind == "total"
+        else anyiohttp.ClientTimeout(sock_read=0.3)
+    )
+    error = anyiohttp.ServerTimeoutError if kind == "total" else anyiohttp.SocketTimeoutError
+    async with (
+        run_app(app, shutdown_timeout=0.1) as url,
+        anyiohttp.ClientSession(timeout=timeout) as session,
+    ):
+        assert await (await session.get(url)).text() == "ok"  # now kept alive
+        with anyio.fail_after(3):
+            with pytest.raises(error) as info:
+                await session.get(url.with_query(slow="1"))
+        assert isinstance(info.value, TimeoutError)
+        assert await (await session.get(url)).text() == "ok"  # the pool carries on
+
+
 async def test_sock_read_timeout_while_reading_the_body() -> None:
     async def stalls(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()

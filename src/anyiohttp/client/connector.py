@@ -16,11 +16,13 @@ broken connections in the background. Nothing runs on the request path.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -32,7 +34,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._asyncio_stream import AsyncioSocketStream, connect_tcp
-from .._backend import clock
+from .._backend import clock, deadline_scope_factory
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
 from ..http.select import client_parser_class
@@ -80,6 +82,7 @@ class Connection:
 
     __slots__ = (
         "_connector",
+        "_direct",
         "_lean",
         "closed",
         "created",
@@ -103,6 +106,8 @@ class Connection:
         #: True when this checkout reuses a kept-alive connection.
         self.reused = False
         self._lean = _lean_stream(stream)
+        # Plain TCP on asyncio: reads and writes can time their own waits.
+        self._direct = self._lean if self._lean is stream else None
         self.probe = None if self._lean is not None else _probe_socket(stream)
 
     def __repr__(self) -> str:
@@ -115,6 +120,46 @@ class Connection:
             return await self.stream.receive(READ_SIZE)
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             return b""
+
+    async def receive_within(self, deadline: float) -> bytes:
+        """Like :meth:`receive`, raising TimeoutError once the clock passes ``deadline``."""
+        if deadline == math.inf:
+            return await self.receive()
+        direct = self._direct
+        if direct is not None:
+            try:
+                return await direct.receive(READ_SIZE, deadline=deadline)
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return b""
+        with self._connector._deadline_scope(deadline):
+            return await self.receive()
+        raise TimeoutError
+
+    async def send_within(self, data: bytes, deadline: float) -> None:
+        """Like :meth:`send`, raising TimeoutError once the clock passes ``deadline``."""
+        direct = self._direct
+        if direct is not None:
+            try:
+                direct.write(data)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
+            if not direct.writing_paused:
+                return  # the usual case: no wait, so no scope
+            data = b""
+        if deadline == math.inf:
+            await (self.send(data) if data else self._drain())
+            return
+        with self._connector._deadline_scope(deadline):
+            await (self.send(data) if data else self._drain())
+            return
+        raise TimeoutError
+
+    async def _drain(self) -> None:
+        assert self._direct is not None
+        try:
+            await self._direct.drain()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
 
     async def send(self, data: bytes) -> None:
         """Send bytes; a broken connection raises ClientOSError."""
@@ -231,6 +276,8 @@ class BaseConnector:
         # Chosen once: ANYIOHTTP_PARSER pins h11 or httptools like on the server.
         self._parser_class = client_parser_class()
         self._now: Callable[[], float] = anyio.current_time  # the backend's own, once open
+        # The backend's own kind of scope, chosen when opened (inside the loop).
+        self._deadline_scope: Callable[[float], AbstractContextManager[Any]] = _unopened_scope
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -240,6 +287,7 @@ class BaseConnector:
         if self._closed:
             raise RuntimeError(f"{type(self).__name__} is closed")
         self._now = clock()
+        self._deadline_scope = deadline_scope_factory()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -342,6 +390,27 @@ class BaseConnector:
             self._discard(conn)
         return None
 
+    def take_ready(self, key: ConnectionKey) -> Connection | None:
+        """An idle kept-alive connection for ``key`` checked out now, or None.
+
+        Never waits: None when nothing idle is there, the limits are reached
+        or others queue (then :meth:`connect` is the way). No traces: a
+        traced request takes :meth:`connect`.
+        """
+        if self._task_group is None or self._waiters or not self._has_capacity(key):
+            return None
+        conn = self._take_idle(key)
+        if conn is None:
+            return None
+        self._reserve(key)
+        self._checkout(conn)
+        return conn
+
+    def _checkout(self, conn: Connection) -> None:
+        self._acquired.add(conn)
+        conn.reused = True
+        conn.parser.start_next_cycle()
+
     async def connect(
         self, key: ConnectionKey, *, timeout: ClientTimeout, traces: Sequence[Trace] = ()
     ) -> Connection:
@@ -382,9 +451,7 @@ class BaseConnector:
         return await self._open(key, timeout, traces, task_group)
 
     async def _reuse(self, conn: Connection, traces: Sequence[Trace]) -> Connection:
-        self._acquired.add(conn)
-        conn.reused = True
-        conn.parser.start_next_cycle()
+        self._checkout(conn)
         for trace in traces:
             await trace.send("on_connection_reuseconn", TraceConnectionReuseconnParams())
         return conn
@@ -722,6 +789,10 @@ class UnixConnector(BaseConnector):
             raise ConnectionTimeoutError(f"Connection timeout to {self._path}") from exc
         except OSError as exc:
             raise UnixClientConnectorError(self._path, key, exc) from exc
+
+
+def _unopened_scope(deadline: float) -> AbstractContextManager[Any]:
+    raise RuntimeError("The connector is not open")
 
 
 def _first_set(*values: float | None) -> float | None:

@@ -275,10 +275,10 @@ class ClientResponse(ContentTypeMixin):
         deadline = self._deadline
         if self._sock_read is not None:
             deadline = min(deadline, anyio.current_time() + self._sock_read)
-        if deadline == math.inf:
-            return await conn.receive()
-        with anyio.CancelScope(deadline=deadline):
-            return await conn.receive()
+        try:
+            return await conn.receive_within(deadline)
+        except TimeoutError:
+            pass
         self._close_connection()
         if self._sock_read is not None and deadline < self._deadline:
             raise SocketTimeoutError("Timeout on reading data from socket")

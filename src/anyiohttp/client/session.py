@@ -657,7 +657,25 @@ class ClientSession:
                 req_headers[name] = value
         request_info = RequestInfo(url, method, CIMultiDictProxy(req_headers), url)
         attempts = 2 if (body is None or _replayable(body)) and method in _IDEMPOTENT else 1
-        for attempt in range(attempts):
+        head: ResponseHead | None = None
+        if body is None and not traces and not upgrade:
+            # The common case, a kept-alive connection ready: no cancel scope
+            # for the total timeout, the reads and writes time their own waits.
+            conn = self._connector.take_ready(key)
+            if conn is not None:
+                try:
+                    head = await self._quick_exchange(
+                        conn, method, target, req_headers, timeout, deadline, request_info
+                    )
+                except ServerDisconnectedError:
+                    conn.close()
+                    if attempts == 1:
+                        raise
+                    attempts = 1  # a kept-alive connection the server had closed: once, fresh
+                except BaseException:
+                    conn.close()
+                    raise
+        for attempt in range(0 if head is not None else attempts):
             # One cancel scope carries the total timeout over connecting,
             # sending and reading the head (none at all without a total).
             with self._deadline_scope(deadline):
@@ -677,6 +695,7 @@ class ClientSession:
                     raise
                 break
             raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
+        assert head is not None
         resp = ClientResponse(
             method,
             url,
@@ -775,8 +794,34 @@ class ClientSession:
                     conn, body, method=method, url=url, traces=traces, compress=compress
                 )
 
+    async def _quick_exchange(
+        self,
+        conn: Connection,
+        method: str,
+        target: str,
+        headers: CIMultiDict[str],
+        timeout: ClientTimeout,
+        deadline: float,
+        request_info: RequestInfo,
+    ) -> ResponseHead:
+        """A request without a body on a ready connection, every wait bounded by ``deadline``."""
+        parser = conn.parser
+        data = parser.request_head(method, target, list(headers.items())) + parser.request_end()
+        try:
+            await conn.send_within(data, deadline)
+        except TimeoutError:
+            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded") from None
+        while True:
+            event = await self._next_head_event(conn, timeout, request_info, deadline)
+            if type(event) is ResponseHead:
+                return event
+
     async def _next_head_event(
-        self, conn: Connection, timeout: ClientTimeout, request_info: RequestInfo
+        self,
+        conn: Connection,
+        timeout: ClientTimeout,
+        request_info: RequestInfo,
+        deadline: float = math.inf,
     ) -> ResponseHead | InformationalHead:
         parser = conn.parser
         while True:
@@ -791,18 +836,25 @@ class ClientSession:
             if type(event) is ResponseHead or type(event) is InformationalHead:
                 return event
             if event is NEED_DATA:
-                parser.feed(await self._receive_head(conn, timeout))
+                parser.feed(await self._receive_head(conn, timeout, deadline))
             elif event is CONNECTION_CLOSED:
                 raise ServerDisconnectedError()
             else:
                 raise ServerDisconnectedError(f"Unexpected {event!r} before the response")
 
-    async def _receive_head(self, conn: Connection, timeout: ClientTimeout) -> bytes:
-        if timeout.sock_read is None:
-            return await conn.receive()
-        with anyio.move_on_after(timeout.sock_read):
-            return await conn.receive()
-        raise SocketTimeoutError("Timeout on reading data from socket")
+    async def _receive_head(
+        self, conn: Connection, timeout: ClientTimeout, deadline: float = math.inf
+    ) -> bytes:
+        """Bytes of the response head, within sock_read and ``deadline`` (the total)."""
+        limit = deadline
+        if timeout.sock_read is not None:
+            limit = min(deadline, self._now() + timeout.sock_read)
+        try:
+            return await conn.receive_within(limit)
+        except TimeoutError:
+            if limit < deadline:
+                raise SocketTimeoutError("Timeout on reading data from socket") from None
+            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded") from None
 
     # -- conveniences ---------------------------------------------------------------
 
