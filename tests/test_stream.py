@@ -226,3 +226,42 @@ async def test_a_cancelled_send_does_not_take_another_waiting_send_with_it() -> 
                     finished.set()
             assert "impatient gave up" in done
             assert "patient sent" in done or "patient refused (busy)" in done
+
+
+async def test_many_streams_on_one_loop_each_get_their_own_bytes() -> None:
+    """Streams of one loop read through one shared buffer: none may see another's bytes."""
+    count = 8
+
+    def payload(i: int) -> bytes:
+        return bytes([i]) * (300 * 1024 + i)  # over one read's worth, a different length each
+
+    async def peer(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            index = (await stream.receive(1))[0]
+            await stream.send(payload(index))
+            await stream.send_eof()
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        results: dict[int, bytes] = {}
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, peer)
+
+            async def client(i: int) -> None:
+                async with await connect_tcp("127.0.0.1", port) as stream:
+                    await stream.send(bytes([i]))
+                    got = bytearray()
+                    while True:
+                        try:
+                            got += await stream.receive()
+                        except anyio.EndOfStream:
+                            break
+                        await anyio.sleep(0)  # let the other streams' reads interleave
+                    results[i] = bytes(got)
+
+            with anyio.fail_after(30):
+                async with anyio.create_task_group() as clients:
+                    for i in range(count):
+                        clients.start_soon(client, i)
+            tg.cancel_scope.cancel()
+    assert results == {i: payload(i) for i in range(count)}

@@ -18,6 +18,7 @@ import asyncio
 import math
 import os
 import socket
+import weakref
 from collections import deque
 from typing import Final
 
@@ -35,13 +36,28 @@ _LOW_WATER: Final = _HIGH_WATER // 2
 _WRITE_HIGH_WATER: Final = 64 * 1024
 # How long a closed stream may keep flushing what send() already accepted.
 _FLUSH_TIMEOUT: Final = 10.0
+# What one read from the socket may take (asyncio's own transports read this much).
+_READ_SIZE: Final = 256 * 1024
+# One receive buffer per event loop, shared by its streams: asyncio copies out
+# of it before the next read, and a plain Protocol would allocate (mmap) and
+# free 256 KiB for every read instead.
+_read_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _lean() -> bool:
     return on_asyncio() and os.environ.get("ANYIOHTTP_STREAM") != "anyio"
 
 
-class _Protocol(asyncio.Protocol):
+def _read_buffer(loop: asyncio.AbstractEventLoop) -> memoryview:
+    view = _read_buffers.get(loop)
+    if view is None:
+        view = _read_buffers[loop] = memoryview(bytearray(_READ_SIZE))
+    return view
+
+
+class _Protocol(asyncio.BufferedProtocol):
     """Collects received bytes and wakes the one reader or writer waiting."""
 
     __slots__ = (
@@ -51,7 +67,9 @@ class _Protocol(asyncio.Protocol):
         "closed",
         "eof",
         "exception",
+        "loop",
         "paused",
+        "read_view",
         "reader",
         "transport",
         "writer",
@@ -68,11 +86,20 @@ class _Protocol(asyncio.Protocol):
         self.writer: asyncio.Future[None] | None = None
         self.transport: asyncio.Transport | None = None
         self.abort_timer: asyncio.TimerHandle | None = None
+        # Taken once here: asyncio.get_running_loop() makes a getpid() call each time.
+        self.loop = asyncio.get_running_loop()
+        self.read_view = _read_buffer(self.loop)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         transport.set_write_buffer_limits(_WRITE_HIGH_WATER)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.read_view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.read_view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         self.buffer.append(data)
@@ -99,7 +126,7 @@ class _Protocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         if self.writer is None or self.writer.done():
-            self.writer = asyncio.get_running_loop().create_future()
+            self.writer = self.loop.create_future()
 
     def resume_writing(self) -> None:
         self._wake_writer()
@@ -167,7 +194,7 @@ class AsyncioSocketStream(SocketStream):
         if not protocol.buffer:
             if protocol.reader is not None:
                 raise anyio.BusyResourceError("reading from")
-            loop = asyncio.get_running_loop()
+            loop = protocol.loop
             while (
                 not protocol.buffer
                 and not protocol.eof
@@ -239,7 +266,7 @@ class AsyncioSocketStream(SocketStream):
         transport = self._transport
         if transport.get_write_buffer_size():
             # close() flushes first; a peer that never reads must not keep it open.
-            self._protocol.abort_timer = asyncio.get_running_loop().call_later(
+            self._protocol.abort_timer = self._protocol.loop.call_later(
                 _FLUSH_TIMEOUT, transport.abort
             )
             transport.close()
