@@ -1,7 +1,8 @@
-"""The client's TCP stream (our lean one on asyncio, anyio's on trio) keeps anyio's contract."""
+"""Our lean TCP streams (one per backend, for client and server) keep anyio's contract."""
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,20 +12,83 @@ import anyio.abc
 import pytest
 
 from anyiohttp._asyncio_stream import AsyncioSocketStream, connect_tcp
-from anyiohttp._backend import on_asyncio
+from anyiohttp._backend import clock, on_asyncio
 
 pytestmark = pytest.mark.anyio
 
 MB = 1024 * 1024
 
 
-async def test_lean_stream_on_asyncio_only() -> None:
+async def test_each_backend_gets_its_lean_stream() -> None:
     async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
         port = listener.extra(anyio.abc.SocketAttribute.local_port)
         stream = await connect_tcp("127.0.0.1", port)
         async with stream:
-            assert isinstance(stream, AsyncioSocketStream) is on_asyncio()
+            if on_asyncio():
+                assert isinstance(stream, AsyncioSocketStream)
+            else:
+                from anyiohttp._trio_stream import TrioSocketStream
+
+                assert isinstance(stream, TrioSocketStream)
             assert stream.extra(anyio.abc.SocketAttribute.remote_port) == port
+
+
+async def test_a_reader_of_a_full_socket_lets_other_tasks_run() -> None:
+    """Reads that never wait still yield now and then: a fast peer cannot starve the loop."""
+    payload = b"z" * (4 * MB)
+    ticks = 0
+    reading = True
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while reading:
+            ticks += 1
+            await anyio.sleep(0)
+
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(anyio.to_thread.run_sync, peer.sendall, payload)
+                tg.start_soon(ticker)
+                got = 0
+                with anyio.fail_after(10):
+                    while got < len(payload):
+                        got += len(await stream.receive(256))  # most of them find data
+                reading = False
+    # At the least once per buffer refill (asyncio) or per 16 reads in a row (trio).
+    assert ticks >= 8
+
+
+async def test_receive_deadline_is_a_timeout_error_and_the_stream_stays_usable() -> None:
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            receive = getattr(stream, "receive")  # noqa: B009 - the lean streams' own keyword
+            start = clock()()
+            with pytest.raises(TimeoutError):
+                await receive(65536, deadline=start + 0.05)
+            assert clock()() - start >= 0.04
+            peer.sendall(b"later")
+            with anyio.fail_after(5):
+                assert await receive(65536, deadline=math.inf) == b"later"
+
+
+async def test_a_receive_in_a_cancelled_scope_with_data_waiting() -> None:
+    """trio's rule: every operation checks for cancellation first. asyncio's:
+    buffered bytes come back without a suspension (as StreamReader.read), and
+    cancellation arrives at the next real wait. Either way nothing is lost."""
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            peer.sendall(b"ready")
+            await anyio.sleep(0.05)
+            got = b""
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                got = await stream.receive()
+            if on_asyncio():
+                assert got == b"ready"
+            else:
+                assert scope.cancelled_caught and got == b""
+                assert await stream.receive() == b"ready"
 
 
 async def test_bulk_both_ways_with_a_slow_reader_and_eof() -> None:

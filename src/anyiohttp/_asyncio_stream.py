@@ -7,9 +7,10 @@ This stream keeps reading until a buffer limit (flow control still holds),
 returns buffered data without a loop turn, and lets ``send`` return once the
 transport took the bytes. Everything above it sees a plain
 ``anyio.abc.SocketStream``: TLS wraps it as any other, cancel scopes cancel
-its waits (they are plain futures), and on trio :func:`connect_tcp` is
-anyio's own. ``ANYIOHTTP_STREAM=anyio`` in the environment turns it off
-(anyio's streams everywhere), for comparison or as an escape hatch.
+its waits (they are plain futures). On trio, :func:`connect_tcp` and
+:func:`accept` hand out :mod:`anyiohttp._trio_stream`'s counterpart.
+``ANYIOHTTP_STREAM=anyio`` in the environment turns both off (anyio's
+streams everywhere), for comparison or as an escape hatch.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _read_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] 
 
 
 def _lean() -> bool:
-    return on_asyncio() and os.environ.get("ANYIOHTTP_STREAM") != "anyio"
+    return os.environ.get("ANYIOHTTP_STREAM") != "anyio"
 
 
 def _read_buffer(loop: asyncio.AbstractEventLoop) -> memoryview:
@@ -277,9 +278,13 @@ class AsyncioSocketStream(SocketStream):
 
 
 async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
-    """Connect like :func:`anyio.connect_tcp` (one address), with the lean stream on asyncio."""
+    """Connect like :func:`anyio.connect_tcp` (one address), with the lean stream."""
     if not _lean():
         return await anyio.connect_tcp(host, port, local_host=local_host)
+    if not on_asyncio():
+        from . import _trio_stream
+
+        return await _trio_stream.connect_tcp(host, port, local_host=local_host)
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(
         _Protocol, host, port, local_addr=(local_host, 0) if local_host else None
@@ -289,13 +294,17 @@ async def connect_tcp(host: str, port: int, *, local_host: str | None = None) ->
 
 
 async def accept(listener: SocketListener) -> SocketStream:
-    """The next connection on ``listener``, as the lean stream on asyncio.
+    """The next connection on ``listener``, as the lean stream.
 
     Closing ``listener`` does not wake a pending call here: cancel the
     caller's scope first (the server does, before it closes a site).
     """
     if not _lean():
         return await listener.accept()
+    if not on_asyncio():
+        from . import _trio_stream
+
+        return await _trio_stream.accept(listener)
     raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
     if raw.fileno() < 0:
         # Closed: waiting on its old descriptor number would register it

@@ -20,6 +20,7 @@ import math
 import os
 import socket
 import ssl
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -63,6 +64,7 @@ from .tracing import (
 )
 
 if TYPE_CHECKING:
+    from .._trio_stream import TrioSocketStream
     from .request import ClientTimeout
 
 __all__ = ("BaseConnector", "Connection", "TCPConnector", "UnixConnector")
@@ -106,8 +108,8 @@ class Connection:
         #: True when this checkout reuses a kept-alive connection.
         self.reused = False
         self._lean = _lean_stream(stream)
-        # Plain TCP on asyncio: reads and writes can time their own waits.
-        self._direct = self._lean if self._lean is stream else None
+        # Plain TCP on our own streams: reads and writes can time their own waits.
+        self._direct = _direct_stream(stream)
         self.probe = None if self._lean is not None else _probe_socket(stream)
 
     def __repr__(self) -> str:
@@ -215,6 +217,17 @@ def _lean_stream(stream: ByteStream) -> AsyncioSocketStream | None:
     while isinstance(inner, TLSStream):
         inner = inner.transport_stream
     return inner if isinstance(inner, AsyncioSocketStream) else None
+
+
+def _direct_stream(stream: ByteStream) -> AsyncioSocketStream | TrioSocketStream | None:
+    """``stream`` itself when it is one of our lean streams (not under TLS)."""
+    if isinstance(stream, AsyncioSocketStream):
+        return stream
+    # Only loaded on trio (trio is optional): no module, no such stream.
+    trio_streams = sys.modules.get("anyiohttp._trio_stream")
+    if trio_streams is not None and isinstance(stream, trio_streams.TrioSocketStream):
+        return stream  # type: ignore[no-any-return]
+    return None
 
 
 def _probe_socket(stream: ByteStream) -> socket.socket | None:

@@ -1,0 +1,257 @@
+"""A leaner TCP stream for the trio backend, behind anyio's SocketStream interface.
+
+The trio counterpart of :mod:`anyiohttp._asyncio_stream`. anyio's trio
+stream goes through trio's socket wrapper, which yields to the scheduler
+after every successful send and receive; for small request/response
+exchanges those scheduler passes, and a cancel scope around every timed
+wait, are a good part of the cost. This stream calls the socket directly:
+
+- ``receive`` reads what is there without waiting; it waits (``wait_readable``)
+  only when nothing is, and then, given a ``deadline``, inside one trio cancel
+  scope that turns into TimeoutError. Every 16th read in a row that did not
+  wait yields anyway, so a peer that keeps the socket full cannot starve the
+  other tasks.
+- ``write`` hands bytes to the kernel; what it does not take waits in a small
+  queue that ``drain`` (or the next ``send``) flushes, one flusher at a time,
+  so a cancelled send never takes another sender's wait with it.
+
+Both check for cancellation first, as trio's own operations do. Imported only
+on trio (trio is an optional dependency).
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import anyio
+import trio
+from anyio.abc import SocketAttribute, SocketListener, SocketStream
+
+__all__ = ("TrioSocketStream", "accept", "connect_tcp")
+
+# Reads in a row that found data without waiting before one yields anyway.
+_YIELD_EVERY: Final = 16
+
+
+class TrioSocketStream(SocketStream):
+    """A connected TCP socket on trio (see the module docstring for why it exists)."""
+
+    __slots__ = ("_broken", "_closed", "_flushing", "_pending", "_sock", "_streak")
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self._sock = sock
+        self._closed = False
+        self._broken: OSError | None = None
+        self._pending: deque[bytes | memoryview] = deque()
+        self._flushing: trio.Event | None = None
+        self._streak = 0
+
+    @property
+    def _raw_socket(self) -> socket.socket:
+        return self._sock
+
+    @property
+    def writing_paused(self) -> bool:
+        """True while bytes handed to :meth:`write` wait for :meth:`drain`."""
+        return bool(self._pending)
+
+    async def receive(self, max_bytes: int = 65536, *, deadline: float = math.inf) -> bytes:
+        """Up to ``max_bytes`` bytes; waits only when none are there.
+
+        With a ``deadline`` (trio's clock), a wait that reaches it raises
+        TimeoutError.
+        """
+        if self._closed:
+            raise anyio.ClosedResourceError
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            data = self._sock.recv(max_bytes)
+        except BlockingIOError:
+            self._streak = 0
+            data = await self._wait_and_receive(max_bytes, deadline)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        else:
+            self._streak += 1
+            if self._streak >= _YIELD_EVERY:
+                self._streak = 0
+                await trio.lowlevel.cancel_shielded_checkpoint()
+        if not data:
+            raise anyio.EndOfStream
+        return data
+
+    async def _wait_and_receive(self, max_bytes: int, deadline: float) -> bytes:
+        while True:
+            if deadline == math.inf:
+                await self._wait(trio.lowlevel.wait_readable, "reading from")
+            else:
+                with trio.CancelScope(deadline=deadline) as scope:
+                    await self._wait(trio.lowlevel.wait_readable, "reading from")
+                if scope.cancelled_caught:
+                    raise TimeoutError
+            try:
+                return self._sock.recv(max_bytes)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise self._error(exc) from exc
+
+    async def _wait(self, wait: Callable[[socket.socket], Awaitable[None]], what: str) -> None:
+        try:
+            await wait(self._sock)
+        except trio.ClosedResourceError:
+            raise anyio.ClosedResourceError from None
+        except trio.BusyResourceError:
+            raise anyio.BusyResourceError(what) from None
+        if self._closed:
+            raise anyio.ClosedResourceError
+
+    def _error(self, exc: OSError) -> Exception:
+        if self._closed:
+            return anyio.ClosedResourceError()
+        return anyio.BrokenResourceError()
+
+    def write(self, item: bytes) -> None:
+        """Hand ``item`` to the kernel; what it does not take now waits for :meth:`drain`."""
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._broken is not None:
+            raise anyio.BrokenResourceError from self._broken
+        if self._pending:
+            self._pending.append(item)
+            self._push()
+            return
+        try:
+            sent = self._sock.send(item)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._broken = exc
+            raise anyio.BrokenResourceError from exc
+        if sent < len(item):
+            self._pending.append(memoryview(item)[sent:])
+
+    def _push(self) -> None:
+        """Send queued bytes until the kernel stops taking them."""
+        pending = self._pending
+        while pending:
+            chunk = pending[0]
+            try:
+                sent = self._sock.send(chunk)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                self._broken = exc
+                pending.clear()
+                raise anyio.BrokenResourceError from exc
+            if sent < len(chunk):
+                pending[0] = memoryview(chunk)[sent:]
+                return
+            pending.popleft()
+
+    async def drain(self) -> None:
+        """Wait until the kernel took everything :meth:`write` was given."""
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while self._pending:
+            flushing = self._flushing
+            if flushing is not None:
+                await flushing.wait()  # another task flushes; then look again
+                continue
+            self._flushing = flushing = trio.Event()
+            try:
+                while self._pending:
+                    await self._wait(trio.lowlevel.wait_writable, "writing to")
+                    self._push()
+            finally:
+                self._flushing = None
+                flushing.set()
+        if self._closed:
+            raise anyio.ClosedResourceError
+
+    async def send(self, item: bytes) -> None:
+        """Hand ``item`` to the kernel, waiting while it holds earlier bytes back."""
+        self.write(item)
+        if self._pending:
+            await self.drain()
+
+    async def send_eof(self) -> None:
+        """Shut down the sending side once queued bytes went out (the peer sees EOF)."""
+        await self.drain()
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    async def aclose(self) -> None:
+        """Close now; bytes the kernel did not take yet are dropped."""
+        if not self._closed:
+            self._closed = True
+            self._pending.clear()
+            # Wakes tasks waiting on the socket (trio.ClosedResourceError) before it goes.
+            trio.lowlevel.notify_closing(self._sock)
+            self._sock.close()
+        await trio.lowlevel.checkpoint()
+
+
+def _is_ip(host: str) -> int:
+    """The address family of an IP literal, 0 for a name."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return family
+    return 0
+
+
+async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
+    """Connect to an IP address (a name goes through :func:`anyio.connect_tcp`)."""
+    family = _is_ip(host)
+    if not family:
+        return await anyio.connect_tcp(host, port, local_host=local_host)
+    tsock = trio.socket.socket(family, socket.SOCK_STREAM)
+    try:
+        tsock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if local_host:
+            await tsock.bind((local_host, 0))
+        await tsock.connect((host, port))
+        sock = socket.socket(family, socket.SOCK_STREAM, fileno=tsock.detach())
+    except BaseException:
+        tsock.close()
+        raise
+    return TrioSocketStream(sock)
+
+
+async def accept(listener: SocketListener) -> SocketStream:
+    """The next connection on ``listener``, as the lean stream.
+
+    As on asyncio: cancel the caller's scope before closing ``listener``.
+    """
+    raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
+    await trio.lowlevel.checkpoint_if_cancelled()
+    while True:
+        if raw.fileno() < 0:
+            raise anyio.ClosedResourceError
+        try:
+            sock, _address = raw.accept()
+        except BlockingIOError:
+            try:
+                await trio.lowlevel.wait_readable(raw)
+            except trio.ClosedResourceError:
+                raise anyio.ClosedResourceError from None
+            continue
+        break
+    try:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = TrioSocketStream(sock)
+    except BaseException:
+        sock.close()
+        raise
+    await trio.lowlevel.cancel_shielded_checkpoint()
+    return stream
