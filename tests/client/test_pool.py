@@ -261,3 +261,32 @@ async def test_unix_connector(tmp_path: object) -> None:
         connector = anyiohttp.UnixConnector(path=path)
         async with anyiohttp.ClientSession(connector=connector) as session:
             assert await (await session.get("http://localhost/")).text() == "over unix"
+
+
+async def test_a_read_response_is_freed_without_the_garbage_collector() -> None:
+    """No reference cycle per request: under load, cycles make the GC the client's cost."""
+    import gc
+    import weakref
+
+    tracker = Tracker()
+    async with run_app(tracker.app) as url, anyiohttp.ClientSession() as session:
+        async with session.get(url / "port") as resp:  # a connection to reuse
+            await resp.read()
+        gc.collect()
+        gc.disable()
+        try:
+            refs = []
+            for _ in range(5):
+                async with session.get(url / "port") as resp:
+                    await resp.read()
+                refs.append(weakref.ref(resp))
+            async with session.get(url / "port") as resp:
+                pass  # released unread: the connection is closed
+            refs.append(weakref.ref(resp))
+            async with session.head(url / "port") as resp:
+                pass  # no body at all
+            refs.append(weakref.ref(resp))
+            del resp
+            assert [ref() for ref in refs] == [None] * 7
+        finally:
+            gc.enable()

@@ -304,6 +304,9 @@ class ClientResponse(ContentTypeMixin):
             self._connection = None
             conn.close()
         self._closed = True
+        # Nothing more comes (what is buffered can still be read); this also
+        # ends the stream's reference to this response.
+        self.content.feed_eof()
 
     async def read(self) -> bytes:
         """The whole body (cached after the first call)."""

@@ -80,6 +80,7 @@ class StreamReader:
     def feed_eof(self) -> None:
         """Mark the end of the stream."""
         self._eof = True
+        self._source = None  # not asked again (and no cycle through its owner)
         self._wake()
 
     def set_exception(self, exc: BaseException) -> None:
@@ -143,6 +144,10 @@ class StreamReader:
             self._reading = False
         if not data:
             self._eof = True
+            # The source is usually a method of this stream's owner (a response
+            # holding this stream): letting go ends that reference cycle, so a
+            # finished response is freed at once and not left to the GC.
+            self._source = None
             return False
         self._buffer.append(data)
         self._size += len(data)
