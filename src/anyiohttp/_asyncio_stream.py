@@ -19,16 +19,20 @@ import asyncio
 import math
 import os
 import socket
+import sys
 import weakref
 from collections import deque
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
 from ._backend import on_asyncio
 
-__all__ = ("AsyncioSocketStream", "accept", "connect_tcp", "on_asyncio")
+if TYPE_CHECKING:
+    from ._trio_stream import TrioSocketStream
+
+__all__ = ("AsyncioSocketStream", "accept", "connect_tcp", "direct_stream", "on_asyncio")
 
 # Stop reading from the socket past this much unread data; resume below half.
 _HIGH_WATER: Final = 256 * 1024
@@ -329,3 +333,18 @@ async def accept(listener: SocketListener) -> SocketStream:
         raise
     assert isinstance(transport, asyncio.Transport)
     return AsyncioSocketStream(transport, protocol)
+
+
+def direct_stream(stream: Any) -> AsyncioSocketStream | TrioSocketStream | None:
+    """``stream`` itself when it is one of our lean streams (not under TLS), else None.
+
+    Those can be written to without a wait (``write``, then ``drain`` only
+    while ``writing_paused``) and time a receive with a ``deadline``.
+    """
+    if isinstance(stream, AsyncioSocketStream):
+        return stream
+    # Only loaded on trio (trio is optional): no module, no such stream.
+    trio_streams = sys.modules.get("anyiohttp._trio_stream")
+    if trio_streams is not None and isinstance(stream, trio_streams.TrioSocketStream):
+        return stream  # type: ignore[no-any-return]
+    return None

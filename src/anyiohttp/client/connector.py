@@ -20,7 +20,6 @@ import math
 import os
 import socket
 import ssl
-import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -34,7 +33,7 @@ from anyio.streams.tls import TLSStream
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .._asyncio_stream import AsyncioSocketStream, connect_tcp
+from .._asyncio_stream import AsyncioSocketStream, connect_tcp, direct_stream
 from .._backend import clock, deadline_scope_factory
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
@@ -64,7 +63,6 @@ from .tracing import (
 )
 
 if TYPE_CHECKING:
-    from .._trio_stream import TrioSocketStream
     from .request import ClientTimeout
 
 __all__ = ("BaseConnector", "Connection", "TCPConnector", "UnixConnector")
@@ -109,7 +107,7 @@ class Connection:
         self.reused = False
         self._lean = _lean_stream(stream)
         # Plain TCP on our own streams: reads and writes can time their own waits.
-        self._direct = _direct_stream(stream)
+        self._direct = direct_stream(stream)
         self.probe = None if self._lean is not None else _probe_socket(stream)
 
     def __repr__(self) -> str:
@@ -217,17 +215,6 @@ def _lean_stream(stream: ByteStream) -> AsyncioSocketStream | None:
     while isinstance(inner, TLSStream):
         inner = inner.transport_stream
     return inner if isinstance(inner, AsyncioSocketStream) else None
-
-
-def _direct_stream(stream: ByteStream) -> AsyncioSocketStream | TrioSocketStream | None:
-    """``stream`` itself when it is one of our lean streams (not under TLS)."""
-    if isinstance(stream, AsyncioSocketStream):
-        return stream
-    # Only loaded on trio (trio is optional): no module, no such stream.
-    trio_streams = sys.modules.get("anyiohttp._trio_stream")
-    if trio_streams is not None and isinstance(stream, trio_streams.TrioSocketStream):
-        return stream  # type: ignore[no-any-return]
-    return None
 
 
 def _probe_socket(stream: ByteStream) -> socket.socket | None:

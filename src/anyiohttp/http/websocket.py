@@ -42,6 +42,8 @@ from wsproto.events import (
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
+from .._asyncio_stream import direct_stream
+
 __all__ = (
     "WS_CLOSED_MESSAGE",
     "WS_CLOSING_MESSAGE",
@@ -232,6 +234,8 @@ class WebSocketProtocol:
         timeout_error: Callable[[str], BaseException] = TimeoutError,
     ) -> None:
         self._stream = stream
+        # Our own TCP stream: a send that does not have to wait needs no lock.
+        self._direct = direct_stream(stream)
         self._conn = conn
         self._max_msg_size = max_msg_size
         self._autoping = autoping
@@ -432,6 +436,22 @@ class WebSocketProtocol:
     # -- sending --------------------------------------------------------------------
 
     async def _send_event(self, event: Any) -> None:
+        direct = self._direct
+        if direct is not None and not self._write_lock.locked():
+            # Serializing and handing the frame over happen with no await in
+            # between, so frames cannot interleave; the lock is for waiting.
+            try:
+                data = self._conn.send(event)
+            except Exception as exc:  # wsproto: the state does not allow it any more
+                raise ConnectionResetError("Cannot write to closing transport") from exc
+            try:
+                direct.write(data)
+                if direct.writing_paused:
+                    async with self._write_lock:
+                        await direct.drain()
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                raise ConnectionResetError("Cannot write to closing transport") from exc
+            return
         async with self._write_lock:
             try:
                 data = self._conn.send(event)
