@@ -22,6 +22,7 @@ import socket
 import sys
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -73,6 +74,8 @@ class _Protocol(asyncio.BufferedProtocol):
         "eof",
         "exception",
         "loop",
+        "nudged",
+        "on_data",
         "paused",
         "read_view",
         "reader",
@@ -91,6 +94,8 @@ class _Protocol(asyncio.BufferedProtocol):
         self.writer: asyncio.Future[None] | None = None
         self.transport: asyncio.Transport | None = None
         self.abort_timer: asyncio.TimerHandle | None = None
+        self.on_data: Callable[[bytes], None] | None = None
+        self.nudged = False
         # Taken once here: asyncio.get_running_loop() makes a getpid() call each time.
         self.loop = asyncio.get_running_loop()
         self.read_view = _read_buffer(self.loop)
@@ -107,6 +112,10 @@ class _Protocol(asyncio.BufferedProtocol):
         self.data_received(bytes(self.read_view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
+        on_data = self.on_data
+        if on_data is not None and not self.buffer:
+            on_data(data)
+            return
         self.buffer.append(data)
         self.buffered += len(data)
         if self.buffered > _HIGH_WATER and not self.paused and self.transport is not None:
@@ -186,12 +195,30 @@ class AsyncioSocketStream(SocketStream):
         """True while the transport holds more unsent data than its limit."""
         return self._protocol.writer is not None
 
+    def set_data_callback(self, callback: Callable[[bytes], None] | None) -> None:
+        """While set, received bytes go to ``callback`` (in the event loop's
+        callback, not a task) instead of to :meth:`receive`; bytes buffered
+        before it was set still go to :meth:`receive`, and so do all bytes
+        while they are there. ``None`` ends it.
+
+        For a consumer that parses in place and hands results to a waiting
+        task directly, saving a task switch per message (the WebSocket
+        engine); :meth:`wake_reader` brings its reading task back.
+        """
+        self._protocol.on_data = callback
+
+    def wake_reader(self) -> None:
+        """Make a waiting (or the next) :meth:`receive` return ``b""`` once."""
+        self._protocol.nudged = True
+        self._protocol._wake_reader()
+
     async def receive(self, max_bytes: int = 65536, *, deadline: float = math.inf) -> bytes:
         """Up to ``max_bytes`` received bytes; waits only when none are buffered.
 
         With a ``deadline`` (the loop's clock), a wait that reaches it raises
         TimeoutError: one timer, and only when there is a wait, where a cancel
-        scope would cost more on every call.
+        scope would cost more on every call. ``b""`` only after
+        :meth:`wake_reader`.
         """
         protocol = self._protocol
         if self._aborted:
@@ -205,6 +232,7 @@ class AsyncioSocketStream(SocketStream):
                 and not protocol.eof
                 and not protocol.closed
                 and not self._aborted
+                and not protocol.nudged
             ):
                 waiter = loop.create_future()
                 protocol.reader = waiter
@@ -218,6 +246,9 @@ class AsyncioSocketStream(SocketStream):
                         protocol.reader = None
             if self._aborted:
                 raise anyio.ClosedResourceError
+            if protocol.nudged and not protocol.buffer:
+                protocol.nudged = False
+                return b""
             if not protocol.buffer:
                 if protocol.exception is not None:
                     raise anyio.BrokenResourceError from protocol.exception

@@ -363,6 +363,97 @@ async def test_fragmented_message_is_reassembled() -> None:
     assert b"fragmented" in before
 
 
+async def ws_stream(url: URL) -> anyio.abc.ByteStream:
+    """A raw connection with the WebSocket handshake done (the caller closes it)."""
+    assert url.host and url.port
+    stream = await anyio.connect_tcp(url.host, url.port)
+    await stream.send(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += await stream.receive()
+    assert data.startswith(b"HTTP/1.1 101") and data.endswith(b"\r\n\r\n")
+    return stream
+
+
+async def test_a_burst_past_the_queue_reaches_a_slow_handler_whole_and_in_order() -> None:
+    """Far more messages at once than the queue holds: backpressure, nothing lost."""
+    got: list[str] = []
+
+    async def slow(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await anyio.sleep(0.3)  # the burst arrives before anything is received
+        async for msg in ws:
+            got.append(msg.data)
+            if len(got) == 300:
+                await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", slow)
+    async with TestServer(app) as server:
+        stream = await ws_stream(server.make_url("/ws"))
+        async with stream:
+            burst = b"".join(frame(0x1, f"message {i}".encode()) for i in range(300))
+            await stream.send(burst)
+            with anyio.fail_after(10):
+                data = b""
+                while b"\x88" not in data:  # the server's Close
+                    data += await stream.receive()
+    assert got == [f"message {i}" for i in range(300)]
+
+
+async def test_frames_one_by_one_with_pings_between_fragments() -> None:
+    """Each frame in its own segment: fragments, pings and the end arrive separately."""
+    async with TestServer(echo_app()) as server:
+        stream = await ws_stream(server.make_url("/ws"))
+        async with stream:
+            data = b""
+            with anyio.fail_after(10):
+                for round_ in range(3):
+                    pieces = [
+                        frame(0x1, b"one ", fin=False),
+                        frame(0x9, b"ping %d" % round_),
+                        frame(0x0, b"two ", fin=False),
+                        frame(0xA, b"unasked pong"),
+                        frame(0x0, b"three", fin=True),
+                    ]
+                    for piece in pieces:
+                        await stream.send(piece)
+                        await anyio.sleep(0.01)
+                    while data.count(b"one two three") <= round_:
+                        data += await stream.receive()
+            assert b"ping 2" in data  # each ping answered with its payload
+            assert data.count(b"one two three") == 3
+
+
+async def test_fragments_over_max_msg_size_one_by_one_are_1009() -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=1000)
+        await ws.prepare(request)
+        async for _ in ws:
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    async with TestServer(app) as server:
+        stream = await ws_stream(server.make_url("/ws"))
+        async with stream:
+            with anyio.fail_after(10):
+                await stream.send(frame(0x2, b"x" * 600, fin=False))
+                await anyio.sleep(0.05)
+                await stream.send(frame(0x0, b"y" * 600, fin=True))
+                data = b""
+                while b"\x88" not in data:
+                    data += await stream.receive()
+            start = data.index(b"\x88")
+            assert struct.unpack("!H", data[start + 2 : start + 4])[0] == 1009
+
+
 async def test_bad_utf8_is_1007() -> None:
     async with TestServer(echo_app()) as server:
         code, _ = await raw_ws(server.make_url("/ws"), frame(0x1, b"\xff\xfe bad"))

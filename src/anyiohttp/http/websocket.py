@@ -42,7 +42,7 @@ from wsproto.events import (
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
-from .._asyncio_stream import direct_stream
+from .._asyncio_stream import AsyncioSocketStream, direct_stream
 
 __all__ = (
     "WS_CLOSED_MESSAGE",
@@ -185,6 +185,20 @@ class _Queue:
         self._space: anyio.Event | None = None
         self.closed_with: WSMessage | None = None
 
+    @property
+    def full(self) -> bool:
+        """True while a put would wait."""
+        return len(self._items) >= QUEUE_SIZE and self.closed_with is None
+
+    def put_nowait(self, message: WSMessage) -> None:
+        """Add ``message`` (the caller checked :attr:`full`); dropped once closed."""
+        if self.closed_with is not None:
+            return
+        self._items.append(message)
+        if self._waiter is not None:
+            self._waiter.set()
+            self._waiter = None
+
     async def put(self, message: WSMessage) -> None:
         while len(self._items) >= QUEUE_SIZE and self.closed_with is None:
             self._space = space = anyio.Event()
@@ -257,6 +271,11 @@ class WebSocketProtocol:
         self._stream_closed = False
         self._fail_reason: tuple[int, str] | None = None
         self._failure_closed = anyio.Event()
+        # The message being received (its parts so far) and what the stream's
+        # callback left for the reader task.
+        self._parts: list[Any] = []
+        self._size = 0
+        self._deferred: Any = None
 
     # -- state ------------------------------------------------------------------
 
@@ -317,53 +336,123 @@ class WebSocketProtocol:
             await anyio.aclose_forcefully(self._stream)
 
     async def _read_loop(self) -> None:
-        parts: list[Any] = []
-        size = 0
-        kind = WSMsgType.TEXT
-        while True:
-            for event in self._conn.events():
-                if isinstance(event, TextMessage | BytesMessage):
-                    parts.append(event.data)
-                    size += len(event.data)
-                    kind = WSMsgType.TEXT if isinstance(event, TextMessage) else WSMsgType.BINARY
-                    if self._max_msg_size and size > self._max_msg_size:
-                        await self._fail(
-                            WSCloseCode.MESSAGE_TOO_BIG,
-                            f"Message size {size} exceeds limit {self._max_msg_size}",
-                        )
+        # On our asyncio stream, frames are parsed in the stream's callback
+        # while the reader waits, and a message goes straight to the task in
+        # receive(): one task switch per message instead of two. Anything
+        # that needs to wait (a ping to answer, a close, a full queue, an
+        # error) is handed back to this task.
+        stream = self._stream
+        in_place = stream if isinstance(stream, AsyncioSocketStream) else None
+        try:
+            while True:
+                event = self._deferred
+                if event is not None:
+                    self._deferred = None
+                    if not await self._handle(event):
                         return
-                    if event.message_finished:
-                        data: Any = "".join(parts) if kind is WSMsgType.TEXT else b"".join(parts)
-                        parts.clear()
-                        size = 0
-                        await self._queue.put(WSMessage(kind, data, ""))
-                elif isinstance(event, Ping):
-                    if self._autoping:
-                        await self._send_event(event.response())
-                    else:
-                        await self._queue.put(WSMessage(WSMsgType.PING, bytes(event.payload), ""))
-                elif isinstance(event, Pong):
-                    self._pong.set()
-                    if not self._autoping:
-                        await self._queue.put(WSMessage(WSMsgType.PONG, bytes(event.payload), ""))
-                elif isinstance(event, CloseConnection):
-                    await self._on_close(event)
+                for event in self._conn.events():
+                    if not await self._handle(event):
+                        return
+                if in_place is not None and not in_place.has_unread:
+                    in_place.set_data_callback(self._on_data)
+                try:
+                    data_in = await stream.receive(READ_SIZE)
+                except (
+                    anyio.EndOfStream,
+                    anyio.BrokenResourceError,
+                    anyio.ClosedResourceError,
+                    OSError,
+                ):
+                    data_in = None
+                finally:
+                    if in_place is not None:
+                        in_place.set_data_callback(None)
+                if data_in is None:
+                    if self._deferred is not None:
+                        continue  # handle what the callback left before the end
+                    if not self._closing:
+                        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                    self._closed = True
                     return
-            try:
-                data_in = await self._stream.receive(READ_SIZE)
-            except (
-                anyio.EndOfStream,
-                anyio.BrokenResourceError,
-                anyio.ClosedResourceError,
-                OSError,
-            ):
-                data_in = None
-            if data_in is None:
-                if not self._closing:
-                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                self._closed = True
+                if data_in:
+                    self._conn.receive_data(data_in)
+        finally:
+            if in_place is not None:
+                in_place.set_data_callback(None)
+
+    def _on_data(self, data: bytes) -> None:
+        """Bytes in the stream's callback: messages out at once, the rest to the task."""
+        stream = self._stream
+        assert isinstance(stream, AsyncioSocketStream)
+        self._conn.receive_data(data)
+        for event in self._conn.events():
+            if not self._take_now(event):
+                # This one waits for the task (which also parses what follows).
+                self._deferred = event
+                stream.set_data_callback(None)
+                stream.wake_reader()
                 return
-            self._conn.receive_data(data_in)
+
+    def _take_now(self, event: Any) -> bool:
+        """Handle ``event`` without waiting if that is possible (else change nothing)."""
+        if isinstance(event, TextMessage | BytesMessage):
+            size = self._size + len(event.data)
+            if self._max_msg_size and size > self._max_msg_size:
+                return False
+            if event.message_finished:
+                if self._queue.full:
+                    return False
+                self._queue.put_nowait(self._assemble(event))
+                return True
+            self._parts.append(event.data)
+            self._size = size
+            return True
+        if isinstance(event, Pong) and self._autoping:
+            self._pong.set()
+            return True
+        return False
+
+    def _assemble(self, event: TextMessage | BytesMessage) -> WSMessage:
+        """The whole message that ``event`` (its last part) ends."""
+        parts = self._parts
+        if isinstance(event, TextMessage):
+            data: Any = event.data if not parts else "".join([*parts, event.data])
+            kind = WSMsgType.TEXT
+        else:
+            data = event.data if not parts else b"".join([*parts, event.data])
+            kind = WSMsgType.BINARY
+        parts.clear()
+        self._size = 0
+        return WSMessage(kind, data, "")
+
+    async def _handle(self, event: Any) -> bool:
+        """Handle one event from wsproto; False once reading is over."""
+        if isinstance(event, TextMessage | BytesMessage):
+            size = self._size + len(event.data)
+            if self._max_msg_size and size > self._max_msg_size:
+                await self._fail(
+                    WSCloseCode.MESSAGE_TOO_BIG,
+                    f"Message size {size} exceeds limit {self._max_msg_size}",
+                )
+                return False
+            if event.message_finished:
+                await self._queue.put(self._assemble(event))
+            else:
+                self._parts.append(event.data)
+                self._size = size
+        elif isinstance(event, Ping):
+            if self._autoping:
+                await self._send_event(event.response())
+            else:
+                await self._queue.put(WSMessage(WSMsgType.PING, bytes(event.payload), ""))
+        elif isinstance(event, Pong):
+            self._pong.set()
+            if not self._autoping:
+                await self._queue.put(WSMessage(WSMsgType.PONG, bytes(event.payload), ""))
+        elif isinstance(event, CloseConnection):
+            await self._on_close(event)
+            return False
+        return True
 
     async def _on_close(self, event: CloseConnection) -> None:
         if self._conn.state is ConnectionState.OPEN:
