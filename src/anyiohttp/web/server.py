@@ -524,11 +524,12 @@ class _Connection:
                 resp = await self._run_handler(request)
                 keep_alive = await self._finish(request, resp)
             finally:
-                with anyio.CancelScope(shield=True):
-                    if watch:
-                        await self._stop_watching()
-                    if self._websocket is not None:
-                        await self._end_websocket(scope.cancel_called or self.closing)
+                if watch or self._websocket is not None:  # no scope when nothing is left
+                    with anyio.CancelScope(shield=True):
+                        if watch:
+                            await self._stop_watching()
+                        if self._websocket is not None:
+                            await self._end_websocket(scope.cancel_called or self.closing)
         if scope.cancelled_caught:
             server.config.logger.debug(
                 "Handler for %s %s was cancelled", request.method, request.raw_path
