@@ -542,3 +542,40 @@ async def test_compressed_and_chunked_request_bodies() -> None:
         chunked = await (await session.post(url, data=b"in chunks", chunked=True)).json()
     assert compressed == {"te": "chunked", "ce": "deflate", "body": "squeeze me " * 100}
     assert chunked == {"te": "chunked", "ce": None, "body": "in chunks"}
+
+
+async def test_reading_a_released_response_raises_as_in_aiohttp() -> None:
+    """After release() or close(), reads raise ClientConnectionError("Connection closed"):
+    a body cut short must not pass for a whole one. text() and json() keep a body read
+    before (aiohttp 3.10+ behaves the same)."""
+
+    async def big(request: web.Request) -> web.Response:
+        return web.json_response({"data": "x" * 200_000})
+
+    app = web.Application()
+    app.router.add_get("/big", big)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        async with session.get(url / "big") as resp:
+            body = await resp.read()
+        assert len(body) > 200_000
+        with pytest.raises(anyiohttp.ClientConnectionError, match="Connection closed"):
+            await resp.read()
+        assert (await resp.json())["data"] == "x" * 200_000  # the cached body
+        assert len(await resp.text()) == len(body)
+
+        async with session.get(url / "big") as resp:
+            pass  # never read: the connection is closed, the rest is gone
+        with pytest.raises(anyiohttp.ClientConnectionError, match="Connection closed"):
+            await resp.read()
+        with pytest.raises(anyiohttp.ClientConnectionError):
+            await resp.text()
+
+        resp = await session.get(url / "big")
+        first = await resp.content.read(10)
+        resp.close()
+        assert first == b'{"data": "'
+        with pytest.raises(anyiohttp.ClientConnectionError, match="Connection closed"):
+            await resp.content.read()
+
+        resp = await session.get(url / "big")  # no release: a second read is the cache
+        assert await resp.read() == await resp.read() == body

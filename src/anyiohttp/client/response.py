@@ -28,6 +28,7 @@ from ..http.h11_client import ResponseHead
 from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion
 from ..http.streams import StreamReader
 from .exceptions import (
+    ClientConnectionError,
     ClientPayloadError,
     ClientResponseError,
     ContentTypeError,
@@ -309,18 +310,31 @@ class ClientResponse(ContentTypeMixin):
         self.content.feed_eof()
 
     async def read(self) -> bytes:
-        """The whole body (cached after the first call)."""
+        """The whole body (cached after the first call).
+
+        As aiohttp: once the response was released or closed, this raises
+        ClientConnectionError("Connection closed") (``text()`` and ``json()``
+        still use a body read before).
+        """
         if self._body is None:
             try:
                 self._body = await self.content.read()
             except BaseException:
                 self._close_connection()
                 raise
+        elif self._released:
+            raise ClientConnectionError("Connection closed")
         return self._body
+
+    async def _cached_body(self) -> bytes:
+        body = self._body
+        if body is None:
+            body = await self.read()
+        return body
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """The body decoded (with ``encoding``, or the response's charset)."""
-        body = await self.read()
+        body = await self._cached_body()
         return body.decode(encoding or self.get_encoding(), errors=errors)
 
     async def json(
@@ -334,7 +348,7 @@ class ClientResponse(ContentTypeMixin):
 
         ``content_type=None`` skips the check. An empty body gives None.
         """
-        body = await self.read()
+        body = await self._cached_body()
         if content_type is not None and not _is_expected(self.content_type, content_type):
             raise ContentTypeError(
                 self._request_info,
@@ -348,10 +362,14 @@ class ClientResponse(ContentTypeMixin):
         return loads(body.decode(encoding or self.get_encoding()))
 
     def release(self) -> None:
-        """Done with the response: unread body means the connection is closed."""
+        """Done with the response: unread body means the connection is closed.
+
+        Reading ``content`` afterwards raises ClientConnectionError, as in
+        aiohttp: what was not read is gone, and a silent short body would hide it.
+        """
         if self._released:
             return
-        self._released = True
+        self._mark_released()
         if self._connection is not None:
             if self.content.is_eof():
                 self._finish_body()
@@ -359,9 +377,15 @@ class ClientResponse(ContentTypeMixin):
                 self._close_connection()
 
     def close(self) -> None:
-        """Close the connection (whatever was read)."""
-        self._released = True
+        """Close the connection (whatever was read); reading afterwards raises."""
+        if not self._released:
+            self._mark_released()
         self._close_connection()
+
+    def _mark_released(self) -> None:
+        self._released = True
+        if self.content.exception() is None:
+            self.content.set_exception(ClientConnectionError("Connection closed"))
 
     async def wait_for_close(self) -> None:
         """Read the rest of the body, then release."""

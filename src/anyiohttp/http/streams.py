@@ -86,6 +86,7 @@ class StreamReader:
     def set_exception(self, exc: BaseException) -> None:
         """Make pending and future reads raise ``exc``."""
         self._exception = exc
+        self._source = None  # not asked again (and no cycle through its owner)
         self._wake()
 
     def exception(self) -> BaseException | None:
