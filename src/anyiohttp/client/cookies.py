@@ -237,10 +237,11 @@ class CookieJar(AbstractCookieJar):
             return  # RFC 6265 5.2.3: an empty or trailing-dot domain is ignored
         host_only = False
         if not domain:
-            if hostname is None:
-                return
-            domain = hostname
-            host_only = True
+            if hostname is not None:
+                domain = hostname
+                host_only = True
+            # else: no URL and no Domain: a shared cookie ("" domain), sent to
+            # every host, as aiohttp's update_cookies() without a URL does.
         elif hostname is not None and not _domain_match(domain, hostname):
             return  # a site may only set cookies for itself or its parents
         path = cookie["path"]
@@ -299,8 +300,8 @@ class CookieJar(AbstractCookieJar):
         path = request_url.raw_path or "/"
         matched: list[tuple[int, Morsel[str]]] = []
         for (domain, cookie_path), cookie in self._cookies.items():
-            if not _domain_match(domain, hostname):
-                continue
+            if domain and not _domain_match(domain, hostname):
+                continue  # ("" is a shared cookie: every host)
             if not _path_match(path, cookie_path):
                 continue
             for name, morsel in cookie.items():

@@ -11,10 +11,10 @@ from __future__ import annotations
 import codecs
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -44,6 +44,19 @@ if TYPE_CHECKING:
 __all__ = ("ClientResponse",)
 
 
+class _Done:
+    """An awaitable that is already done."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator, never resumed
+
+
+_DONE: Final = _Done()
+
+
 class ClientResponse(ContentTypeMixin):
     """A response to a client request; use it as ``async with`` or read its body."""
 
@@ -64,7 +77,7 @@ class ClientResponse(ContentTypeMixin):
         read_bufsize: int = 2**16,
     ) -> None:
         self.method = method
-        self._url = url
+        self._url = url.with_fragment(None) if url.raw_fragment else url
         self._real_url = url
         self._head = head
         self._connection = connection
@@ -76,6 +89,8 @@ class ClientResponse(ContentTypeMixin):
         self._total = total
         self._body: bytes | None = None
         self._released = False
+        # Inside ``async with``: its exit releases, so raise_for_status() need not.
+        self._in_context = False
         self._closed = connection is None
         encoding = head.headers.get(hdrs.CONTENT_ENCODING, "").lower().strip()
         self._decoder: Decompressor | None = None
@@ -361,20 +376,24 @@ class ClientResponse(ContentTypeMixin):
             return None
         return loads(body.decode(encoding or self.get_encoding()))
 
-    def release(self) -> None:
+    def release(self) -> Awaitable[None]:
         """Done with the response: unread body means the connection is closed.
+
+        Returns an awaitable that does nothing, so ``await resp.release()``
+        (aiohttp's old spelling) works too.
 
         Reading ``content`` afterwards raises ClientConnectionError, as in
         aiohttp: what was not read is gone, and a silent short body would hide it.
         """
         if self._released:
-            return
+            return _DONE
         self._mark_released()
         if self._connection is not None:
             if self.content.is_eof():
                 self._finish_body()
             else:
                 self._close_connection()
+        return _DONE
 
     def close(self) -> None:
         """Close the connection (whatever was read); reading afterwards raises."""
@@ -395,7 +414,11 @@ class ClientResponse(ContentTypeMixin):
     def raise_for_status(self) -> None:
         """Raise ClientResponseError for a 4xx or 5xx status."""
         if self.status >= 400:
-            self.release()
+            if not self._in_context:
+                # Outside ``async with`` nothing else would release it; inside,
+                # the block's exit does, and the body can still be read for a
+                # message in between (as aiohttp).
+                self.release()
             raise ClientResponseError(
                 self._request_info,
                 self._history,
@@ -405,6 +428,7 @@ class ClientResponse(ContentTypeMixin):
             )
 
     async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
         return self
 
     async def __aexit__(

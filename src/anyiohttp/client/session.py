@@ -88,6 +88,11 @@ class _RequestContextManager(AwaitableContext[ClientResponse]):
 
     __slots__ = ()
 
+    async def __aenter__(self) -> ClientResponse:
+        resp = await super().__aenter__()
+        resp._in_context = True
+        return resp
+
     async def _finish(self, value: ClientResponse) -> None:
         value.release()
 
@@ -480,16 +485,21 @@ class ClientSession:
         self._check_usable()
         method = method.upper()
         url = self._build_url(str_or_url)
+        if not url.scheme:
+            raise InvalidUrlClientError(url, "URL has no scheme")
         if url.scheme not in _HTTP_SCHEMES:
             raise NonHttpUrlClientError(url)
         if url.raw_host is None:
             raise InvalidUrlClientError(url, "URL has no host")
         if params is not None:
             url = url.extend_query(params)
-        if timeout is _SENTINEL or timeout is None:
+        if timeout is _SENTINEL:
             timeout = self._timeout
-        if not isinstance(timeout, ClientTimeout):
-            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+        elif not isinstance(timeout, ClientTimeout):
+            # As aiohttp: a number (or None) is the total timeout.
+            if timeout is not None and not isinstance(timeout, int | float):
+                raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+            timeout = ClientTimeout(total=timeout)
         deadline = self._now() + timeout.total if timeout.total is not None else math.inf
         traces = [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
@@ -506,14 +516,26 @@ class ClientSession:
                 "on_request_start", TraceRequestStartParams(method, url, req_headers_in)
             )
         body = build_body(method, data, json, self._json_serialize)
-        if auth is None:
-            auth = self._default_auth
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None:
             if auth is not None:
                 raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
             auth = url_auth
             url = url.with_user(None)
+        if (
+            auth is None
+            and self._default_auth is not None
+            and (self._base_url is None or self._base_url.origin() == url.origin())
+        ):
+            # The session's credentials go only where its base_url points (as aiohttp).
+            auth = self._default_auth
+        if auth is not None and (
+            hdrs.AUTHORIZATION in req_headers_in or hdrs.AUTHORIZATION in self._default_headers
+        ):
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+                "encoded in URL"
+            )
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
         history: list[ClientResponse] = []
         if raise_for_status is None:
@@ -540,9 +562,11 @@ class ClientSession:
                         TraceRequestRedirectParams(method, url, req_headers_in, resp),
                     )
                 history.append(resp)
-                if len(history) > redirect_limit:
+                if redirect_limit and len(history) >= redirect_limit:
+                    # aiohttp's count: max_redirects=N follows N - 1 redirects,
+                    # and 0 means no limit.
                     resp.close()
-                    raise TooManyRedirects(resp.request_info, tuple(history))
+                    raise TooManyRedirects(history[0].request_info, tuple(history))
                 await _discard_body(resp)
                 if (resp.status == 303 and method != hdrs.METH_HEAD) or (
                     resp.status in (301, 302) and method == hdrs.METH_POST
@@ -555,8 +579,12 @@ class ClientSession:
                     break  # a streamed body cannot be sent twice: stop here, as aiohttp
                 new_url = self._redirect_url(url, location)
                 if new_url.origin() != url.origin():
-                    auth = None  # credentials stay with their origin
-                    req_headers_in.popall(hdrs.AUTHORIZATION, None)
+                    # Credentials and cookies given for one origin stay with it
+                    # (the jar still sends the new origin's own cookies).
+                    auth = None
+                    cookies = None
+                    for name in (hdrs.AUTHORIZATION, hdrs.COOKIE, hdrs.PROXY_AUTHORIZATION):
+                        req_headers_in.popall(name, None)
                 url = new_url
             if raise_for_status is True:
                 resp.raise_for_status()
@@ -585,9 +613,9 @@ class ClientSession:
             ) from exc
         if parsed.scheme and parsed.scheme not in _HTTP_SCHEMES:
             raise NonHttpUrlRedirectClientError(location)
-        if not parsed.is_absolute():
-            parsed = url.join(parsed)
-        return parsed.with_fragment(None) if parsed.fragment else parsed
+        if not parsed.scheme:
+            parsed = url.join(parsed)  # relative, or "//host/path" (the same scheme)
+        return parsed
 
     def _proxy_for(
         self, url: URL, proxy: str | URL | None, proxy_auth: BasicAuth | None
@@ -655,7 +683,8 @@ class ClientSession:
                 req_headers[hdrs.PROXY_AUTHORIZATION] = proxy_auth.encode()
             for name, value in CIMultiDict(proxy_headers or ()).items():
                 req_headers[name] = value
-        request_info = RequestInfo(url, method, CIMultiDictProxy(req_headers), url)
+        bare_url = url.with_fragment(None) if url.raw_fragment else url
+        request_info = RequestInfo(bare_url, method, CIMultiDictProxy(req_headers), url)
         attempts = 2 if (body is None or _replayable(body)) and method in _IDEMPOTENT else 1
         head: ResponseHead | None = None
         if body is None and not traces and not upgrade:
