@@ -329,3 +329,30 @@ async def test_many_streams_on_one_loop_each_get_their_own_bytes() -> None:
                         clients.start_soon(client, i)
             tg.cancel_scope.cancel()
     assert results == {i: payload(i) for i in range(count)}
+
+
+async def test_every_waiting_sender_learns_that_the_peer_went_away() -> None:
+    """Two sends wait on a full socket; the peer leaves: neither may report success."""
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            outcome: dict[str, str] = {}
+
+            async def sender(name: str, size: int) -> None:
+                try:
+                    await stream.send(b"x" * size)
+                    outcome[name] = "sent"
+                except (anyio.BrokenResourceError, anyio.BusyResourceError) as exc:
+                    outcome[name] = type(exc).__name__
+
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(sender, "first", 50_000_000)  # more than the kernel takes
+                    await anyio.sleep(0.1)
+                    tg.start_soon(sender, "second", 1000)
+                    await anyio.sleep(0.1)
+                    peer.setsockopt(  # close with RST: the next write fails at once
+                        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                    )
+                    peer.close()
+            assert outcome["first"] == "BrokenResourceError"
+            assert outcome["second"] in ("BrokenResourceError", "BusyResourceError")

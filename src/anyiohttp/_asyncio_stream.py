@@ -23,7 +23,7 @@ import sys
 import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
@@ -101,9 +101,9 @@ class _Protocol(asyncio.BufferedProtocol):
         self.read_view = _read_buffer(self.loop)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.set_write_buffer_limits(_WRITE_HIGH_WATER)
+        # uvloop's transports have the interface without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.set_write_buffer_limits(_WRITE_HIGH_WATER)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.read_view
@@ -253,6 +253,7 @@ class AsyncioSocketStream(SocketStream):
                 if protocol.exception is not None:
                     raise anyio.BrokenResourceError from protocol.exception
                 raise anyio.EndOfStream
+        protocol.nudged = False  # bytes answer a wake-up as well as b"" would
         chunk = protocol.buffer.popleft()
         if len(chunk) > max_bytes:
             protocol.buffer.appendleft(chunk[max_bytes:])
@@ -324,7 +325,6 @@ async def connect_tcp(host: str, port: int, *, local_host: str | None = None) ->
     transport, protocol = await loop.create_connection(
         _Protocol, host, port, local_addr=(local_host, 0) if local_host else None
     )
-    assert isinstance(transport, asyncio.Transport)
     return AsyncioSocketStream(transport, protocol)
 
 
@@ -362,7 +362,6 @@ async def accept(listener: SocketListener) -> SocketStream:
     except BaseException:
         sock.close()
         raise
-    assert isinstance(transport, asyncio.Transport)
     return AsyncioSocketStream(transport, protocol)
 
 

@@ -172,9 +172,13 @@ class TrioSocketStream(SocketStream):
                 flushing.set()
         if self._closed:
             raise anyio.ClosedResourceError
+        if self._broken is not None:
+            # Another sender's flush hit the error and dropped the queue, ours too.
+            raise anyio.BrokenResourceError from self._broken
 
     async def send(self, item: bytes) -> None:
         """Hand ``item`` to the kernel, waiting while it holds earlier bytes back."""
+        await trio.lowlevel.checkpoint_if_cancelled()
         self.write(item)
         if self._pending:
             await self.drain()

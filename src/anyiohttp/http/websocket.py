@@ -374,6 +374,16 @@ class WebSocketProtocol:
                         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                     self._closed = True
                     return
+                event = self._deferred
+                if event is not None:
+                    # What the callback left comes before any newer bytes
+                    # (after a Close, wsproto takes no more).
+                    self._deferred = None
+                    if not await self._handle(event):
+                        return
+                    for event in self._conn.events():
+                        if not await self._handle(event):
+                            return
                 if data_in:
                     self._conn.receive_data(data_in)
         finally:
@@ -384,14 +394,21 @@ class WebSocketProtocol:
         """Bytes in the stream's callback: messages out at once, the rest to the task."""
         stream = self._stream
         assert isinstance(stream, AsyncioSocketStream)
-        self._conn.receive_data(data)
-        for event in self._conn.events():
-            if not self._take_now(event):
-                # This one waits for the task (which also parses what follows).
-                self._deferred = event
-                stream.set_data_callback(None)
-                stream.wake_reader()
+        try:
+            self._conn.receive_data(data)
+            for event in self._conn.events():
+                if not self._take_now(event):
+                    # This one waits for the task (which also parses what follows).
+                    self._deferred = event
+                    break
+            else:
                 return
+        except Exception as exc:
+            # Not in the event loop's callback: the reader task raises it,
+            # as it would have had it parsed these bytes itself.
+            self._deferred = _Raise(exc)
+        stream.set_data_callback(None)
+        stream.wake_reader()
 
     def _take_now(self, event: Any) -> bool:
         """Handle ``event`` without waiting if that is possible (else change nothing)."""
@@ -427,6 +444,8 @@ class WebSocketProtocol:
 
     async def _handle(self, event: Any) -> bool:
         """Handle one event from wsproto; False once reading is over."""
+        if isinstance(event, _Raise):
+            raise event.error
         if isinstance(event, TextMessage | BytesMessage):
             size = self._size + len(event.data)
             if self._max_msg_size and size > self._max_msg_size:
@@ -616,6 +635,12 @@ class WebSocketProtocol:
             with anyio.CancelScope(shield=True):
                 await self.stop()
         return True
+
+
+class _Raise(NamedTuple):
+    """An error from the stream's callback, for the reader task to raise."""
+
+    error: Exception
 
 
 def _message(data: str | bytes) -> Message[Any]:
