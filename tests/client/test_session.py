@@ -113,7 +113,11 @@ async def test_formdata_multipart_upload() -> None:
     async with run_app(app) as url, anyiohttp.ClientSession() as session:
         data = await (await session.post(url, data=form)).json()
     assert data["ctype"] == "multipart/form-data"
-    assert 'Content-Disposition: form-data; name="field"\r\n\r\nvalue\r\n' in data["body"]
+    # As aiohttp: a text field is text/plain with its charset.
+    assert (
+        'Content-Disposition: form-data; name="field"\r\n'
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nvalue\r\n"
+    ) in data["body"]
     assert 'name="file"; filename="a.txt"' in data["body"]
     assert "Content-Type: text/plain\r\n\r\nfile content\r\n" in data["body"]
 
@@ -646,3 +650,43 @@ async def test_reading_a_released_response_raises_as_in_aiohttp() -> None:
 
         resp = await session.get(url / "big")  # no release: a second read is the cache
         assert await resp.read() == await resp.read() == body
+
+
+async def test_bodies_across_307_and_308_and_form_files_as_in_aiohttp() -> None:
+    async def to_echo(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect("/echo")
+
+    async def fields(request: web.Request) -> web.Response:
+        form = await request.post()
+        kinds = {name: type(value).__name__ for name, value in form.items()}
+        names = {name: getattr(value, "filename", None) for name, value in form.items()}
+        return web.json_response({"kinds": kinds, "filenames": names})
+
+    app = echo_app()
+    app.router.add_post("/to-echo", to_echo)
+    app.router.add_post("/fields", fields)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        # A seekable body is sent again from where it started; BytesIO stays usable.
+        buffer = io.BytesIO(b"skip:payload")
+        buffer.seek(5)
+        resp = await session.post(url / "to-echo", data=buffer)
+        data = await resp.json()
+        assert data["path"] == "/echo" and data["body"] == "payload"
+        assert [r.status for r in resp.history] == [307]
+        assert buffer.getvalue() == b"skip:payload"
+
+        # A body that cannot be sent again is an error, not a silent 307.
+        async def stream() -> AsyncIterator[bytes]:
+            yield b"once"
+
+        with pytest.raises(anyiohttp.ClientPayloadError, match="consumed request body"):
+            await session.post(url / "to-echo", data=stream())
+
+        # Bytes and nameless file objects are file uploads named after the field.
+        form = anyiohttp.FormData()
+        form.add_field("text", "plain")
+        form.add_field("raw", b"bytes")
+        form.add_field("memory", io.BytesIO(b"in memory"))
+        data = await (await session.post(url / "fields", data=form)).json()
+        assert data["kinds"] == {"text": "str", "raw": "FileField", "memory": "FileField"}
+        assert data["filenames"]["raw"] == "raw" and data["filenames"]["memory"] == "memory"

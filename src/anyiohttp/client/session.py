@@ -42,6 +42,7 @@ from .cookies import CookieJar
 from .exceptions import (
     ClientConnectionError,
     ClientOSError,
+    ClientPayloadError,
     ClientResponseError,
     ConnectionKey,
     ConnectionTimeoutError,
@@ -516,6 +517,8 @@ class ClientSession:
                 "on_request_start", TraceRequestStartParams(method, url, req_headers_in)
             )
         body = build_body(method, data, json, self._json_serialize)
+        if body is not None:
+            body.keep_open()  # a redirect or a retry may send it again; closed below
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None:
             if auth is not None:
@@ -575,8 +578,12 @@ class ClientSession:
                     body = None
                     for name in (hdrs.CONTENT_LENGTH, hdrs.CONTENT_TYPE, hdrs.TRANSFER_ENCODING):
                         req_headers_in.popall(name, None)
-                elif body is not None and not _replayable(body):
-                    break  # a streamed body cannot be sent twice: stop here, as aiohttp
+                elif body is not None and not body.rewind():
+                    resp.close()
+                    raise ClientPayloadError(
+                        "Cannot follow redirect with a consumed request body. Use bytes, "
+                        "a seekable file-like object, or set allow_redirects=False."
+                    )
                 new_url = self._redirect_url(url, location)
                 if new_url.origin() != url.origin():
                     # Credentials and cookies given for one origin stay with it
@@ -598,6 +605,9 @@ class ClientSession:
                         TraceRequestExceptionParams(method, url, req_headers_in, exc),
                     )
             raise
+        finally:
+            if body is not None:
+                body.close()  # a file given as the body is closed once the request ends
         for trace in traces:
             await trace.send(
                 "on_request_end", TraceRequestEndParams(method, url, req_headers_in, resp)
@@ -685,7 +695,7 @@ class ClientSession:
                 req_headers[name] = value
         bare_url = url.with_fragment(None) if url.raw_fragment else url
         request_info = RequestInfo(bare_url, method, CIMultiDictProxy(req_headers), url)
-        attempts = 2 if (body is None or _replayable(body)) and method in _IDEMPOTENT else 1
+        attempts = 2 if (body is None or body.replayable) and method in _IDEMPOTENT else 1
         head: ResponseHead | None = None
         if body is None and not traces and not upgrade:
             # The common case, a kept-alive connection ready: no cancel scope
@@ -716,7 +726,7 @@ class ClientSession:
                     )  # fmt: skip
                 except ServerDisconnectedError:
                     conn.close()
-                    if conn.reused and attempt + 1 < attempts:
+                    if conn.reused and attempt + 1 < attempts and (body is None or body.rewind()):
                         continue  # a kept-alive connection the server had closed: again, fresh
                     raise
                 except BaseException:
@@ -969,12 +979,6 @@ async def _discard_body(resp: ClientResponse) -> None:
             resp.close()
             return
     resp.release()
-
-
-def _replayable(body: Payload) -> bool:
-    from ..http.payload import BytesPayload
-
-    return isinstance(body, BytesPayload)
 
 
 def _looks_closed(exc: HttpProcessingError) -> bool:

@@ -54,6 +54,21 @@ class Payload:
         """The whole body (for small payloads and tests)."""
         return b"".join([chunk async for chunk in self.iter_chunks()])
 
+    @property
+    def replayable(self) -> bool:
+        """True when :meth:`rewind` can make it ready to be sent again."""
+        return False
+
+    def rewind(self) -> bool:
+        """Get ready to send the body again (a redirect, a retry); False if it cannot."""
+        return False
+
+    def keep_open(self) -> None:
+        """Do not close what the body reads from once sent: :meth:`close` will."""
+
+    def close(self) -> None:
+        """Release what the body reads from (a file)."""
+
 
 class BytesPayload(Payload):
     """Bytes (or bytearray, memoryview) sent as they are."""
@@ -67,6 +82,15 @@ class BytesPayload(Payload):
         """One chunk: the bytes."""
         if self._value:
             yield self._value
+
+    @property
+    def replayable(self) -> bool:
+        """Always: bytes can be sent again."""
+        return True
+
+    def rewind(self) -> bool:
+        """Nothing to do: bytes can be sent again."""
+        return True
 
 
 class StringPayload(BytesPayload):
@@ -101,9 +125,16 @@ class IOPayload(Payload):
         super().__init__(**kwargs)
         self._value = value
         self.size = _remaining_size(value)
+        self._autoclose = True
+        # Where sending starts, to start there again (a 307/308 redirect, a retry).
+        self._start: int | None
+        try:
+            self._start = value.tell() if value.seekable() else None
+        except (AttributeError, OSError, ValueError):
+            self._start = None
 
     async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
-        """The file's bytes from its current position; the file is closed at the end."""
+        """The file's bytes from its current position; then closed, unless kept open."""
         try:
             while True:
                 chunk = await anyio.to_thread.run_sync(self._value.read, CHUNK_SIZE)
@@ -111,7 +142,30 @@ class IOPayload(Payload):
                     return
                 yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
         finally:
-            self._value.close()  # as aiohttp: a file given as a body is consumed
+            if self._autoclose:
+                self.close()
+
+    @property
+    def replayable(self) -> bool:
+        """True for a seekable file that is still open."""
+        return self._start is not None and not self._value.closed
+
+    def rewind(self) -> bool:
+        """Seek back to where the first sending started."""
+        if not self.replayable:
+            return False
+        assert self._start is not None
+        self._value.seek(self._start)
+        return True
+
+    def keep_open(self) -> None:
+        """Leave the file open after sending (the client closes it when the request ends)."""
+        self._autoclose = False
+
+    def close(self) -> None:
+        """Close a real file (as aiohttp); an in-memory one stays usable by its owner."""
+        if not isinstance(self._value, io.BytesIO | io.StringIO):
+            self._value.close()
 
 
 class AsyncIterablePayload(Payload):
@@ -130,6 +184,10 @@ class AsyncIterablePayload(Payload):
         async for chunk in self._value:
             if chunk:
                 yield bytes(chunk)
+
+    def rewind(self) -> bool:
+        """True only before it was sent: an iterable is consumed once."""
+        return not self._used
 
 
 def _remaining_size(value: IO[Any]) -> int | None:
@@ -151,6 +209,9 @@ def get_payload(data: Any, *, content_type: str | None = None) -> Payload:
         return BytesPayload(data, content_type=content_type)
     if isinstance(data, str):
         return StringPayload(data, content_type=content_type)
+    if isinstance(data, io.StringIO):
+        # Text in memory: sent as its text (with a length), as aiohttp does.
+        return StringPayload(data.read(), content_type=content_type)
     if isinstance(data, io.IOBase | io.BufferedReader) or hasattr(data, "read"):
         return IOPayload(data, content_type=content_type)
     if isinstance(data, AsyncIterable):
@@ -200,12 +261,15 @@ class FormData:
         if isinstance(value, io.IOBase) or hasattr(value, "read"):
             self._is_multipart = True
             if filename is None:
+                # As aiohttp: the file's own name, else the field's.
                 name_attr = getattr(value, "name", None)
-                if isinstance(name_attr, str):
+                if isinstance(name_attr, str) and not name_attr.startswith("<"):
                     filename = os.path.basename(name_attr)
-        elif isinstance(value, bytes | bytearray):
-            if filename is None and content_type is None:
-                self._is_multipart = True
+                else:
+                    filename = name
+        elif isinstance(value, bytes | bytearray | memoryview):
+            if filename is None:
+                filename = name  # bytes are a file upload, named after the field
         if content_type is not None or filename is not None:
             self._is_multipart = True
         if content_transfer_encoding is not None:
@@ -253,9 +317,6 @@ class FormData:
         writer = MultipartWriter("form-data")
         for options, headers, value in self._fields:
             payload = get_payload(value, content_type=headers.get("Content-Type"))
-            if isinstance(value, str) and "Content-Type" not in headers:
-                payload.headers.pop("Content-Type", None)
-                payload.content_type = ""
             disposition = f'form-data; name="{_quote_param(options["name"])}"'
             if "filename" in options:
                 disposition += f'; filename="{_quote_param(options["filename"])}"'
@@ -307,6 +368,28 @@ class MultipartWriter(Payload):
         )
         payload.headers.update(headers or {})
         return self.append_payload(payload)
+
+    @property
+    def replayable(self) -> bool:
+        """True when every part can be sent again."""
+        return all(part.replayable for part, _ in self._parts)
+
+    def rewind(self) -> bool:
+        """Rewind every part (False if one cannot be)."""
+        rewound = True
+        for part, _ in self._parts:  # every part, even after one that cannot
+            rewound = part.rewind() and rewound
+        return rewound
+
+    def keep_open(self) -> None:
+        """Keep every part's file open after sending."""
+        for part, _ in self._parts:
+            part.keep_open()
+
+    def close(self) -> None:
+        """Close every part's file."""
+        for part, _ in self._parts:
+            part.close()
 
     def append_payload(self, payload: Payload, disposition: str | None = None) -> Payload:
         """Add a payload as the next part."""
