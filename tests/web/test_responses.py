@@ -339,3 +339,38 @@ async def test_response_body_from_a_file_and_an_async_iterable(tmp_path: object)
     assert file_resp.headers["content-type"] == "text/plain"
     assert iter_resp.text == "part0 part1 part2 part3 part4 "
     assert iter_resp.headers["transfer-encoding"] == "chunked"
+
+
+async def test_aiohttp_compatible_response_details(anyiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    """Each as aiohttp 3.14 answers (found by comparing the two servers)."""
+
+    async def cookies(request: web.Request) -> web.Response:
+        return web.json_response(dict(request.cookies))
+
+    async def null(request: web.Request) -> web.Response:
+        return web.json_response(None)
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/ünï cöde?x=é")
+
+    async def strip_server(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.pop("Server", None)
+
+    app = web.Application()
+    app.router.add_get("/cookies", cookies)
+    app.router.add_get("/null", null)
+    app.router.add_get("/moved", moved)
+    app.on_response_prepare.append(strip_server)
+    client = await anyiohttp_client(app)
+
+    # One malformed pair does not cost the others.
+    resp = await client.get("/cookies", headers={"Cookie": 'a=1; bad cookie=2; e={"j":1}; q="x y"'})
+    assert await resp.json() == {"a": "1", "bad": "", "cookie": "2", "e": '{"j":1}', "q": "x y"}
+    assert "Server" not in resp.headers  # the signal sees Server (and Date) and may drop them
+
+    resp = await client.get("/null")
+    assert await resp.read() == b"null"
+    assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+
+    resp = await client.get("/moved", allow_redirects=False)
+    assert resp.headers["Location"] == "/%C3%BCn%C3%AF%20c%C3%B6de?x=%C3%A9"

@@ -121,3 +121,15 @@ async def test_file_response_from_a_handler(anyiohttp_client, tree: Path) -> Non
 def test_add_static_needs_a_directory(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="No directory"):
         web.Application().router.add_static("/s", tmp_path / "nope")
+
+
+async def test_a_compressed_file_is_served_as_itself(anyiohttp_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    (tmp_path / "archive.tar.gz").write_bytes(gzip.compress(b"tar bytes"))
+    client = await anyiohttp_client(make_app(tmp_path))
+    resp = await client.get("/static/archive.tar.gz")
+    # As aiohttp: the gzip file itself, not content for the client to unpack.
+    assert resp.headers["Content-Type"] == "application/gzip"
+    assert "Content-Encoding" not in resp.headers
+    assert gzip.decompress(await resp.read()) == b"tar bytes"

@@ -234,7 +234,8 @@ class HTTPMove(HTTPRedirection):
         super().__init__(
             headers=headers, reason=reason, body=body, text=text, content_type=content_type
         )
-        self.headers[hdrs.LOCATION] = str(location)
+        # Encoded as a URL: a header cannot carry spaces or raw UTF-8 (as aiohttp).
+        self.headers[hdrs.LOCATION] = str(URL(location))
         self.location = location
 
 

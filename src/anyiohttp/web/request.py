@@ -9,11 +9,11 @@ nothing is read from the socket until the handler asks for it.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
-from http.cookies import CookieError, SimpleCookie
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 from urllib.parse import parse_qsl
@@ -355,16 +355,8 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
 
     @reify
     def cookies(self) -> Mapping[str, str]:
-        """The cookies the client sent."""
-        raw = self._head.headers.get(hdrs.COOKIE, "")
-        parsed: SimpleCookie = SimpleCookie()
-        try:
-            parsed.load(raw)
-        except CookieError:
-            # A broken pair spoils SimpleCookie's whole parse: fall back to
-            # the forgiving split browsers use (RFC 6265 5.4).
-            return MappingProxyType(_split_cookie_header(raw))
-        return MappingProxyType({key: morsel.value for key, morsel in parsed.items()})
+        """The cookies the client sent (parsed leniently, as aiohttp does)."""
+        return MappingProxyType(_parse_cookie_header(self._head.headers.get(hdrs.COOKIE, "")))
 
     # -- body headers -----------------------------------------------------------
 
@@ -613,13 +605,25 @@ def _etags(value: str | None) -> tuple[ETag, ...] | None:
     return tuple(tags)
 
 
-def _split_cookie_header(raw: str) -> dict[str, str]:
+# One name[=value] in a Cookie header: the value quoted or up to a space or
+# ";". A "=value" with no name is skipped. As aiohttp's parser: one malformed
+# pair never costs the others (SimpleCookie would drop them all).
+_COOKIE_PAIR = re.compile(
+    r'=(?:"(?:[^"\\]|\\.)*"|[^\s;]*)'  # a value without a name: skipped
+    r'|([^\s;=]+)(?:=("(?:[^"\\]|\\.)*"|[^\s;]*))?'
+)
+_QUOTED_CHAR = re.compile(r"\\(.)")
+
+
+def _parse_cookie_header(raw: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
-    for pair in raw.split(";"):
-        name, sep, value = pair.strip().partition("=")
-        if sep and name:
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            cookies.setdefault(name.strip(), value)
+    for match in _COOKIE_PAIR.finditer(raw):
+        name, value = match.group(1), match.group(2)
+        if name is None:
+            continue
+        if value is None:
+            value = ""
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
+            value = _QUOTED_CHAR.sub(r"\1", value[1:-1])
+        cookies[name] = value  # the last of a name wins
     return cookies

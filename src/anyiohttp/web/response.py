@@ -366,6 +366,11 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
         self._req = request
         writer = self._writer = request._make_writer()
         self._state = ResponseState.PREPARED
+        # Before the on_response_prepare signal, which may change or drop them (as aiohttp).
+        headers = self._headers
+        if hdrs.DATE not in headers:
+            headers[hdrs.DATE] = request._server_date()
+        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
         await request._prepare_hook(self)
         no_body = self._prepare_headers(request, writer)
         version = request.version
@@ -412,9 +417,6 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
             headers.pop(hdrs.TRANSFER_ENCODING, None)
         elif writer.length != 0 or not self._length_check:
             headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
-        if hdrs.DATE not in headers:
-            headers[hdrs.DATE] = request._server_date()
-        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
         if hdrs.CONNECTION not in headers:
             if keep_alive:
                 if version == HttpVersion10:
@@ -658,8 +660,11 @@ class Response(StreamResponse):
         await super().write_eof(body + data if data else body)
 
 
+_NO_DATA: Final[Any] = object()
+
+
 def json_response(
-    data: Any = None,
+    data: Any = _NO_DATA,
     *,
     text: str | None = None,
     body: bytes | None = None,
@@ -669,8 +674,11 @@ def json_response(
     content_type: str = "application/json",
     dumps: Callable[[Any], str] = json.dumps,
 ) -> Response:
-    """A Response with ``data`` serialized as JSON (or ready ``text``/``body``)."""
-    if data is not None:
+    """A Response with ``data`` serialized as JSON (or ready ``text``/``body``).
+
+    ``json_response(None)`` is ``null``, as in aiohttp; with no data at all the body is empty.
+    """
+    if data is not _NO_DATA:
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")
         text = dumps(data)

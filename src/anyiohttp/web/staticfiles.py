@@ -54,6 +54,16 @@ def _etags(header: str) -> list[str]:
     return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
+# The media type of a file compressed as a whole, by the encoding mimetypes names.
+_COMPRESSED_TYPES: Final = {
+    "gzip": "application/gzip",
+    "br": "application/x-brotli",
+    "bzip2": "application/x-bzip2",
+    "compress": "application/x-compress",
+    "xz": "application/x-xz",
+}
+
+
 class FileResponse(StreamResponse):
     """Serve a file, with conditional requests and byte ranges."""
 
@@ -115,9 +125,11 @@ class FileResponse(StreamResponse):
         self._set_validators(stat, etag)
         if hdrs.CONTENT_TYPE not in self._headers:
             guessed, encoding = mimetypes.guess_type(self._path.name)
+            if encoding:
+                # A compressed file (x.tar.gz) is sent as the file it is, not
+                # as compressed content the client would unpack (as aiohttp).
+                guessed = _COMPRESSED_TYPES.get(encoding, "application/octet-stream")
             self._headers[hdrs.CONTENT_TYPE] = guessed or "application/octet-stream"
-            if encoding and hdrs.CONTENT_ENCODING not in self._headers:
-                self._headers[hdrs.CONTENT_ENCODING] = encoding
         self._headers[hdrs.ACCEPT_RANGES] = "bytes"
         self.content_length = end - start
         writer = await super().prepare(request)
