@@ -135,7 +135,7 @@ async def test_response_api_and_content_stream() -> None:
     async with run_app(app) as url, anyiohttp.ClientSession() as session:
         async with session.get(url / "lines") as resp:
             assert resp.content_type == "text/plain" and resp.charset == "latin-1"
-            assert resp.get_encoding() == "latin-1"
+            assert resp.get_encoding() == "iso8859-1"  # the codec's name, as aiohttp
             assert await resp.content.readline() == b"line 0\n"
             rest = [line async for line in resp.content]
             assert rest == [b"line %d\n" % i for i in range(1, 5)]
@@ -690,3 +690,51 @@ async def test_bodies_across_307_and_308_and_form_files_as_in_aiohttp() -> None:
         data = await (await session.post(url / "fields", data=form)).json()
         assert data["kinds"] == {"text": "str", "raw": "FileField", "memory": "FileField"}
         assert data["filenames"]["raw"] == "raw" and data["filenames"]["memory"] == "memory"
+
+
+async def test_fallback_charset_resolver_decides_for_bodies_without_a_charset() -> None:
+    async def latin(request: web.Request) -> web.Response:
+        return web.Response(body="café".encode("latin-1"), content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/latin", latin)
+    seen: list[bytes] = []
+
+    def resolver(resp: anyiohttp.ClientResponse, body: bytes) -> str:
+        seen.append(body)
+        return "latin-1"
+
+    async with run_app(app) as url:
+        async with anyiohttp.ClientSession(fallback_charset_resolver=resolver) as session:
+            async with session.get(url / "latin") as resp:
+                assert await resp.text() == "café"
+        assert seen == ["café".encode("latin-1")]
+        async with anyiohttp.ClientSession() as session:
+            async with session.get(url / "latin") as resp:
+                with pytest.raises(RuntimeError, match="not yet read"):
+                    resp.get_encoding()  # the default resolver needs the body
+                with pytest.raises(UnicodeDecodeError):
+                    await resp.text()  # UTF-8 by default, as aiohttp
+
+
+async def test_content_disposition_is_parsed() -> None:
+    async def download(request: web.Request) -> web.Response:
+        return web.Response(
+            body=b"data",
+            headers={
+                "Content-Disposition": 'attachment; filename="plain.txt"; '
+                "filename*=UTF-8''na%C3%AFve%20file.txt"
+            },
+        )
+
+    app = web.Application()
+    app.router.add_get("/download", download)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        async with session.get(url / "download") as resp:
+            disposition = resp.content_disposition
+        async with session.get(url / "download", params={"x": "1"}) as plain:
+            assert plain.content_disposition is not None
+    assert disposition is not None
+    assert disposition.type == "attachment"
+    assert disposition.filename == "naïve file.txt"  # filename* wins (RFC 6266 4.3)
+    assert disposition.parameters["filename"] == "plain.txt"

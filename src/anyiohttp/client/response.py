@@ -13,15 +13,16 @@ import json
 import math
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from http.cookies import CookieError, SimpleCookie
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from urllib.parse import unquote
 
 import anyio
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import hdrs
-from ..helpers import ContentTypeMixin
+from ..helpers import ContentTypeMixin, parse_content_type
 from ..http.compression import Decompressor, brotli_available
 from ..http.exceptions import HttpProcessingError
 from ..http.h11_client import ResponseHead
@@ -41,7 +42,34 @@ from .tracing import Trace, TraceResponseChunkReceivedParams
 if TYPE_CHECKING:
     from .connector import Connection
 
-__all__ = ("ClientResponse",)
+__all__ = ("ClientResponse", "ContentDisposition")
+
+
+def _utf8(response: ClientResponse, body: bytes) -> str:
+    return "utf-8"
+
+
+class ContentDisposition(NamedTuple):
+    """A parsed Content-Disposition header: its type, parameters and filename."""
+
+    type: str | None
+    parameters: MappingProxyType[str, str]
+    filename: str | None
+
+
+def _parse_disposition(value: str) -> ContentDisposition:
+    kind, params = parse_content_type(value)
+    for key in [k for k in params if k.endswith("*")]:
+        # RFC 6266 / 8187: filename*=charset'language'percent-encoded
+        charset, sep, rest = params[key].partition("'")
+        if sep:
+            _, _, encoded = rest.partition("'")
+            try:
+                params[key] = unquote(encoded, charset or "utf-8", "strict")
+            except (LookupError, UnicodeDecodeError):
+                del params[key]  # an unknown charset or bad octets: no such parameter
+    filename = params.get("filename*") or params.get("filename")
+    return ContentDisposition(kind or None, MappingProxyType(params), filename)
 
 
 class _Done:
@@ -75,6 +103,7 @@ class ClientResponse(ContentTypeMixin):
         total: float | None = None,
         auto_decompress: bool = True,
         read_bufsize: int = 2**16,
+        fallback_charset: Callable[[ClientResponse, bytes], str] | None = None,
     ) -> None:
         self.method = method
         self._url = url.with_fragment(None) if url.raw_fragment else url
@@ -89,6 +118,7 @@ class ClientResponse(ContentTypeMixin):
         self._total = total
         self._body: bytes | None = None
         self._released = False
+        self._fallback_charset = fallback_charset or _utf8
         # Inside ``async with``: its exit releases, so raise_for_status() need not.
         self._in_context = False
         self._closed = connection is None
@@ -188,9 +218,10 @@ class ClientResponse(ContentTypeMixin):
         return self._head.content_length
 
     @property
-    def content_disposition(self) -> str | None:
-        """The raw Content-Disposition header."""
-        return self._head.headers.get(hdrs.CONTENT_DISPOSITION)
+    def content_disposition(self) -> ContentDisposition | None:
+        """The Content-Disposition header parsed (type, parameters, filename), or None."""
+        value = self._head.headers.get(hdrs.CONTENT_DISPOSITION)
+        return None if value is None else _parse_disposition(value)
 
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
@@ -214,15 +245,23 @@ class ClientResponse(ContentTypeMixin):
         return MultiDictProxy(links)
 
     def get_encoding(self) -> str:
-        """The charset to decode the body with (UTF-8 when unknown)."""
+        """The codec to decode the body with, as aiohttp picks it.
+
+        The Content-Type's charset (as its codec name); UTF-8 for JSON;
+        otherwise the session's ``fallback_charset_resolver(response, body)``
+        (UTF-8 by default), which needs the body read first (RuntimeError if not).
+        """
         charset = self.charset
         if charset:
             try:
-                codecs.lookup(charset)
+                return codecs.lookup(charset).name
             except LookupError:
-                return "utf-8"
-            return charset
-        return "utf-8"
+                pass
+        if self.content_type in ("application/json", "application/rdap+json"):
+            return "utf-8"  # RFC 8259 8.1
+        if self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return self._fallback_charset(self, self._body)
 
     def __repr__(self) -> str:
         return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"

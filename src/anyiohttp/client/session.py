@@ -126,6 +126,7 @@ class ClientSession:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_redirects: int = 10,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
     ) -> None:
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
@@ -160,6 +161,8 @@ class ClientSession:
         for trace_config in self._trace_configs:
             trace_config.freeze()
         self._read_bufsize = read_bufsize
+        # For bodies whose Content-Type names no charset (get_encoding, text()).
+        self._fallback_charset_resolver = fallback_charset_resolver
         self._max_redirects = max_redirects
         self._deadline_scope: Callable[[float], AbstractContextManager[object]] = (
             _anyio_deadline_scope
@@ -748,6 +751,7 @@ class ClientSession:
             total=timeout.total,
             auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
             read_bufsize=read_bufsize or self._read_bufsize,
+            fallback_charset=self._fallback_charset_resolver,
         )
         set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
         if set_cookies:
