@@ -486,6 +486,29 @@ async def test_response_header_limits() -> None:
         assert info.value.status == 400
         assert "Got more than 100 bytes" in info.value.message
         assert (await session.get(url.with_query(n=1))).status == 200
+        # A request's own limits, for that request only (the connection is reused).
+        resp = await session.get(url.with_query(n=150), max_field_size=200)
+        assert len(resp.headers["X-Big"]) == 150
+        with pytest.raises(anyiohttp.ClientResponseError):
+            await session.get(url.with_query(n=150))
+        resp = await session.get(url.with_query(n=1))
+        assert (await resp.text()) == "ok"
+
+
+async def test_response_header_count_limit() -> None:
+    async def many(request: web.Request) -> web.Response:
+        count = int(request.query["n"])
+        return web.Response(text="ok", headers={f"X-H{i}": "v" for i in range(count)})
+
+    app = web.Application()
+    app.router.add_get("/", many)
+    async with run_app(app) as url, anyiohttp.ClientSession(max_headers=20) as session:
+        # Date, Server, Content-Length and Content-Type come too: 16 + 4 = 20.
+        assert (await session.get(url.with_query(n=16))).status == 200
+        with pytest.raises(anyiohttp.ClientResponseError) as info:
+            await session.get(url.with_query(n=17))
+        assert info.value.status == 400 and "Too many headers" in info.value.message
+        assert (await session.get(url.with_query(n=17), max_headers=30)).status == 200
 
 
 async def test_body_read_until_close_does_not_pool_the_dead_connection() -> None:

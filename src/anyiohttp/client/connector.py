@@ -86,6 +86,7 @@ class Connection:
         "_lean",
         "closed",
         "created",
+        "custom_limits",
         "key",
         "last_used",
         "parser",
@@ -99,8 +100,12 @@ class Connection:
         self.key = key
         self.stream = stream
         self.parser = connector._parser_class(
-            max_line_size=connector._max_line_size, max_field_size=connector._max_field_size
+            max_line_size=connector._max_line_size,
+            max_field_size=connector._max_field_size,
+            max_headers=connector._max_headers,
         )
+        #: True while the parser has a request's own limits (reset at the next checkout).
+        self.custom_limits = False
         self.created = self.last_used = connector._now()
         self.closed = False
         #: True when this checkout reuses a kept-alive connection.
@@ -273,6 +278,7 @@ class BaseConnector:
         self._closed = False
         self._max_line_size = 8190
         self._max_field_size = 8190
+        self._max_headers = 128
         # Chosen once: ANYIOHTTP_PARSER pins h11 or httptools like on the server.
         self._parser_class = client_parser_class()
         self._now: Callable[[], float] = anyio.current_time  # the backend's own, once open
@@ -410,6 +416,9 @@ class BaseConnector:
         self._acquired.add(conn)
         conn.reused = True
         conn.parser.start_next_cycle()
+        if conn.custom_limits:
+            conn.custom_limits = False
+            conn.parser.set_limits(self._max_line_size, self._max_field_size, self._max_headers)
 
     async def connect(
         self, key: ConnectionKey, *, timeout: ClientTimeout, traces: Sequence[Trace] = ()

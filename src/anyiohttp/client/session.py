@@ -125,6 +125,7 @@ class ClientSession:
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
+        max_headers: int = 128,
         max_redirects: int = 10,
         fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
     ) -> None:
@@ -137,6 +138,7 @@ class ClientSession:
         self._connector = connector if connector is not None else TCPConnector()
         self._connector._max_line_size = max_line_size
         self._connector._max_field_size = max_field_size
+        self._connector._max_headers = max_headers
         self._connector_owner = connector_owner
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies:
@@ -484,6 +486,7 @@ class ClientSession:
         auto_decompress: bool | None = None,
         max_line_size: int | None = None,
         max_field_size: int | None = None,
+        max_headers: int | None = None,
         _upgrade: bool = False,
     ) -> ClientResponse:
         self._check_usable()
@@ -543,6 +546,15 @@ class ClientSession:
                 "encoded in URL"
             )
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
+        limits: tuple[int, int, int] | None = None
+        if max_line_size is not None or max_field_size is not None or max_headers is not None:
+            # This request's own limits on the response head.
+            connector = self._connector
+            limits = (
+                connector._max_line_size if max_line_size is None else max_line_size,
+                connector._max_field_size if max_field_size is None else max_field_size,
+                connector._max_headers if max_headers is None else max_headers,
+            )
         history: list[ClientResponse] = []
         if raise_for_status is None:
             raise_for_status = self._raise_for_status
@@ -555,7 +567,7 @@ class ClientSession:
                     proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers,
                     ssl=ssl, timeout=timeout, deadline=deadline, traces=traces,
                     history=history, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
-                    upgrade=_upgrade,
+                    upgrade=_upgrade, limits=limits,
                 )  # fmt: skip
                 if resp.status not in _REDIRECTS or not allow_redirects:
                     break
@@ -673,6 +685,7 @@ class ClientSession:
         read_bufsize: int | None,
         auto_decompress: bool | None,
         upgrade: bool = False,
+        limits: tuple[int, int, int] | None = None,
     ) -> ClientResponse:
         """Send one request (no redirects) and read the response head."""
         req_headers = build_headers(
@@ -705,6 +718,9 @@ class ClientSession:
             # for the total timeout, the reads and writes time their own waits.
             conn = self._connector.take_ready(key)
             if conn is not None:
+                if limits is not None:
+                    conn.parser.set_limits(*limits)
+                    conn.custom_limits = True
                 try:
                     head = await self._quick_exchange(
                         conn, method, target, req_headers, timeout, deadline, request_info
@@ -722,6 +738,9 @@ class ClientSession:
             # sending and reading the head (none at all without a total).
             with self._deadline_scope(deadline):
                 conn = await self._connect(key, timeout, traces)
+                if limits is not None:
+                    conn.parser.set_limits(*limits)
+                    conn.custom_limits = True
                 try:
                     head = await self._exchange(
                         conn, method, target, req_headers, body, url, compress, expect100,

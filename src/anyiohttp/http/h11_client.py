@@ -76,6 +76,7 @@ def check_head_limits(
     max_line_size: int,
     max_field_size: int,
     *,
+    max_headers: int = 128,
     check_values: bool = True,
 ) -> None:
     """Raise LineTooLong for a status line or header name/value over its limit.
@@ -85,6 +86,8 @@ def check_head_limits(
     (other than HTAB) in the reason or a value are a BadHttpMessage: llhttp
     refuses them, h11 would keep them.
     """
+    if len(raw) > max_headers:
+        raise BadHttpMessage("Too many headers received")
     if len(reason) + 13 > max_line_size:  # "HTTP/1.1 200 " plus the reason
         raise LineTooLong(b"Status line is too long", max_line_size)
     if _CTL.search(reason) is not None:
@@ -117,13 +120,17 @@ class H11ClientParser:
         "_conn",
         "_length",
         "_max_field_size",
+        "_max_headers",
         "_max_line_size",
         "_response_started",
     )
 
-    def __init__(self, *, max_line_size: int = 8190, max_field_size: int = 8190) -> None:
+    def __init__(
+        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> None:
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
+        self._max_headers = max_headers
         self._conn = h11.Connection(
             h11.CLIENT,
             max_incomplete_event_size=max(16384, 2 * max(max_line_size, max_field_size)),
@@ -131,6 +138,15 @@ class H11ClientParser:
         self._chunked = False
         self._length: int | None = None
         self._response_started = False
+
+    def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
+        """Limits for the next response heads (a request's own, or the session's again).
+
+        h11's cap on an incomplete head stays as the parser was made with.
+        """
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
 
     # -- the request ---------------------------------------------------------------
 
@@ -208,6 +224,7 @@ class H11ClientParser:
                 raw,
                 self._max_line_size,
                 self._max_field_size,
+                max_headers=self._max_headers,
             )
             headers = _headers(raw)
             if "Content-Length" in headers and "Transfer-Encoding" in headers:
@@ -219,7 +236,10 @@ class H11ClientParser:
 
     def _response_head(self, event: h11.Response) -> ResponseHead:
         raw = list(event.headers.raw_items())
-        check_head_limits(event.reason, raw, self._max_line_size, self._max_field_size)
+        check_head_limits(
+            event.reason, raw, self._max_line_size, self._max_field_size,
+            max_headers=self._max_headers,
+        )  # fmt: skip
         headers = _headers(raw)
         length = headers.get("Content-Length")
         if length is not None and "Transfer-Encoding" in headers:

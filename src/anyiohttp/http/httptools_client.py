@@ -90,6 +90,7 @@ class HttptoolsClientParser:
         "_keep_alive",
         "_max_field_size",
         "_max_head",
+        "_max_headers",
         "_max_line_size",
         "_method",
         "_remaining",
@@ -101,11 +102,10 @@ class HttptoolsClientParser:
         "_switched",
     )
 
-    def __init__(self, *, max_line_size: int = 8190, max_field_size: int = 8190) -> None:
-        self._max_line_size = max_line_size
-        self._max_field_size = max_field_size
-        # The same allowance for an incomplete head as the h11 parser gives.
-        self._max_head = max(16384, 2 * max(max_line_size, max_field_size))
+    def __init__(
+        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> None:
+        self.set_limits(max_line_size, max_field_size, max_headers)
         self._buf = bytearray()
         self._eof = False
         self._reset()
@@ -122,6 +122,14 @@ class HttptoolsClientParser:
         self._chunks: ChunkedDecoder | None = None
         self._keep_alive = True
         self._switched = False
+
+    def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
+        """Limits for the next response heads (a request's own, or the session's again)."""
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        # The same allowance for an incomplete head as the h11 parser gives.
+        self._max_head = max(16384, 2 * max(max_line_size, max_field_size))
 
     # -- the request ---------------------------------------------------------------
 
@@ -282,6 +290,7 @@ class HttptoolsClientParser:
             collected.headers,
             self._max_line_size,
             self._max_field_size,
+            max_headers=self._max_headers,
             check_values=False,
         )
         status = parser.get_status_code()
