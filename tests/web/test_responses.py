@@ -374,3 +374,21 @@ async def test_aiohttp_compatible_response_details(anyiohttp_client) -> None:  #
 
     resp = await client.get("/moved", allow_redirects=False)
     assert resp.headers["Location"] == "/%C3%BCn%C3%AF%20c%C3%B6de?x=%C3%A9"
+
+
+async def test_an_absolute_form_target_names_the_host() -> None:
+    """RFC 9112 3.2.2: the target's host wins over the Host header (as aiohttp)."""
+
+    async def where(request: web.Request) -> web.Response:
+        return web.Response(text=f"{request.host} {request.url} {request.path}")
+
+    app = web.Application()
+    app.router.add_get("/where", where)
+    async with run_app(app) as url:
+        reply = await raw_exchange(
+            url,
+            b"GET http://abs.example:81/where?x=1 HTTP/1.1\r\nHost: other\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert reply.endswith(b"abs.example:81 http://abs.example:81/where?x=1 /where")

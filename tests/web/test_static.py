@@ -63,6 +63,18 @@ async def test_byte_ranges(anyiohttp_client, tree: Path) -> None:  # type: ignor
     assert bad.status == 416 and bad.headers["Content-Range"] == f"bytes */{len(data)}"
     whole = await client.get("/static/big.bin")
     assert await whole.read() == data
+    # If-Range: the part only while the client's validator still holds.
+    etag, modified = whole.headers["ETag"], whole.headers["Last-Modified"]
+    for validator in (etag, modified):
+        same = await client.get(
+            "/static/big.bin", headers={"Range": "bytes=0-9", "If-Range": validator}
+        )
+        assert same.status == 206 and await same.read() == data[:10]
+    for stale in ('"another"', "Mon, 01 Jan 2001 00:00:00 GMT", "W/" + etag):
+        changed = await client.get(
+            "/static/big.bin", headers={"Range": "bytes=0-9", "If-Range": stale}
+        )
+        assert changed.status == 200 and await changed.read() == data
 
 
 @pytest.mark.parametrize(

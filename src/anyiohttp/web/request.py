@@ -312,9 +312,20 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
 
     @reify
     def host(self) -> str:
-        """The Host header (or the clone's override, or this machine's name)."""
+        """The Host header (or the clone's override, or this machine's name).
+
+        For an absolute-form target (``GET http://host:port/path``), the
+        target's host and port: "the server MUST ignore the received Host
+        header field ... and instead use the host information of the
+        request-target" (RFC 9112 3.2.2).
+        """
         if self._host_override is not None:
             return self._host_override
+        target = self._head.target
+        if target[:1] != "/" and "://" in target:
+            authority = URL(target, encoded=True).host_port_subcomponent
+            if authority:
+                return authority
         host = self._head.headers.get(hdrs.HOST)
         if host is not None:
             return host

@@ -64,6 +64,15 @@ _COMPRESSED_TYPES: Final = {
 }
 
 
+def _if_range_holds(value: str, etag: str, stat: os.stat_result) -> bool:
+    """If-Range (RFC 9110 13.1.5): the file is still the one the client has part of."""
+    value = value.strip()
+    if value.startswith(('"', "W/")):
+        return value == etag  # a strong comparison: a weak tag never matches
+    date = parse_http_date(value)
+    return date is not None and int(stat.st_mtime) <= date.timestamp()
+
+
 class FileResponse(StreamResponse):
     """Serve a file, with conditional requests and byte ranges."""
 
@@ -111,7 +120,7 @@ class FileResponse(StreamResponse):
         start, end = 0, stat.st_size
         range_header = headers.get(hdrs.RANGE)
         if_range = headers.get(hdrs.IF_RANGE)
-        if range_header and (if_range is None or if_range.strip() == etag):
+        if range_header and (if_range is None or _if_range_holds(if_range, etag, stat)):
             parsed = _parse_range(range_header, stat.st_size)
             if parsed is None:
                 self.set_status(416)
