@@ -516,9 +516,19 @@ class DynamicResource(Resource):
         return {"formatter": self._formatter, "pattern": self._pattern}
 
     def url_for(self, **parts: str) -> URL:
-        """Fill the placeholders (each value is percent-encoded, ``/`` included)."""
+        """Fill the placeholders, each value percent-encoded.
+
+        A ``/`` stays a ``/`` where the part's pattern spans segments
+        (``{tail:.*}``, as aiohttp), and is encoded where the part is one
+        segment (``{name}``), so the URL routes back to the same values.
+        """
         try:
-            path = self._formatter.format_map({k: _quote_part(str(v)) for k, v in parts.items()})
+            values = {k: str(v) for k, v in parts.items()}
+            path = self._formatter.format_map(
+                {k: _quote_part(v, keep_slash=True) for k, v in values.items()}
+            )
+            if any("/" in v for v in values.values()) and self._pattern.fullmatch(path) is None:
+                path = self._formatter.format_map({k: _quote_part(v) for k, v in values.items()})
         except KeyError as exc:
             raise KeyError(f"url_for() needs the path part {exc.args[0]!r}") from None
         return URL.build(path=path, encoded=True)
@@ -584,9 +594,11 @@ def _compile_dynamic(path: str) -> tuple[re.Pattern[str], str, str]:
     return compiled, formatter, fixed_prefix if fixed_prefix is not None else formatter
 
 
-def _quote_part(value: str) -> str:
-    # A path variable is one segment: "/" must be encoded along with the rest.
-    return URL.build(path=value).raw_path.replace("/", "%2F") if value else value
+def _quote_part(value: str, *, keep_slash: bool = False) -> str:
+    if not value:
+        return value
+    quoted = URL.build(path=value).raw_path
+    return quoted if keep_slash else quoted.replace("/", "%2F")
 
 
 def _unquote_path_safe(value: str) -> str:
