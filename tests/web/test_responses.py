@@ -242,22 +242,44 @@ async def test_last_modified_and_etag_round_trip() -> None:
     assert resp.headers["etag"] == 'W/"v1"'
 
 
-@pytest.mark.parametrize("coding", ["gzip", "deflate"])
-async def test_enable_compression_follows_accept_encoding(coding: str) -> None:
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [("gzip", "gzip"), ("deflate", "deflate"), ("gzip, deflate, br", "deflate")],
+)
+async def test_enable_compression_follows_accept_encoding(accept: str, coding: str) -> None:
+    """As aiohttp: deflate, then gzip, whichever the client names; a whole body is
+    compressed up front and sent with its length; a streamed one is chunked."""
     body = b"compress me " * 1000
 
-    async def handler(request: web.Request) -> web.Response:
+    async def whole(request: web.Request) -> web.Response:
         resp = web.Response(body=body)
         resp.enable_compression()
         return resp
 
-    async with run_app(app_with(handler)) as url:
-        raw = await raw_exchange(
-            url,
-            b"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: %s\r\nConnection: close\r\n\r\n"
-            % coding.encode(),
-        )
-    head, _, chunked = raw.partition(b"\r\n\r\n")
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_compression()
+        await resp.prepare(request)
+        for i in range(0, len(body), 1000):
+            await resp.write(body[i : i + 1000])
+        return resp
+
+    app = app_with(whole)
+    app.router.add_get("/streamed", streamed)
+    request = b"GET %s HTTP/1.1\r\nHost: x\r\nAccept-Encoding: %s\r\nConnection: close\r\n\r\n"
+    async with run_app(app) as url:
+        raw = await raw_exchange(url, request % (b"/", accept.encode()))
+        raw_streamed = await raw_exchange(url, request % (b"/streamed", accept.encode()))
+
+    def decode(data: bytes) -> bytes:
+        return gzip.decompress(data) if coding == "gzip" else zlib.decompress(data)
+
+    head, _, data = raw.partition(b"\r\n\r\n")
+    assert b"Content-Encoding: " + coding.encode() in head
+    assert b"Content-Length: %d" % len(data) in head and b"chunked" not in head
+    assert decode(data) == body and len(data) < len(body) // 10
+
+    head, _, chunked = raw_streamed.partition(b"\r\n\r\n")
     assert b"Content-Encoding: " + coding.encode() in head
     assert b"Transfer-Encoding: chunked" in head
     data = b""
@@ -268,9 +290,7 @@ async def test_enable_compression_follows_accept_encoding(coding: str) -> None:
         chunked = rest[size + 2 :]
         if size == 0:
             break
-    decoded = gzip.decompress(data) if coding == "gzip" else zlib.decompress(data)
-    assert decoded == body
-    assert len(data) < len(body) // 10
+    assert decode(data) == body
 
 
 async def test_on_response_prepare_can_add_headers() -> None:

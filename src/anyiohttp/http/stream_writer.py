@@ -67,17 +67,7 @@ class StreamWriter:
 
     def enable_compression(self, encoding: str = "deflate", level: int | None = None) -> None:
         """Compress the body with ``gzip``, ``deflate`` or ``br``."""
-        lvl = zlib.Z_DEFAULT_COMPRESSION if level is None else level
-        if encoding == "gzip":
-            self._compressor = zlib.compressobj(lvl, wbits=16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._compressor = zlib.compressobj(lvl, wbits=zlib.MAX_WBITS)
-        elif encoding == "br":
-            import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
-
-            self._compressor = _BrotliCompressor(brotli.Compressor())
-        else:
-            raise ValueError(f"Unknown compression encoding {encoding!r}")
+        self._compressor = _compressor(encoding, level)
 
     def set_head(self, head: bytes, *, no_body: bool = False) -> None:
         """Keep the serialized head until the first write; ``no_body`` drops the body."""
@@ -162,6 +152,25 @@ class StreamWriter:
 
     async def drain(self) -> None:
         """Present for aiohttp compatibility: every send already waits for the socket."""
+
+
+def _compressor(encoding: str, level: int | None) -> Any:
+    lvl = zlib.Z_DEFAULT_COMPRESSION if level is None else level
+    if encoding == "gzip":
+        return zlib.compressobj(lvl, wbits=16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.compressobj(lvl, wbits=zlib.MAX_WBITS)
+    if encoding == "br":
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+        return _BrotliCompressor(brotli.Compressor())
+    raise ValueError(f"Unknown compression encoding {encoding!r}")
+
+
+def compress_whole(encoding: str, data: bytes, level: int | None = None) -> bytes:
+    """``data`` compressed in one piece with ``gzip``, ``deflate`` or ``br``."""
+    compressor = _compressor(encoding, level)
+    return bytes(compressor.compress(data) + compressor.flush())
 
 
 class _BrotliCompressor:

@@ -19,6 +19,7 @@ from http import HTTPStatus
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
+import anyio
 from multidict import CIMultiDict
 
 from .. import hdrs
@@ -26,7 +27,7 @@ from ..helpers import ETag, format_http_date, parse_content_type, parse_http_dat
 from ..http.compression import brotli_available
 from ..http.parser import HttpVersion10, HttpVersion11
 from ..http.payload import Payload, get_payload
-from ..http.stream_writer import StreamWriter
+from ..http.stream_writer import StreamWriter, compress_whole
 from ..http.writer import serialize_head
 from .keys import ResponseKey
 
@@ -426,16 +427,23 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
         self._keep_alive = keep_alive
         return no_body
 
-    def _start_compression(self, request: BaseRequest, writer: StreamWriter) -> None:
+    def _coding_for(self, request: BaseRequest) -> ContentCoding | None:
+        """The forced coding, else the first of deflate, gzip the client names (as aiohttp).
+
+        br is used when forced (``enable_compression(ContentCoding.br)``).
+        """
         coding = self._compression_force
         if coding is None:
             accept = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
-            for candidate in (ContentCoding.br, ContentCoding.gzip, ContentCoding.deflate):
-                if candidate.value in accept and (
-                    candidate is not ContentCoding.br or brotli_available()
-                ):
-                    coding = candidate
-                    break
+            for candidate in (ContentCoding.deflate, ContentCoding.gzip):
+                if candidate.value in accept:
+                    return candidate
+        if coding is ContentCoding.br and not brotli_available():
+            return None
+        return coding
+
+    def _start_compression(self, request: BaseRequest, writer: StreamWriter) -> None:
+        coding = self._coding_for(request)
         if coding is None or coding is ContentCoding.identity:
             return
         writer.enable_compression(coding.value, self._compression_level)
@@ -637,8 +645,21 @@ class Response(StreamResponse):
         raise RuntimeError("Content length is set automatically")
 
     async def _start(self, request: BaseRequest) -> StreamWriter:
-        # With compression the length is unknown until the end: framing is
-        # chosen in _start_compression instead.
+        if self._compression and self._payload is None and not self._chunked and self._body:
+            # The whole body is here: compress it now and send its length (as aiohttp).
+            self._compression = False
+            coding = self._coding_for(request)
+            if coding is not None and coding is not ContentCoding.identity:
+                body, level = self._body, self._compression_level
+                if len(body) > _COMPRESS_IN_THREAD:
+                    body = await anyio.to_thread.run_sync(compress_whole, coding.value, body, level)
+                else:
+                    body = compress_whole(coding.value, body, level)
+                self._body = body
+                self._headers[hdrs.CONTENT_ENCODING] = coding.value
+                self._headers.pop(hdrs.CONTENT_LENGTH, None)
+        # With streamed compression the length is unknown until the end:
+        # framing is chosen in _start_compression instead.
         length = self.content_length
         if (
             not (self._chunked or self._compression)
@@ -661,6 +682,8 @@ class Response(StreamResponse):
 
 
 _NO_DATA: Final[Any] = object()
+# Bodies larger than this are compressed in a worker thread, off the event loop.
+_COMPRESS_IN_THREAD: Final = 1024 * 1024
 
 
 def json_response(
