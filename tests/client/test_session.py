@@ -189,9 +189,14 @@ async def test_json_content_type_check() -> None:
     app.router.add_get("/", plain)
     async with run_app(app) as url, anyiohttp.ClientSession() as session:
         resp = await session.get(url)
-        with pytest.raises(anyiohttp.ContentTypeError):
+        with pytest.raises(anyiohttp.ContentTypeError) as info:
             await resp.json()
+        # aiohttp's message: the whole header, lower-cased.
+        assert info.value.message == (
+            "Attempt to decode JSON with unexpected mimetype: text/plain; charset=utf-8"
+        )
         assert await resp.json(content_type=None) == {"a": 1}
+        assert await resp.json(content_type="") == {"a": 1}
 
 
 async def test_cookies_round_trip_through_the_jar() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import MappingProxyType, TracebackType
@@ -403,12 +404,13 @@ class ClientResponse(ContentTypeMixin):
         ``content_type=None`` skips the check. An empty body gives None.
         """
         body = await self._cached_body()
-        if content_type is not None and not _is_expected(self.content_type, content_type):
+        ctype = self._head.headers.get(hdrs.CONTENT_TYPE, "").lower()
+        if content_type and not _is_expected(ctype, content_type):
             raise ContentTypeError(
                 self._request_info,
                 self._history,
                 status=self.status,
-                message=f"Attempt to decode JSON with unexpected mimetype: {self.content_type}",
+                message=f"Attempt to decode JSON with unexpected mimetype: {ctype}",
                 headers=self.headers,
             )
         if not body.strip():
@@ -479,13 +481,14 @@ class ClientResponse(ContentTypeMixin):
         self.release()
 
 
+# application/json and application/<something>+json (parameters may follow), as aiohttp.
+_JSON_TYPE: Final = re.compile(r"application/(?:[\w.+-]+?\+)?json")
+
+
 def _is_expected(actual: str, expected: str) -> bool:
+    """``actual`` is the whole Content-Type value, lower-cased."""
     if expected == "application/json":
-        return (
-            actual == "application/json"
-            or (actual.startswith("application/") and actual.endswith("+json"))
-            or (actual.startswith("application/") and "json" in actual.split("/", 1)[1])
-        )
+        return _JSON_TYPE.match(actual) is not None
     return expected in actual
 
 

@@ -249,7 +249,7 @@ class H11ClientParser:
         self._response_started = True
         return ResponseHead(
             status=event.status_code,
-            reason=event.reason.decode("latin-1"),
+            reason=event.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
             version=HttpVersion(*map(int, event.http_version.split(b"."))),
             headers=headers,
             raw_headers=tuple(raw),

@@ -342,7 +342,7 @@ class HttptoolsClientParser:
             self._keep_alive = False
         return ResponseHead(
             status=status,
-            reason=collected.reason.decode("latin-1"),
+            reason=collected.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
             version=version,
             headers=headers,
             raw_headers=tuple(collected.headers),
