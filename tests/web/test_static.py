@@ -145,3 +145,30 @@ async def test_a_compressed_file_is_served_as_itself(anyiohttp_client, tmp_path:
     assert resp.headers["Content-Type"] == "application/gzip"
     assert "Content-Encoding" not in resp.headers
     assert gzip.decompress(await resp.read()) == b"tar bytes"
+
+
+async def test_a_pre_compressed_sibling_goes_to_clients_that_accept_it(  # type: ignore[no-untyped-def]
+    anyiohttp_client, tmp_path: Path
+) -> None:
+    import gzip
+
+    (tmp_path / "site.css").write_text("body { color: red }" * 50)
+    (tmp_path / "site.css.gz").write_bytes(gzip.compress(b"body { color: red }" * 50))
+    (tmp_path / "other.css").write_text("plain")
+    (tmp_path / "elsewhere.gz").write_bytes(gzip.compress(b"not this one"))
+    os.symlink(tmp_path / "elsewhere.gz", tmp_path / "other.css.gz")
+    client = await anyiohttp_client(make_app(tmp_path))
+
+    resp = await client.get("/static/site.css", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers["Content-Encoding"] == "gzip"
+    assert resp.headers["Vary"] == "Accept-Encoding"
+    assert resp.headers["Content-Type"].startswith("text/css")
+    assert await resp.text() == "body { color: red }" * 50  # the client decodes it
+
+    resp = await client.get("/static/site.css", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in resp.headers
+    assert await resp.text() == "body { color: red }" * 50
+
+    # A symlinked sibling is not followed.
+    resp = await client.get("/static/other.css", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in resp.headers and await resp.text() == "plain"

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -64,6 +65,10 @@ _COMPRESSED_TYPES: Final = {
 }
 
 
+# Pre-compressed siblings tried, in order, when the client accepts their coding.
+_PRECOMPRESSED: Final = ((".br", "br"), (".gz", "gzip"))
+
+
 def _if_range_holds(value: str, etag: str, stat: os.stat_result) -> bool:
     """If-Range (RFC 9110 13.1.5): the file is still the one the client has part of."""
     value = value.strip()
@@ -86,18 +91,28 @@ class FileResponse(StreamResponse):
     ) -> None:
         super().__init__(status=status, reason=reason, headers=headers)
         self._path = Path(path)
+        self._send_path = self._path  # or a pre-compressed sibling, chosen in prepare()
         self._chunk_size = chunk_size
 
     async def prepare(self, request: BaseRequest) -> StreamWriter:
         """Check the file and the request's conditions, send the head, stream the body."""
         if self._req is not None:
             return await super().prepare(request)
+        accept = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
         try:
-            stat = await anyio.to_thread.run_sync(self._path.stat)
+            self._send_path, stat, encoding = await anyio.to_thread.run_sync(
+                self._pick_file, accept
+            )
         except OSError:
             return await self._replace(request, HTTPNotFound())
-        if not self._path.is_file():
+        if not S_ISREG(stat.st_mode):
             return await self._replace(request, HTTPForbidden())
+        if encoding is not None:
+            # A pre-compressed copy (x.css.gz beside x.css), sent as the file's
+            # content in that coding (as aiohttp); never compressed again.
+            self._headers[hdrs.CONTENT_ENCODING] = encoding
+            self._headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
+            self._compression = False
         etag = _etag(stat)
         headers = request.headers
         if_match = headers.get(hdrs.IF_MATCH)
@@ -147,6 +162,20 @@ class FileResponse(StreamResponse):
         await self.write_eof()
         return writer
 
+    def _pick_file(self, accept_encoding: str) -> tuple[Path, os.stat_result, str | None]:
+        """The file to send: a regular pre-compressed sibling the client accepts, else the file."""
+        for suffix, encoding in _PRECOMPRESSED:
+            if encoding not in accept_encoding:
+                continue
+            sibling = self._path.with_name(self._path.name + suffix)
+            try:
+                stat = sibling.lstat()  # lstat: a symlinked sibling is not followed
+            except OSError:
+                continue
+            if S_ISREG(stat.st_mode):
+                return sibling, stat, encoding
+        return self._path, self._path.stat(), None
+
     def _set_validators(self, stat: os.stat_result, etag: str) -> None:
         self._headers.setdefault(hdrs.ETAG, etag)
         self._headers.setdefault(hdrs.LAST_MODIFIED, formatdate(stat.st_mtime, usegmt=True))
@@ -167,7 +196,7 @@ class FileResponse(StreamResponse):
         return writer
 
     async def _send_file(self, start: int, end: int) -> None:
-        with self._path.open("rb") as file:
+        with self._send_path.open("rb") as file:
             await anyio.to_thread.run_sync(file.seek, start)
             remaining = end - start
             while remaining > 0:
