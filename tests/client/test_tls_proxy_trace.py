@@ -27,9 +27,14 @@ def ca() -> trustme.CA:
 
 
 @pytest.fixture(scope="module")
-def server_ssl(ca: trustme.CA) -> ssl.SSLContext:
+def leaf(ca: trustme.CA) -> trustme.LeafCert:
+    return ca.issue_cert("localhost", "127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def server_ssl(leaf: trustme.LeafCert) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    leaf.configure_cert(context)
     return context
 
 
@@ -64,6 +69,34 @@ async def test_tls_verified_and_refused(
                 await session.get(https)  # the system CAs do not know trustme's
             insecure = await session.get(https, ssl=False)
             assert insecure.status == 200
+
+
+async def test_tls_pinned_by_fingerprint(
+    server_ssl: ssl.SSLContext, leaf: trustme.LeafCert
+) -> None:
+    """As aiohttp: ssl=Fingerprint(sha256 of the DER certificate) pins it (no CA needed)."""
+    import hashlib
+
+    der = ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode())
+    digest = hashlib.sha256(der).digest()
+    async with run_app(hello_app(), ssl_context=server_ssl) as url:
+        https = url.with_scheme("https")
+        async with anyiohttp.ClientSession() as session:
+            resp = await session.get(https, ssl=anyiohttp.Fingerprint(digest))
+            assert await resp.text() == "https True"
+            with pytest.raises(anyiohttp.ServerFingerprintMismatch) as info:
+                await session.get(https, ssl=anyiohttp.Fingerprint(b"\x00" * 32))
+            assert info.value.got == digest
+            with pytest.warns(DeprecationWarning, match="fingerprint is deprecated"):
+                resp = await session.get(https, fingerprint=digest)
+            assert resp.status == 200
+            with (
+                pytest.warns(DeprecationWarning, match="fingerprint"),
+                pytest.raises(ValueError, match="exclusive"),
+            ):
+                await session.get(https, fingerprint=digest, ssl=False)
+    with pytest.raises(ValueError, match="sha256"):
+        anyiohttp.Fingerprint(hashlib.md5(der).digest())
 
 
 async def test_tls_connector_level_context(

@@ -2,7 +2,7 @@
 
 from ..helpers import BasicAuth
 from ..http.payload import FormData
-from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+from .connector import BaseConnector, Connection, Fingerprint, TCPConnector, UnixConnector
 from .cookies import CookieJar, DummyCookieJar
 from .exceptions import *  # noqa: F403 - the exception tree is the module's public list
 from .exceptions import __all__ as _exception_names
@@ -21,6 +21,7 @@ __all__ = [
     "Connection",
     "CookieJar",
     "DummyCookieJar",
+    "Fingerprint",
     "FormData",
     "TCPConnector",
     "UnixConnector",

@@ -16,6 +16,7 @@ broken connections in the background. Nothing runs on the request path.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import socket
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 from anyio.abc import ByteStream, SocketAttribute, TaskGroup
-from anyio.streams.tls import TLSStream
+from anyio.streams.tls import TLSAttribute, TLSStream
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -47,6 +48,7 @@ from .exceptions import (
     ClientProxyConnectionError,
     ConnectionKey,
     ConnectionTimeoutError,
+    ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
 from .tracing import (
@@ -65,7 +67,7 @@ from .tracing import (
 if TYPE_CHECKING:
     from .request import ClientTimeout
 
-__all__ = ("BaseConnector", "Connection", "TCPConnector", "UnixConnector")
+__all__ = ("BaseConnector", "Connection", "Fingerprint", "TCPConnector", "UnixConnector")
 
 READ_SIZE: Final = 65536
 _HAPPY_EYEBALLS_DELAY: Final = 0.25
@@ -75,6 +77,44 @@ _USAGE: Final = (
     "        async with anyiohttp.ClientSession(connector=connector, connector_owner=False) as s:\n"
     "            ..."
 )
+
+
+class Fingerprint:
+    """Pin a server certificate: ``ssl=Fingerprint(sha256_digest_of_the_DER_cert)``.
+
+    As aiohttp: the certificate chain is not verified, the certificate's
+    SHA-256 must match instead (else ServerFingerprintMismatch). MD5 and SHA-1
+    digests are refused.
+    """
+
+    __slots__ = ("_fingerprint",)
+
+    def __init__(self, fingerprint: bytes) -> None:
+        if len(fingerprint) in (16, 20):
+            raise ValueError("md5 and sha1 are insecure and not supported. Use sha256.")
+        if len(fingerprint) != 32:
+            raise ValueError("fingerprint has invalid length")
+        self._fingerprint = bytes(fingerprint)
+
+    @property
+    def fingerprint(self) -> bytes:
+        """The expected SHA-256 digest."""
+        return self._fingerprint
+
+    def check(self, certificate: bytes, host: str, port: int) -> None:
+        """Raise ServerFingerprintMismatch unless ``certificate`` (DER) is the pinned one."""
+        got = hashlib.sha256(certificate).digest()
+        if got != self._fingerprint:
+            raise ServerFingerprintMismatch(self._fingerprint, got, host, port)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fingerprint) and other._fingerprint == self._fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self._fingerprint)
+
+    def __repr__(self) -> str:
+        return f"<Fingerprint {self._fingerprint.hex()}>"
 
 
 class Connection:
@@ -602,9 +642,11 @@ class TCPConnector(BaseConnector):
                 del self._dns_cache[cached]
 
     def ssl_context_for(self, value: Any) -> ssl.SSLContext | None:
-        """The SSLContext for a request's ``ssl`` setting (True, False, a context)."""
+        """The SSLContext for a request's ``ssl`` (True, False, a context, a Fingerprint)."""
         if isinstance(value, ssl.SSLContext):
             return value
+        if isinstance(value, Fingerprint):
+            value = False  # the pinned digest is checked instead of the chain
         if value is None or value is True:
             value = self._ssl  # the request's default defers to the connector
         if isinstance(value, ssl.SSLContext):
@@ -740,12 +782,20 @@ class TCPConnector(BaseConnector):
         """Wrap ``stream`` in TLS for ``host`` with the key's ssl setting."""
         context = self.ssl_context_for(key.ssl)
         try:
-            return await TLSStream.wrap(
+            tls = await TLSStream.wrap(
                 stream,
                 hostname=host.strip("[]"),
                 ssl_context=context,
                 standard_compatible=False,
             )
+            if isinstance(key.ssl, Fingerprint):
+                certificate = tls.extra(TLSAttribute.ssl_object).getpeercert(binary_form=True)
+                try:
+                    key.ssl.check(certificate or b"", key.host, key.port or 443)
+                except ServerFingerprintMismatch:
+                    await anyio.aclose_forcefully(tls)
+                    raise
+            return tls
         except ssl.CertificateError as exc:
             await anyio.aclose_forcefully(stream)
             raise ClientConnectorCertificateError(key, exc) from exc

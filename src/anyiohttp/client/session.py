@@ -12,7 +12,9 @@ import base64
 import json
 import math
 import os
+import ssl as ssl_module
 import urllib.request
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -37,7 +39,7 @@ from ..http.parser import CONNECTION_CLOSED, NEED_DATA, HttpVersion, HttpVersion
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol
 from ..web.websocket import accept_token
-from .connector import BaseConnector, Connection, TCPConnector
+from .connector import BaseConnector, Connection, Fingerprint, TCPConnector
 from .cookies import CookieJar
 from .exceptions import (
     ClientConnectionError,
@@ -487,9 +489,14 @@ class ClientSession:
         max_line_size: int | None = None,
         max_field_size: int | None = None,
         max_headers: int | None = None,
+        verify_ssl: bool | None = None,
+        ssl_context: ssl_module.SSLContext | None = None,
+        fingerprint: bytes | None = None,
         _upgrade: bool = False,
     ) -> ClientResponse:
         self._check_usable()
+        if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
+            ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         method = method.upper()
         url = self._build_url(str_or_url)
         if not url.scheme:
@@ -1006,3 +1013,32 @@ async def _discard_body(resp: ClientResponse) -> None:
 
 def _looks_closed(exc: HttpProcessingError) -> bool:
     return "closed" in exc.message.lower() or "peer" in exc.message.lower()
+
+
+def _merge_ssl_params(
+    ssl: Any, verify_ssl: bool | None, ssl_context: Any, fingerprint: bytes | None
+) -> Any:
+    """aiohttp's deprecated spellings of ``ssl=`` (each a DeprecationWarning)."""
+    exclusive = "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+    if ssl is None:
+        ssl = True
+    if verify_ssl is not None and not verify_ssl:
+        warnings.warn("verify_ssl is deprecated, use ssl=False instead", DeprecationWarning, 3)
+        if ssl is not True:
+            raise ValueError(exclusive)
+        ssl = False
+    if ssl_context is not None:
+        warnings.warn("ssl_context is deprecated, use ssl=context instead", DeprecationWarning, 3)
+        if ssl is not True:
+            raise ValueError(exclusive)
+        ssl = ssl_context
+    if fingerprint is not None:
+        warnings.warn(
+            "fingerprint is deprecated, use ssl=Fingerprint(fingerprint) instead",
+            DeprecationWarning,
+            3,
+        )
+        if ssl is not True:
+            raise ValueError(exclusive)
+        ssl = Fingerprint(fingerprint)
+    return ssl
