@@ -766,3 +766,17 @@ async def test_content_disposition_is_parsed() -> None:
     assert disposition.type == "attachment"
     assert disposition.filename == "naïve file.txt"  # filename* wins (RFC 6266 4.3)
     assert disposition.parameters["filename"] == "plain.txt"
+
+
+def test_deprecated_timeout_arguments_still_work() -> None:
+    """aiohttp's read_timeout/conn_timeout (and the no-op ssl_shutdown_timeout) warn and apply."""
+    with pytest.warns(DeprecationWarning, match="read_timeout is deprecated"):
+        session = anyiohttp.ClientSession(read_timeout=12)
+    assert session.timeout.total == 12
+    with pytest.warns(DeprecationWarning, match="conn_timeout is deprecated"):
+        session = anyiohttp.ClientSession(conn_timeout=3)
+    assert session.timeout.connect == 3
+    with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout"):
+        anyiohttp.ClientSession(ssl_shutdown_timeout=1.0)
+    with pytest.raises(ValueError, match="conflict"):
+        anyiohttp.ClientSession(timeout=anyiohttp.ClientTimeout(total=1), read_timeout=2)

@@ -9,6 +9,7 @@ clear RuntimeError.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 import os
@@ -130,6 +131,9 @@ class ClientSession:
         max_headers: int = 128,
         max_redirects: int = 10,
         fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
+        read_timeout: float | object | None = _SENTINEL,
+        conn_timeout: float | None = None,
+        ssl_shutdown_timeout: float | object | None = _SENTINEL,
     ) -> None:
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
@@ -155,8 +159,38 @@ class ClientSession:
         self._raise_for_status = raise_for_status
         if timeout is _SENTINEL or timeout is None:
             timeout = DEFAULT_TIMEOUT
+            # aiohttp's deprecated spellings, kept so old code runs.
+            if read_timeout is not _SENTINEL:
+                warnings.warn(
+                    "read_timeout is deprecated, use timeout argument instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                timeout = dataclasses.replace(timeout, total=read_timeout)  # type: ignore[arg-type]
+            if conn_timeout is not None:
+                warnings.warn(
+                    "conn_timeout is deprecated, use timeout argument instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                timeout = dataclasses.replace(timeout, connect=conn_timeout)
+        elif read_timeout is not _SENTINEL:
+            raise ValueError(
+                "read_timeout and timeout parameters conflict, please setup timeout.read"
+            )
+        elif conn_timeout is not None:
+            raise ValueError(
+                "conn_timeout and timeout parameters conflict, please setup timeout.connect"
+            )
         if not isinstance(timeout, ClientTimeout):
             raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+        if ssl_shutdown_timeout is not _SENTINEL:
+            # anyio's TLS streams close without waiting for the peer's close_notify.
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and has no effect",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self._timeout = timeout
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
