@@ -780,3 +780,18 @@ def test_deprecated_timeout_arguments_still_work() -> None:
         anyiohttp.ClientSession(ssl_shutdown_timeout=1.0)
     with pytest.raises(ValueError, match="conflict"):
         anyiohttp.ClientSession(timeout=anyiohttp.ClientTimeout(total=1), read_timeout=2)
+
+
+async def test_json_serialize_bytes_wins_for_json_bodies() -> None:
+    calls: list[object] = []
+
+    def dumps_bytes(obj: object) -> bytes:
+        calls.append(obj)
+        return b'{"via": "bytes"}'
+
+    async with run_app(echo_app()) as url:
+        async with anyiohttp.ClientSession(json_serialize_bytes=dumps_bytes) as session:
+            data = await (await session.post(url / "echo", json={"a": 1})).json()
+    assert calls == [{"a": 1}]
+    assert data["body"] == '{"via": "bytes"}'
+    assert data["headers"]["Content-Type"] == "application/json"

@@ -13,7 +13,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import __version__, hdrs
-from ..http.payload import FormData, Payload, StringPayload, get_payload
+from ..http.payload import BytesPayload, FormData, Payload, StringPayload, get_payload
 from .connector import Connection
 from .tracing import Trace, TraceRequestChunkSentParams
 
@@ -61,11 +61,17 @@ def build_body(
     data: Any,
     json_data: Any,
     json_serialize: Callable[[Any], str],
+    json_serialize_bytes: Callable[[Any], bytes] | None = None,
 ) -> Payload | None:
-    """The payload for ``data=`` or ``json=`` (at most one of them)."""
+    """The payload for ``data=`` or ``json=`` (at most one of them).
+
+    ``json_serialize_bytes`` (orjson.dumps, say) wins over ``json_serialize``.
+    """
     if data is not None and json_data is not None:
         raise ValueError("data and json parameters can not be used at the same time")
     if json_data is not None:
+        if json_serialize_bytes is not None:
+            return BytesPayload(json_serialize_bytes(json_data), content_type="application/json")
         return StringPayload(json_serialize(json_data), content_type="application/json")
     if data is None:
         return None

@@ -131,6 +131,7 @@ class ClientSession:
         max_headers: int = 128,
         max_redirects: int = 10,
         fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
         read_timeout: float | object | None = _SENTINEL,
         conn_timeout: float | None = None,
         ssl_shutdown_timeout: float | object | None = _SENTINEL,
@@ -155,6 +156,7 @@ class ClientSession:
         self._default_proxy = URL(proxy) if proxy is not None else None
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes  # for json=: wins when set
         self._version = version
         self._raise_for_status = raise_for_status
         if timeout is _SENTINEL or timeout is None:
@@ -563,7 +565,7 @@ class ClientSession:
             await trace.send(
                 "on_request_start", TraceRequestStartParams(method, url, req_headers_in)
             )
-        body = build_body(method, data, json, self._json_serialize)
+        body = build_body(method, data, json, self._json_serialize, self._json_serialize_bytes)
         if body is not None:
             body.keep_open()  # a redirect or a retry may send it again; closed below
         url_auth = BasicAuth.from_url(url)
