@@ -6,6 +6,7 @@ import gzip
 import io
 import zlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -319,11 +320,60 @@ async def test_auth_is_dropped_on_a_redirect_to_another_origin() -> None:
                 headers={"Cookie": "hdr=1", "Proxy-Authorization": "Basic eDp5"},
             )
             leaked = await leaky.json()
+        defaults = {"Authorization": "Bearer secret", "Cookie": "a=1", "X-Kept": "yes"}
+        async with run_app(app) as url, anyiohttp.ClientSession(headers=defaults) as session:
+            from_defaults = await (await session.get(url)).json()
     assert data["path"] == "/landed"
     assert "Authorization" not in data["headers"]
-    # Cookies and proxy credentials given for one origin do not follow either.
+    # Cookies and proxy credentials given for one origin do not follow either,
+    # nor do the session's default ones.
     assert "Cookie" not in leaked["headers"]
     assert "Proxy-Authorization" not in leaked["headers"]
+    assert "Authorization" not in from_defaults["headers"]
+    assert "Cookie" not in from_defaults["headers"]
+    assert from_defaults["headers"]["X-Kept"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("location", "outcome"),
+    [
+        ("http:/echo", "followed"),
+        ("http:echo", "followed"),
+        ("http:///x", "invalid"),
+        ("//:1/x", "invalid"),
+    ],
+)
+async def test_locations_without_an_authority(location: str, outcome: str) -> None:
+    """As aiohttp: "http:/x" is relative; no host at all is InvalidUrlRedirectClientError."""
+
+    async def odd(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": location})  # sent as it is
+
+    app = echo_app()
+    app.router.add_get("/odd/", odd)
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        if outcome == "followed":
+            resp = await session.get(url / "odd" / "")
+            assert resp.status == 200 and (await resp.json())["path"].endswith("/echo")
+        else:
+            with pytest.raises(anyiohttp.InvalidUrlRedirectClientError):
+                await session.get(url / "odd" / "")
+
+
+async def test_a_file_body_is_closed_after_a_303(tmp_path: Path) -> None:
+    async def see_other(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPSeeOther("/echo")
+
+    app = echo_app()
+    app.router.add_post("/see-other", see_other)
+    path = tmp_path / "upload.bin"
+    path.write_bytes(b"file body")
+    async with run_app(app) as url, anyiohttp.ClientSession() as session:
+        with path.open("rb") as file:
+            resp = await session.post(url / "see-other", data=file)
+            assert (await resp.json())["method"] == "GET"
+            assert file.closed
 
 
 async def test_aiohttp_compatible_request_details() -> None:
@@ -366,6 +416,7 @@ async def test_aiohttp_compatible_request_details() -> None:
             with pytest.raises(TimeoutError):
                 await session.get(url / "slow", timeout=0.1)
             assert await (await session.get(url / "slow", timeout=None)).text() == "late"
+            assert await (await session.get(url / "slow", timeout=0)).text() == "late"  # 0: none
 
             with pytest.raises(anyiohttp.InvalidURL):
                 await session.get("no-scheme.example/path")

@@ -95,6 +95,14 @@ async def test_tls_pinned_by_fingerprint(
                 pytest.raises(ValueError, match="exclusive"),
             ):
                 await session.get(https, fingerprint=digest, ssl=False)
+        # On the connector too, for every request that leaves ssl= alone.
+        connector = anyiohttp.TCPConnector(ssl=anyiohttp.Fingerprint(digest))
+        async with anyiohttp.ClientSession(connector=connector) as session:
+            assert (await session.get(https)).status == 200
+        connector = anyiohttp.TCPConnector(ssl=anyiohttp.Fingerprint(b"\x01" * 32))
+        async with anyiohttp.ClientSession(connector=connector) as session:
+            with pytest.raises(anyiohttp.ServerFingerprintMismatch):
+                await session.get(https)
     with pytest.raises(ValueError, match="sha256"):
         anyiohttp.Fingerprint(hashlib.md5(der).digest())
 

@@ -598,7 +598,7 @@ class TCPConnector(BaseConnector):
     def __init__(
         self,
         *,
-        ssl: bool | ssl.SSLContext | None = True,
+        ssl: bool | ssl.SSLContext | Fingerprint | None = True,
         verify_ssl: bool = True,
         use_dns_cache: bool = True,
         ttl_dns_cache: float | None = 10,
@@ -780,7 +780,9 @@ class TCPConnector(BaseConnector):
 
     async def start_tls(self, key: ConnectionKey, stream: ByteStream, host: str) -> ByteStream:
         """Wrap ``stream`` in TLS for ``host`` with the key's ssl setting."""
-        context = self.ssl_context_for(key.ssl)
+        # The request's ssl setting, or the connector's when the request left it at the default.
+        setting = self._ssl if key.ssl is True or key.ssl is None else key.ssl
+        context = self.ssl_context_for(setting)
         try:
             tls = await TLSStream.wrap(
                 stream,
@@ -788,10 +790,10 @@ class TCPConnector(BaseConnector):
                 ssl_context=context,
                 standard_compatible=False,
             )
-            if isinstance(key.ssl, Fingerprint):
+            if isinstance(setting, Fingerprint):
                 certificate = tls.extra(TLSAttribute.ssl_object).getpeercert(binary_form=True)
                 try:
-                    key.ssl.check(certificate or b"", key.host, key.port or 443)
+                    setting.check(certificate or b"", key.host, key.port or 443)
                 except ServerFingerprintMismatch:
                     await anyio.aclose_forcefully(tls)
                     raise
@@ -855,8 +857,9 @@ def _unopened_scope(deadline: float) -> AbstractContextManager[Any]:
 
 
 def _first_set(*values: float | None) -> float | None:
+    # The first limit given; 0 (or less) is no limit, as None (as aiohttp).
     for value in values:
-        if value is not None:
+        if value is not None and value > 0:
             return value
     return None
 

@@ -550,7 +550,8 @@ class ClientSession:
             if timeout is not None and not isinstance(timeout, int | float):
                 raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
             timeout = ClientTimeout(total=timeout)
-        deadline = self._now() + timeout.total if timeout.total is not None else math.inf
+        # As aiohttp, 0 (or less) is no limit, like None.
+        deadline = self._now() + timeout.total if timeout.total else math.inf
         traces = [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
             for config in self._trace_configs
@@ -565,9 +566,6 @@ class ClientSession:
             await trace.send(
                 "on_request_start", TraceRequestStartParams(method, url, req_headers_in)
             )
-        body = build_body(method, data, json, self._json_serialize, self._json_serialize_bytes)
-        if body is not None:
-            body.keep_open()  # a redirect or a retry may send it again; closed below
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None:
             if auth is not None:
@@ -588,6 +586,11 @@ class ClientSession:
                 "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
                 "encoded in URL"
             )
+        body = build_body(method, data, json, self._json_serialize, self._json_serialize_bytes)
+        if body is not None:
+            body.keep_open()  # a redirect or a retry may send it again; closed below
+        first_body = body  # what the finally below closes, even once a 303 drops the body
+        session_headers = self._default_headers
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
         limits: tuple[int, int, int] | None = None
         if max_line_size is not None or max_field_size is not None or max_headers is not None:
@@ -610,7 +613,7 @@ class ClientSession:
                     proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers,
                     ssl=ssl, timeout=timeout, deadline=deadline, traces=traces,
                     history=history, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
-                    upgrade=_upgrade, limits=limits,
+                    upgrade=_upgrade, limits=limits, session_headers=session_headers,
                 )  # fmt: skip
                 if resp.status not in _REDIRECTS or not allow_redirects:
                     break
@@ -644,12 +647,17 @@ class ClientSession:
                     )
                 new_url = self._redirect_url(url, location)
                 if new_url.origin() != url.origin():
-                    # Credentials and cookies given for one origin stay with it
-                    # (the jar still sends the new origin's own cookies).
+                    # Credentials and cookies given for one origin stay with it,
+                    # the session's default headers included (the jar still
+                    # sends the new origin's own cookies).
                     auth = None
                     cookies = None
-                    for name in (hdrs.AUTHORIZATION, hdrs.COOKIE, hdrs.PROXY_AUTHORIZATION):
+                    credentials = (hdrs.AUTHORIZATION, hdrs.COOKIE, hdrs.PROXY_AUTHORIZATION)
+                    if any(name in session_headers for name in credentials):
+                        session_headers = session_headers.copy()
+                    for name in credentials:
                         req_headers_in.popall(name, None)
+                        session_headers.popall(name, None)
                 url = new_url
             if raise_for_status is True:
                 resp.raise_for_status()
@@ -664,8 +672,8 @@ class ClientSession:
                     )
             raise
         finally:
-            if body is not None:
-                body.close()  # a file given as the body is closed once the request ends
+            if first_body is not None:
+                first_body.close()  # a file given as the body is closed once the request ends
         for trace in traces:
             await trace.send(
                 "on_request_end", TraceRequestEndParams(method, url, req_headers_in, resp)
@@ -681,8 +689,18 @@ class ClientSession:
             ) from exc
         if parsed.scheme and parsed.scheme not in _HTTP_SCHEMES:
             raise NonHttpUrlRedirectClientError(location)
+        if parsed.scheme and not location.strip()[len(parsed.scheme) + 1 :].startswith("//"):
+            # "http:/x" or "http:x": a scheme without an authority is relative (as aiohttp).
+            parsed = URL.build(
+                path=parsed.raw_path,
+                query_string=parsed.raw_query_string,
+                fragment=parsed.raw_fragment,
+                encoded=True,
+            )
         if not parsed.scheme:
             parsed = url.join(parsed)  # relative, or "//host/path" (the same scheme)
+        if not parsed.raw_host:
+            raise InvalidUrlRedirectClientError(location, "Redirect location has no host")
         return parsed
 
     def _proxy_for(
@@ -729,10 +747,13 @@ class ClientSession:
         auto_decompress: bool | None,
         upgrade: bool = False,
         limits: tuple[int, int, int] | None = None,
+        session_headers: CIMultiDict[str] | None = None,
     ) -> ClientResponse:
         """Send one request (no redirects) and read the response head."""
+        if session_headers is None:
+            session_headers = self._default_headers
         req_headers = build_headers(
-            url, self._default_headers, headers, skip, body, method,
+            url, session_headers, headers, skip, body, method,
             chunked=chunked, compress=compress, expect100=expect100,
         )  # fmt: skip
         self._add_cookies(req_headers, url, cookies)
@@ -843,7 +864,7 @@ class ClientSession:
     async def _connect(
         self, key: ConnectionKey, timeout: ClientTimeout, traces: list[Trace]
     ) -> Connection:
-        if timeout.connect is None:
+        if not timeout.connect:  # None or 0: no limit
             return await self._connector.connect(key, timeout=timeout, traces=traces)
         with anyio.move_on_after(timeout.connect):
             return await self._connector.connect(key, timeout=timeout, traces=traces)
@@ -952,7 +973,7 @@ class ClientSession:
     ) -> bytes:
         """Bytes of the response head, within sock_read and ``deadline`` (the total)."""
         limit = deadline
-        if timeout.sock_read is not None:
+        if timeout.sock_read:  # None or 0: no limit
             limit = min(deadline, self._now() + timeout.sock_read)
         try:
             return await conn.receive_within(limit)

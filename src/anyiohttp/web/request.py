@@ -323,7 +323,10 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
             return self._host_override
         target = self._head.target
         if target[:1] != "/" and "://" in target:
-            authority = URL(target, encoded=True).host_port_subcomponent
+            try:
+                authority = URL(target, encoded=True).host_port_subcomponent
+            except ValueError:  # a bad port, say: the Host header then
+                authority = None
             if authority:
                 return authority
         host = self._head.headers.get(hdrs.HOST)

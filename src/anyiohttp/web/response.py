@@ -572,6 +572,7 @@ class Response(StreamResponse):
             real_headers[hdrs.CONTENT_TYPE] = content_type
         super().__init__(status=status, reason=reason, headers=real_headers)
         self._body: bytes | None = None
+        self._compressed_body: bytes | None = None  # set when prepare() compresses it whole
         self._payload: Payload | None = None
         if text_charset is not None:
             # the common case, without re-parsing the header we just built
@@ -634,6 +635,8 @@ class Response(StreamResponse):
         """The body length (or an explicit Content-Length header)."""
         if hdrs.CONTENT_LENGTH in self._headers:
             return super().content_length
+        if self._compressed_body is not None:
+            return len(self._compressed_body)
         if self._body is not None:
             return len(self._body)
         if self._payload is not None:
@@ -655,7 +658,7 @@ class Response(StreamResponse):
                     body = await anyio.to_thread.run_sync(compress_whole, coding.value, body, level)
                 else:
                     body = compress_whole(coding.value, body, level)
-                self._body = body
+                self._compressed_body = body  # .body keeps what the handler gave
                 self._headers[hdrs.CONTENT_ENCODING] = coding.value
                 self._headers.pop(hdrs.CONTENT_LENGTH, None)
         # With streamed compression the length is unknown until the end:
@@ -677,7 +680,7 @@ class Response(StreamResponse):
             async with aclosing(self._payload.iter_chunks()) as chunks:
                 async for chunk in chunks:
                     await self._writer.write(chunk)
-        body = self._body if self._body is not None else b""
+        body = self._compressed_body if self._compressed_body is not None else self._body or b""
         await super().write_eof(body + data if data else body)
 
 
