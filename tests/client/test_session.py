@@ -846,3 +846,25 @@ async def test_json_serialize_bytes_wins_for_json_bodies() -> None:
     assert calls == [{"a": 1}]
     assert data["body"] == '{"via": "bytes"}'
     assert data["headers"]["Content-Type"] == "application/json"
+
+
+async def test_long_lines_as_aiohttp_reads_them() -> None:
+    """readline() takes up to twice read_bufsize (256 KiB by default, as aiohttp 3.14):
+    a 300 KB server-sent-events line passes; past the limit is LineTooLong."""
+    line = b"data: " + b"x" * 300_000 + b"\n"
+
+    async def events(request: web.Request) -> web.Response:
+        return web.Response(body=line + b"data: next\n", content_type="text/event-stream")
+
+    app = web.Application()
+    app.router.add_get("/events", events)
+    async with run_app(app) as url:
+        async with anyiohttp.ClientSession() as session, session.get(url / "events") as resp:
+            assert await resp.content.readline() == line
+            assert await resp.content.readline() == b"data: next\n"
+        async with anyiohttp.ClientSession(read_bufsize=1024) as session:
+            async with session.get(url / "events") as resp:
+                with pytest.raises(anyiohttp.HttpProcessingError, match="Got more than 2048"):
+                    await resp.content.readline()
+            async with session.get(url / "events") as resp:
+                assert await resp.content.readline(max_line_length=400_000) == line

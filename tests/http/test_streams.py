@@ -7,7 +7,7 @@ import asyncio
 import anyio
 import pytest
 
-from anyiohttp.http.exceptions import ContentLengthError
+from anyiohttp.http.exceptions import ContentLengthError, LineTooLong
 from anyiohttp.http.streams import EMPTY_PAYLOAD, StreamReader
 
 pytestmark = pytest.mark.anyio
@@ -63,9 +63,15 @@ async def test_readany_readexactly_readline() -> None:
 
 
 async def test_readline_over_the_limit() -> None:
-    reader = source(b"x" * 10, b"y" * 10, b"z\n")
-    with pytest.raises(ValueError, match="limit"):
+    """As aiohttp: twice the reader's limit (16 here), LineTooLong, or the caller's own."""
+    assert await source(b"x" * 15, b"y" * 15, b"\n").readline() == b"x" * 15 + b"y" * 15 + b"\n"
+    reader = source(b"x" * 20, b"y" * 20, b"z\n")
+    with pytest.raises(LineTooLong, match="Got more than 32 bytes"):
         await reader.readline()
+    reader = source(b"x" * 20, b"y" * 20, b"z\n")
+    assert await reader.readline(max_line_length=100) == b"x" * 20 + b"y" * 20 + b"z\n"
+    with pytest.raises(LineTooLong):
+        await source(b"ab" * 10, b"cd").readuntil(b"!", max_size=10)
 
 
 async def test_iterators() -> None:

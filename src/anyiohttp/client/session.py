@@ -125,7 +125,7 @@ class ClientSession:
         trust_env: bool = False,
         requote_redirect_url: bool = True,
         trace_configs: list[TraceConfig] | None = None,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = 2**18,  # as aiohttp 3.14: readline() takes lines up to 512 KiB
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,

@@ -18,6 +18,8 @@ from typing import Final, Generic, TypeVar
 
 import anyio
 
+from .exceptions import LineTooLong
+
 __all__ = ("EMPTY_PAYLOAD", "EmptyStreamReader", "EofStream", "StreamReader")
 
 DEFAULT_LIMIT: Final = 2**16
@@ -223,17 +225,19 @@ class StreamReader:
                 raise asyncio.IncompleteReadError(partial, n)
         return self._take(n) if n else b""
 
-    async def readline(self) -> bytes:
+    async def readline(self, *, max_line_length: int | None = None) -> bytes:
         """Read one line, including its ``\\n``; the rest at the end of the stream."""
-        return await self.readuntil(b"\n")
+        return await self.readuntil(b"\n", max_size=max_line_length)
 
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+    async def readuntil(self, separator: bytes = b"\n", *, max_size: int | None = None) -> bytes:
         """Read up to and including ``separator``.
 
-        Raises ValueError when no separator arrives within the reader's limit.
+        Raises LineTooLong when no separator arrives within ``max_size`` bytes
+        (by default twice the reader's limit, as aiohttp's).
         """
         if not separator:
             raise ValueError("Separator should be at least one-byte string")
+        max_size = max_size or 2 * self._limit
         scanned = 0
         while True:
             joined = self._take_all()
@@ -248,8 +252,8 @@ class StreamReader:
                 self._buffer.append(joined)
                 self._size = len(joined)
             scanned = len(joined)
-            if scanned > self._limit:
-                raise ValueError(f"Line is longer than the limit of {self._limit} bytes")
+            if scanned > max_size:
+                raise LineTooLong(joined[:100] + b"...", max_size)
             if not await self._fill():
                 return self._take_all()
 
