@@ -421,6 +421,11 @@ async def test_aiohttp_compatible_request_details() -> None:
             with pytest.raises(anyiohttp.InvalidURL):
                 await session.get("no-scheme.example/path")
 
+            # A POST without a body still says what it (does not) carry.
+            data = await (await session.post(url / "echo")).json()
+            assert data["headers"]["Content-Type"] == "application/octet-stream"
+            assert data["headers"]["Content-Length"] == "0"
+
         # The session's auth gives way to credentials in the URL...
         auth = anyiohttp.BasicAuth("session", "pw")
         async with anyiohttp.ClientSession(auth=auth) as session:

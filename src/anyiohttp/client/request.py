@@ -136,11 +136,21 @@ def build_headers(
             result[hdrs.TRANSFER_ENCODING] = "chunked"
         elif hdrs.CONTENT_LENGTH not in result:
             result[hdrs.CONTENT_LENGTH] = str(body.size)
-    elif method not in GET_METHODS and hdrs.CONTENT_LENGTH not in result:
-        result[hdrs.CONTENT_LENGTH] = "0"
+    else:
+        if method not in GET_METHODS and hdrs.CONTENT_LENGTH not in result:
+            result[hdrs.CONTENT_LENGTH] = "0"
+        if (
+            method in _POST_METHODS
+            and hdrs.CONTENT_TYPE not in result
+            and hdrs.CONTENT_TYPE not in skip_auto_headers
+        ):
+            result[hdrs.CONTENT_TYPE] = "application/octet-stream"  # as aiohttp, even empty
     if expect100:
         result[hdrs.EXPECT] = "100-continue"
     return result
+
+
+_POST_METHODS: Final = frozenset({hdrs.METH_PATCH, hdrs.METH_POST, hdrs.METH_PUT})
 
 
 def _default_port(url: URL) -> bool:
