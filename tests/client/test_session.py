@@ -873,3 +873,23 @@ async def test_long_lines_as_aiohttp_reads_them() -> None:
                     await resp.content.readline()
             async with session.get(url / "events") as resp:
                 assert await resp.content.readline(max_line_length=400_000) == line
+
+
+async def test_zero_timeouts_are_no_limit() -> None:
+    """As aiohttp: 0 in any ClientTimeout field is no limit (the session still reports 0)."""
+
+    async def slow(request: web.Request) -> web.Response:
+        await anyio.sleep(0.2)
+        return web.Response(text="late")
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    zeros = anyiohttp.ClientTimeout(total=0, connect=0, sock_read=0, sock_connect=0)
+    async with run_app(app) as url, anyiohttp.ClientSession(timeout=zeros) as session:
+        assert session.timeout.total == 0
+        assert await (await session.get(url / "slow")).text() == "late"
+        assert await (await session.get(url / "slow", timeout=zeros)).text() == "late"
+        with pytest.raises(anyiohttp.SocketTimeoutError):
+            await session.get(
+                url / "slow", timeout=anyiohttp.ClientTimeout(total=0, sock_read=0.05)
+            )

@@ -213,6 +213,11 @@ class Connection:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
             raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
 
+    def use_limits(self, limits: tuple[int, int, int]) -> None:
+        """A request's own response-head limits (line, field, headers), until the next checkout."""
+        self.parser.set_limits(*limits)
+        self.custom_limits = True
+
     def release(self) -> None:
         """Give the connection back: pooled when its exchange ended cleanly, else closed."""
         self._connector._release(self, self.parser.reusable and not self.closed)
@@ -857,9 +862,8 @@ def _unopened_scope(deadline: float) -> AbstractContextManager[Any]:
 
 
 def _first_set(*values: float | None) -> float | None:
-    # The first limit given; 0 (or less) is no limit, as None (as aiohttp).
     for value in values:
-        if value is not None and value > 0:
+        if value is not None:
             return value
     return None
 

@@ -329,14 +329,14 @@ class ClientResponse(ContentTypeMixin):
     async def _receive(self, conn: Connection) -> bytes:
         """Read from the connection within the total and sock_read timeouts."""
         deadline = self._deadline
-        if self._sock_read:  # None or 0: no limit
+        if self._sock_read is not None:
             deadline = min(deadline, anyio.current_time() + self._sock_read)
         try:
             return await conn.receive_within(deadline)
         except TimeoutError:
             pass
         self._close_connection()
-        if self._sock_read and deadline < self._deadline:
+        if self._sock_read is not None and deadline < self._deadline:
             raise SocketTimeoutError("Timeout on reading data from socket")
         raise ServerTimeoutError(f"Total timeout of {self._total} seconds exceeded")
 

@@ -194,6 +194,7 @@ class ClientSession:
                 stacklevel=2,
             )
         self._timeout = timeout
+        self._request_timeout = _zero_is_no_limit(timeout)  # what requests apply
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -544,14 +545,15 @@ class ClientSession:
         if params is not None:
             url = url.extend_query(params)
         if timeout is _SENTINEL:
-            timeout = self._timeout
-        elif not isinstance(timeout, ClientTimeout):
-            # As aiohttp: a number (or None) is the total timeout.
-            if timeout is not None and not isinstance(timeout, int | float):
-                raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-            timeout = ClientTimeout(total=timeout)
-        # As aiohttp, 0 (or less) is no limit, like None.
-        deadline = self._now() + timeout.total if timeout.total else math.inf
+            timeout = self._request_timeout
+        else:
+            if not isinstance(timeout, ClientTimeout):
+                # As aiohttp: a number (or None) is the total timeout.
+                if timeout is not None and not isinstance(timeout, int | float):
+                    raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+                timeout = ClientTimeout(total=timeout)
+            timeout = _zero_is_no_limit(timeout)
+        deadline = self._now() + timeout.total if timeout.total is not None else math.inf
         traces = [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
             for config in self._trace_configs
@@ -783,8 +785,7 @@ class ClientSession:
             conn = self._connector.take_ready(key)
             if conn is not None:
                 if limits is not None:
-                    conn.parser.set_limits(*limits)
-                    conn.custom_limits = True
+                    conn.use_limits(limits)
                 try:
                     head = await self._quick_exchange(
                         conn, method, target, req_headers, timeout, deadline, request_info
@@ -803,8 +804,7 @@ class ClientSession:
             with self._deadline_scope(deadline):
                 conn = await self._connect(key, timeout, traces)
                 if limits is not None:
-                    conn.parser.set_limits(*limits)
-                    conn.custom_limits = True
+                    conn.use_limits(limits)
                 try:
                     head = await self._exchange(
                         conn, method, target, req_headers, body, url, compress, expect100,
@@ -864,7 +864,7 @@ class ClientSession:
     async def _connect(
         self, key: ConnectionKey, timeout: ClientTimeout, traces: list[Trace]
     ) -> Connection:
-        if not timeout.connect:  # None or 0: no limit
+        if timeout.connect is None:
             return await self._connector.connect(key, timeout=timeout, traces=traces)
         with anyio.move_on_after(timeout.connect):
             return await self._connector.connect(key, timeout=timeout, traces=traces)
@@ -973,7 +973,7 @@ class ClientSession:
     ) -> bytes:
         """Bytes of the response head, within sock_read and ``deadline`` (the total)."""
         limit = deadline
-        if timeout.sock_read:  # None or 0: no limit
+        if timeout.sock_read is not None:
             limit = min(deadline, self._now() + timeout.sock_read)
         try:
             return await conn.receive_within(limit)
@@ -1099,3 +1099,14 @@ def _merge_ssl_params(
             raise ValueError(exclusive)
         ssl = Fingerprint(fingerprint)
     return ssl
+
+
+def _zero_is_no_limit(timeout: ClientTimeout) -> ClientTimeout:
+    """``timeout`` with each limit of 0 (or less) made None: no limit, as aiohttp reads it."""
+    values = (timeout.total, timeout.connect, timeout.sock_read, timeout.sock_connect)
+    if all(value is None or value > 0 for value in values):
+        return timeout
+    total, connect, sock_read, sock_connect = (
+        value if value is not None and value > 0 else None for value in values
+    )
+    return ClientTimeout(total, connect, sock_read, sock_connect)
