@@ -444,6 +444,10 @@ class WebSocketProtocol:
 
     async def _handle(self, event: Any) -> bool:
         """Handle one event from wsproto; False once reading is over."""
+        if self._take_now(event):
+            return True
+        # What is left has to wait: an error, a message over the limit or for
+        # a full queue, a ping to answer, a close.
         if isinstance(event, _Raise):
             raise event.error
         if isinstance(event, TextMessage | BytesMessage):
@@ -454,20 +458,15 @@ class WebSocketProtocol:
                     f"Message size {size} exceeds limit {self._max_msg_size}",
                 )
                 return False
-            if event.message_finished:
-                await self._queue.put(self._assemble(event))
-            else:
-                self._parts.append(event.data)
-                self._size = size
+            await self._queue.put(self._assemble(event))  # the last part, the queue full
         elif isinstance(event, Ping):
             if self._autoping:
                 await self._send_event(event.response())
             else:
                 await self._queue.put(WSMessage(WSMsgType.PING, bytes(event.payload), ""))
-        elif isinstance(event, Pong):
+        elif isinstance(event, Pong):  # with autoping off (else taken above)
             self._pong.set()
-            if not self._autoping:
-                await self._queue.put(WSMessage(WSMsgType.PONG, bytes(event.payload), ""))
+            await self._queue.put(WSMessage(WSMsgType.PONG, bytes(event.payload), ""))
         elif isinstance(event, CloseConnection):
             await self._on_close(event)
             return False
