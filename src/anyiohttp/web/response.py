@@ -17,7 +17,7 @@ from contextlib import aclosing
 from datetime import datetime
 from http import HTTPStatus
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar, overload
 
 import anyio
 from multidict import CIMultiDict
@@ -50,6 +50,15 @@ class ContentCoding(enum.Enum):
     gzip = "gzip"
     br = "br"
     identity = "identity"
+
+
+class _Framing(NamedTuple):
+    """How the body of a prepared response is framed on the wire."""
+
+    no_body: bool
+    chunked: bool
+    length: int | None
+    coding: ContentCoding | None
 
 
 class ResponseState(enum.Enum):
@@ -364,51 +373,82 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
         return await self._start(request)
 
     async def _start(self, request: BaseRequest) -> StreamWriter:
+        if request.writer is not None:
+            raise RuntimeError(
+                "A response was already started for this request; "
+                "a request gets exactly one response"
+            )
         self._req = request
-        writer = self._writer = request._make_writer()
         self._state = ResponseState.PREPARED
-        # Before the on_response_prepare signal, which may change or drop them (as aiohttp).
-        headers = self._headers
-        if hdrs.DATE not in headers:
-            headers[hdrs.DATE] = request._server_date()
-        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
-        await request._prepare_hook(self)
-        no_body = self._prepare_headers(request, writer)
-        version = request.version
-        head = serialize_head(
-            f"HTTP/{version.major}.{version.minor} {self._status} {self._reason}", self._headers
-        )
-        writer.set_head(head, no_body=no_body)
+        try:
+            # Before the on_response_prepare signal, which may change or drop them (as aiohttp).
+            headers = self._headers
+            if hdrs.DATE not in headers:
+                headers[hdrs.DATE] = request._server_date()
+            headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
+            await request._prepare_hook(self)
+            framing = self._prepare_headers(request)
+            cookies = self._cookie_headers()
+            version = request.version
+            first_line = f"HTTP/{version.major}.{version.minor} {self._status} {self._reason}"
+            # Serializing validates (CR/LF/NUL is a ValueError): it happens
+            # before the request's writer is claimed, so a handler that
+            # catches the error can still answer with another response.
+            if cookies:
+                head = serialize_head(first_line, [*headers.items(), *cookies])
+            else:
+                head = serialize_head(first_line, headers)
+        except BaseException:
+            self._req = None
+            self._state = ResponseState.NEW
+            raise
+        if cookies:
+            headers.extend(cookies)
+        writer = self._writer = request._make_writer()
+        if framing.coding is not None:
+            writer.enable_compression(framing.coding.value, self._compression_level)
+        if framing.chunked:
+            writer.enable_chunking()
+        writer.length = framing.length
+        writer.set_head(head, no_body=framing.no_body)
         if self._send_head_at_prepare:
             await writer.flush_head()
         return writer
 
-    def _prepare_headers(self, request: BaseRequest, writer: StreamWriter) -> bool:
-        """Fill in framing, Date, Server and Connection; return True for no body."""
+    def _cookie_headers(self) -> list[tuple[str, str]]:
+        """The Set-Cookie headers for :attr:`cookies`."""
+        if not self._cookies:
+            return []
+        return [(hdrs.SET_COOKIE, morsel.OutputString()) for morsel in self._cookies.values()]
+
+    def _prepare_headers(self, request: BaseRequest) -> _Framing:
+        """Fill in framing and Connection headers; return how the writer frames the body.
+
+        Touches no writer: the request's writer is only claimed once the
+        head is known to be valid.
+        """
         headers = self._headers
         keep_alive = self._keep_alive
         if keep_alive is None:
             keep_alive = request._response_keep_alive()
         version = request.version
-        if self._cookies:
-            for morsel in self._cookies.values():
-                headers.add(hdrs.SET_COOKIE, morsel.OutputString())
         no_body = self._status in _EMPTY_BODY_STATUS or request.method == hdrs.METH_HEAD
-        if self._compression:
-            self._start_compression(request, writer)
+        coding = self._start_compression(request) if self._compression else None
+        chunked = False
+        length: int | None = None
         if self._chunked:
             if version != HttpVersion11:
                 raise RuntimeError(
                     f"Using chunked encoding is forbidden for HTTP/{version.major}.{version.minor}"
                 )
             if not no_body:
-                writer.enable_chunking()
+                chunked = True
                 headers[hdrs.TRANSFER_ENCODING] = "chunked"
         elif self._length_check:
-            writer.length = self.content_length
-            if writer.length is None and not no_body:
+            length = self.content_length
+            if length is None and not no_body:
                 if version >= HttpVersion11:
-                    writer.enable_chunking()
+                    chunked = True
                     headers[hdrs.TRANSFER_ENCODING] = "chunked"
                 else:
                     keep_alive = False  # HTTP/1.0: the close ends the body
@@ -416,7 +456,7 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
             if self._status in _EMPTY_BODY_STATUS:
                 headers.pop(hdrs.CONTENT_LENGTH, None)
             headers.pop(hdrs.TRANSFER_ENCODING, None)
-        elif writer.length != 0 or not self._length_check:
+        elif length != 0 or not self._length_check:
             headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
         if hdrs.CONNECTION not in headers:
             if keep_alive:
@@ -425,7 +465,7 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
             elif version == HttpVersion11:
                 headers[hdrs.CONNECTION] = "close"
         self._keep_alive = keep_alive
-        return no_body
+        return _Framing(no_body, chunked, length, coding)
 
     def _coding_for(self, request: BaseRequest) -> ContentCoding | None:
         """The forced coding, else the first of deflate, gzip the client names (as aiohttp).
@@ -442,17 +482,18 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
             return None
         return coding
 
-    def _start_compression(self, request: BaseRequest, writer: StreamWriter) -> None:
+    def _start_compression(self, request: BaseRequest) -> ContentCoding | None:
+        """Set the headers for streamed compression; the coding the writer is to use."""
         coding = self._coding_for(request)
         if coding is None or coding is ContentCoding.identity:
-            return
-        writer.enable_compression(coding.value, self._compression_level)
+            return None
         self._headers[hdrs.CONTENT_ENCODING] = coding.value
         self._headers.pop(hdrs.CONTENT_LENGTH, None)
         if request.version >= HttpVersion11:
             self._chunked = True
         else:
             self._keep_alive = False
+        return coding
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send body bytes (after :meth:`prepare`)."""
