@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import calendar
 import ipaddress
+import json
+import math
+import os
 import pickle
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from yarl import URL
 
@@ -19,6 +21,11 @@ from ..abc import AbstractCookieJar
 __all__ = ("CookieJar", "DummyCookieJar")
 
 _NO_URL = URL()  # the default: a response from nowhere in particular
+_FROM_COOKIE: Any = object()  # _store's default: the deadline comes from the cookie itself
+
+# Saved as the absolute deadline ("expires_timestamp") instead, as aiohttp 3.14.
+_RELATIVE_EXPIRY_ATTRS = frozenset({"max-age", "expires"})
+_MORSEL_CORE = frozenset({"key", "value", "coded_value"})
 
 _MAX_TIME = 2**40  # far future, and still a valid timestamp everywhere
 _DATE_TOKENS = re.compile(
@@ -148,15 +155,118 @@ class CookieJar(AbstractCookieJar):
 
     # -- storage ----------------------------------------------------------------
 
-    def save(self, file_path: str | Path) -> None:
-        """Write the cookies to a file (pickle)."""
-        with Path(file_path).open("wb") as f:
-            pickle.dump(self._cookies, f, pickle.HIGHEST_PROTOCOL)
+    def save(self, file_path: str | os.PathLike[str]) -> None:
+        """Write the cookies to a file as JSON, in aiohttp 3.14's format.
 
-    def load(self, file_path: str | Path) -> None:
-        """Read cookies saved by :meth:`save` (only load files you wrote)."""
-        with Path(file_path).open("rb") as f:
-            self._cookies = pickle.load(f)
+        Either library loads the other's files. The file is created readable
+        by its owner only: cookies are often credentials.
+        """
+        data: dict[str, dict[str, dict[str, str | bool | float]]] = {}
+        for (domain, path), cookie in self._cookies.items():
+            # aiohttp keys its buckets by the path without a trailing slash.
+            bucket = data.setdefault(f"{domain}|{path.rstrip('/')}", {})
+            for name, morsel in cookie.items():
+                record: dict[str, str | bool | float] = {
+                    "key": morsel.key,
+                    "value": morsel.value,
+                    "coded_value": morsel.coded_value,
+                }
+                for attr, value in morsel.items():
+                    if value and attr not in _RELATIVE_EXPIRY_ATTRS:
+                        record[attr] = value
+                key = (domain, path, name)
+                if key in self._host_only:
+                    # Without the mark it would load as a domain cookie, sent to subdomains.
+                    record["host_only"] = True
+                expires_at = self._expirations.get(key)
+                if expires_at is not None:
+                    record["expires_timestamp"] = expires_at
+                bucket[name] = record
+        with open(
+            file_path,
+            "w",
+            encoding="utf-8",
+            opener=lambda path, flags: os.open(path, flags, 0o600),
+        ) as f:
+            json.dump(data, f, indent=2)
+
+    def load(self, file_path: str | os.PathLike[str]) -> None:
+        """Replace the jar's cookies with those of a file written by :meth:`save`.
+
+        Reads aiohttp 3.14's JSON format; a file that is not JSON is taken for
+        a pickle written by an older version and unpickled with only the
+        cookie types allowed (anything else raises ``pickle.UnpicklingError``
+        before it runs), so an untrusted file cannot run code. Cookies go
+        through the same acceptance rules as :meth:`update_cookies`. A malformed
+        file raises ValueError and leaves the jar as it was.
+        """
+        try:
+            with open(file_path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (UnicodeDecodeError, ValueError):  # JSONDecodeError is a ValueError
+            pass
+        else:
+            self._adopt(self._jar_from_records(data))
+            return
+        with open(file_path, "rb") as f:
+            legacy = _CookieUnpickler(f).load()
+        if not isinstance(legacy, Mapping):
+            raise ValueError("Malformed cookie file: expected a mapping of cookies")
+        loaded = self._empty_copy()
+        for key, cookie in legacy.items():
+            if not (isinstance(key, tuple) and key and isinstance(key[0], str)):
+                raise ValueError(f"Malformed cookie file: bad key {key!r}")
+            if not isinstance(cookie, Mapping):
+                raise ValueError(f"Malformed cookie file: bad cookies for {key!r}")
+            url = URL.build(scheme="https", host=key[0]) if key[0] else _NO_URL
+            loaded.update_cookies([(n, m) for n, m in cookie.items() if isinstance(m, Morsel)], url)
+        self._adopt(loaded)
+
+    def _empty_copy(self) -> CookieJar:
+        jar = CookieJar(unsafe=self._unsafe, quote_cookie=self._quote_cookie)
+        jar._secure_origins = self._secure_origins
+        return jar
+
+    def _adopt(self, loaded: CookieJar) -> None:
+        self._cookies = loaded._cookies
+        self._host_only = loaded._host_only
+        self._expirations = loaded._expirations
+
+    def _jar_from_records(self, data: Any) -> CookieJar:
+        """A jar filled from aiohttp's JSON records (this one is left alone)."""
+        if not isinstance(data, dict):
+            raise ValueError("Malformed cookie file: expected a JSON object")
+        loaded = self._empty_copy()
+        for bucket_key, records in data.items():
+            domain, sep, _ = bucket_key.partition("|")
+            if not sep or not isinstance(records, dict):
+                raise ValueError(f"Malformed cookie file: bad entry {bucket_key!r}")
+            try:
+                url = URL.build(scheme="https", host=domain) if domain else _NO_URL
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"Malformed cookie file: bad domain {domain!r}") from exc
+            hostname = url.raw_host
+            if not loaded._unsafe and hostname is not None and _is_ip(hostname):
+                continue  # refused as update_cookies() refuses them
+            for name, record in records.items():
+                morsel = _morsel_from_record(bucket_key, name, record)
+                if morsel is None:
+                    continue
+                raw_deadline = record.get("expires_timestamp")
+                deadline: Any = _FROM_COOKIE
+                if raw_deadline is not None:
+                    try:
+                        deadline = float(raw_deadline)
+                    except (OverflowError, TypeError, ValueError):
+                        deadline = math.nan
+                    if not math.isfinite(deadline):
+                        raise ValueError(
+                            f"Cookie {name!r} in {bucket_key!r}: "
+                            "expiration timestamp must be a finite number"
+                        )
+                loaded._store(name, morsel, url, hostname, deadline=deadline)
+        loaded._expire()
+        return loaded
 
     def clear(self, predicate: Callable[[Morsel[str]], bool] | None = None) -> None:
         """Remove every cookie, or those ``predicate`` is true for."""
@@ -229,7 +339,15 @@ class CookieJar(AbstractCookieJar):
                 continue
             self.update_cookies(parsed, response_url)
 
-    def _store(self, name: str, cookie: Morsel[str], url: URL, hostname: str | None) -> None:
+    def _store(
+        self,
+        name: str,
+        cookie: Morsel[str],
+        url: URL,
+        hostname: str | None,
+        *,
+        deadline: float | None = _FROM_COOKIE,
+    ) -> None:
         domain = cookie["domain"]
         if domain.startswith("."):
             domain = domain[1:]  # a leading dot is ignored (RFC 6265 5.2.3)
@@ -255,7 +373,7 @@ class CookieJar(AbstractCookieJar):
         stored["domain"] = domain
         stored["path"] = path
         key = (domain, path, name)
-        expires_at = self._expiry(cookie)
+        expires_at = self._expiry(cookie) if deadline is _FROM_COOKIE else deadline
         self._cookies.setdefault((domain, path), SimpleCookie())[name] = stored
         if host_only:
             self._host_only.add(key)
@@ -280,7 +398,7 @@ class CookieJar(AbstractCookieJar):
         if expires:
             when = parse_cookie_date(expires)
             if when is not None:
-                return float(min(when, _MAX_TIME))
+                return min(when, _MAX_TIME)  # an int, saved as aiohttp saves it
         return None
 
     # -- sending ------------------------------------------------------------------
@@ -322,6 +440,57 @@ class CookieJar(AbstractCookieJar):
                 raw.set(morsel.key, morsel.value, morsel.value)
                 dict.__setitem__(filtered, morsel.key, raw)
         return filtered
+
+
+def _morsel_from_record(bucket: str, name: str, record: Any) -> Morsel[str] | None:
+    """The Morsel a saved record describes; None for a name this jar cannot hold."""
+    if not isinstance(record, dict) or not all(
+        isinstance(record.get(field), str) for field in _MORSEL_CORE
+    ):
+        raise ValueError(f"Malformed cookie file: bad record {name!r} in {bucket!r}")
+    morsel: Morsel[str] = Morsel()
+    try:
+        morsel.set(record["key"], record["value"], record["coded_value"])
+    except CookieError:
+        return None  # a name SimpleCookie refuses: update_cookies() drops it too
+    for attr in morsel:
+        if attr in record and attr not in _MORSEL_CORE:
+            morsel[attr] = record[attr]
+    if record.get("host_only"):
+        morsel["domain"] = ""  # stored again as host-only for the bucket's domain
+    return morsel
+
+
+class _CookieUnpickler(pickle._Unpickler):
+    """Unpickles the cookie files older versions wrote, and nothing else.
+
+    Only the types such a file holds may be looked up: any other global (a
+    function to call, a class with side effects) raises UnpicklingError
+    before anything runs. The pure-Python unpickler is used because every
+    implementation routes its lookups through :meth:`find_class`.
+    """
+
+    _ALLOWED: Final = frozenset(
+        {
+            ("http.cookies", "SimpleCookie"),
+            ("http.cookies", "BaseCookie"),
+            ("http.cookies", "Morsel"),
+            ("collections", "defaultdict"),
+            ("builtins", "dict"),
+            ("builtins", "tuple"),
+            ("builtins", "set"),
+            ("builtins", "frozenset"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Only the cookie types; anything else is refused."""
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(
+                f"Forbidden class in a cookie file: {module}.{name}; "
+                "CookieJar.load() only unpickles cookie types"
+            )
+        return super().find_class(module, name)
 
 
 class DummyCookieJar(AbstractCookieJar):
