@@ -335,3 +335,159 @@ def test_a_target_in_no_request_target_form_is_refused(target: bytes) -> None:
 def test_the_request_target_forms_are_accepted(target: str) -> None:
     head = parse(f"OPTIONS {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())[0]
     assert isinstance(head, RequestHead) and head.target == target
+
+
+# -- chunked framing: one strict decoder for both parsers (no smuggling) -------------
+
+CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def chunked_events(body: bytes, **limits: int) -> list[object]:
+    """Events for a chunked request whose body bytes are ``body``, fed one byte at a time."""
+    parser = Parser(**limits)
+    parser.feed(CHUNKED_HEAD)
+    out: list[object] = []
+    for i in range(len(body)):
+        parser.feed(body[i : i + 1])
+        while True:
+            event = parser.next_event()
+            if event is NEED_DATA:
+                break
+            out.append(event)
+            if event is END_OF_MESSAGE:
+                return out
+    return out
+
+
+@pytest.mark.parametrize(
+    "size_line",
+    [
+        b"5;a=\x00",  # NUL in an extension value
+        b"5;a\x00",  # ... in its name
+        b"5;a\rb",  # bare CR in the chunk-size line
+        b"5;a\nb",  # bare LF
+        b"5\r",  # CR CR LF
+        b"5 ",  # whitespace after the size (llhttp refuses it too)
+        b"5 ;a",
+        b"5; a",
+        b"5;a = b",
+        b"5;",  # an empty extension
+        b"5;a=",
+        b"5;a=\x7f",
+        b'5;a="b\x01"',  # CTL inside a quoted string
+        b"10000000000000005",  # 17 hex digits: 2**64 + 5
+        b"0x5",
+        b"+5",
+        b"-5",
+        b"",
+    ],
+)
+def test_a_bad_chunk_size_line_is_refused(size_line: bytes) -> None:
+    with pytest.raises(BadHttpMessage) as info:
+        chunked_events(size_line + b"\r\nhello\r\n0\r\n\r\n")
+    assert info.value.code == 400
+
+
+@pytest.mark.parametrize(
+    "size_line",
+    [b"5", b"05", b"0000000000000005", b"5;a", b"5;a=b", b'5;a="x y\t\\"z"', b"5;a=b;c;d=e"],
+)
+def test_chunk_extensions_within_the_grammar_are_accepted(size_line: bytes) -> None:
+    out = chunked_events(size_line + b"\r\nhello\r\n0\r\n\r\n")
+    assert b"".join(e for e in out if isinstance(e, bytes)) == b"hello"
+    assert out[-1] is END_OF_MESSAGE
+
+
+@pytest.mark.parametrize("after_data", [b"XX", b"\r\r\n", b"\n", b"\rX", b"\r0\r\n\r\n"], ids=repr)
+def test_chunk_data_must_be_followed_by_crlf_exactly(after_data: bytes) -> None:
+    with pytest.raises(TransferEncodingError):
+        chunked_events(b"5\r\nhello" + after_data + b"0\r\n\r\n")
+
+
+def test_a_bad_chunk_is_refused_before_its_line_ends() -> None:
+    # No waiting for a CRLF that a smuggler never sends: the bare CR is enough.
+    parser = Parser()
+    parser.feed(CHUNKED_HEAD + b"5;a\rb")
+    with pytest.raises(TransferEncodingError, match="Bare CR"):
+        events(parser)
+
+
+def test_a_chunk_size_line_over_max_line_size_is_refused() -> None:
+    long_ext = b"5;" + b"a" * 200
+    with pytest.raises(LineTooLong):
+        chunked_events(long_ext + b"\r\nhello\r\n0\r\n\r\n", max_line_size=100)
+    # the same line under the limit passes
+    assert chunked_events(long_ext + b"\r\nhello\r\n0\r\n\r\n")[-1] is END_OF_MESSAGE
+
+
+def test_trailers_are_checked_and_dropped() -> None:
+    out = chunked_events(b"5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-Other:\tv\r\n\r\n")
+    assert b"".join(e for e in out if isinstance(e, bytes)) == b"hello"
+    assert out[-1] is END_OF_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [b"X-Sum 1", b" X-Sum: 1", b"X-Sum: a\x00b", b": v", b"X\rY: 1", b"X-Sum: 1\nY: 2"],
+    ids=repr,
+)
+def test_a_malformed_trailer_is_refused(trailer: bytes) -> None:
+    with pytest.raises(BadHttpMessage):
+        chunked_events(b"5\r\nhello\r\n0\r\n" + trailer + b"\r\n\r\n")
+
+
+def test_trailers_are_limited_like_headers() -> None:
+    with pytest.raises(LineTooLong):
+        chunked_events(b"0\r\nX: " + b"v" * 200 + b"\r\n\r\n", max_field_size=100)
+    with pytest.raises(BadHttpMessage, match="Too many trailers"):
+        chunked_events(b"0\r\n" + b"X: v\r\n" * 6 + b"\r\n", max_headers=5)
+    assert chunked_events(b"0\r\n" + b"X: v\r\n" * 5 + b"\r\n", max_headers=5) == [
+        chunked_events(b"0\r\n\r\n")[0],
+        END_OF_MESSAGE,
+    ]
+
+
+def test_bytes_after_bad_framing_are_never_a_request() -> None:
+    parser = Parser()
+    parser.feed(
+        CHUNKED_HEAD + b"5;a=\x00\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    assert isinstance(parser.next_event(), RequestHead)
+    with pytest.raises(TransferEncodingError):
+        parser.next_event()
+
+
+def test_http10_request_with_transfer_encoding_is_not_kept_alive() -> None:
+    # "... MUST treat the message as if the framing is faulty ... and close the
+    # connection after processing the message" -- RFC 9112 6.1
+    head, data, end = parse(
+        b"POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n"
+    )
+    assert isinstance(head, RequestHead)
+    assert head.version == HttpVersion10 and head.chunked and not head.keep_alive
+    assert data == b"hello" and end is END_OF_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [
+        [b"gzip, chunked"],
+        [b"chunked, chunked"],
+        [b"chunked", b"chunked"],
+        [b"gzip", b"chunked"],
+        [b"identity"],
+        [b"chunked;q=1"],
+    ],
+    ids=repr,
+)
+def test_only_one_plain_chunked_coding_is_understood(codings: list[bytes]) -> None:
+    fields = b"".join(b"Transfer-Encoding: " + c + b"\r\n" for c in codings)
+    with pytest.raises(BadHttpMessage) as info:
+        parse(b"POST / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n0\r\n\r\n")
+    assert info.value.code == 501
+
+
+def test_chunked_coding_name_is_case_insensitive() -> None:
+    head, end = parse(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n")
+    assert isinstance(head, RequestHead) and head.chunked and end is END_OF_MESSAGE

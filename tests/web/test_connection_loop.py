@@ -106,6 +106,61 @@ async def test_content_length_with_transfer_encoding_is_400() -> None:
 
 
 @pytest.mark.parametrize(
+    "framing",
+    [
+        b"5;a=\x00\r\nhello\r\n0\r\n\r\n",  # NUL in a chunk extension
+        b"5;a\rb\r\nhello\r\n0\r\n\r\n",  # bare CR in the chunk-size line
+        b"10000000000000005\r\nhello\r\n0\r\n\r\n",  # 17 hex digits (2**64 + 5)
+        b"5\r\nhelloXX0\r\n\r\n",  # chunk data not followed by CRLF
+        b"5\r\nhello\n0\r\n\r\n",  # bare LF after chunk data
+        b"5\r\nhello\r\n0\r\nX\x00: 1\r\n\r\n",  # CTL in a trailer
+    ],
+    ids=["nul-ext", "bare-cr", "17-digits", "no-crlf", "bare-lf", "bad-trailer"],
+)
+@pytest.mark.parametrize("path", ["/echo", "/ignores-body"])
+async def test_bad_chunked_framing_is_400_and_nothing_after_it_is_a_request(
+    framing: bytes, path: str
+) -> None:
+    async def ignores_body(request: web.Request) -> web.Response:
+        return web.Response(text="ignored")
+
+    app = make_app()
+    app.router.add_post("/ignores-body", ignores_body)
+    async with run_app(app) as url:
+        raw = await raw_exchange(
+            url,
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+            + framing
+            + b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        # the server serves others afterwards
+        ok = await raw_exchange(url, b"GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert b"/smuggled" not in raw
+    if path == "/echo":
+        # The handler read the body: the error is the answer.
+        assert raw.startswith(b"HTTP/1.1 400 Bad Request"), raw[:200]
+        assert raw.count(b"HTTP/1.1 ") == 1
+    else:
+        # Answered before the body was read; the unread body is not reused.
+        assert raw.count(b"HTTP/1.1 ") == 1, raw
+    assert ok.endswith(b"/ok")
+
+
+async def test_http10_request_with_transfer_encoding_is_answered_then_closed() -> None:
+    async with run_app(make_app()) as url:
+        raw = await raw_exchange(
+            url,
+            b"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            b"GET /pipelined HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+    ((head, body),) = split_responses(raw)
+    assert head.startswith(b"HTTP/1.0 200 OK") and body == b"hello"
+    assert b"/pipelined" not in raw
+
+
+@pytest.mark.parametrize(
     "request_bytes",
     [
         b"GET / HTTP/1.1\nHost: x\n\n",  # bare LF

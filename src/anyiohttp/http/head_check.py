@@ -1,4 +1,4 @@
-"""The request-head check both server parsers run before their parser proper.
+"""The base of both server parsers: the request-head check and the body framing.
 
 Heads are validated incrementally, as their bytes arrive, so the limits count
 across TCP segments and a bad head is refused without waiting for its end:
@@ -7,10 +7,15 @@ across TCP segments and a bad head is refused without waiting for its end:
   ``max_field_size`` (LineTooLong), more than ``max_headers`` headers;
 - bare LF line endings and obs-fold continuation lines;
 - Content-Length together with Transfer-Encoding, duplicate Content-Length or
-  Host, a Content-Length that is not plain ASCII digits.
+  Host, a Content-Length that is not plain ASCII digits, a transfer coding
+  other than ``chunked`` (501).
 
-These are the places where h11 is more lenient than aiohttp; whichever parser
-then parses the head, a request gets the same answer.
+These are the places where h11 is more lenient than aiohttp. A head that
+passes is handed to the subclass's parser (h11 or llhttp), which reads only
+the head. Bodies are framed here, by Content-Length or by the one strict
+:class:`~anyiohttp.http.chunked.ChunkedDecoder`, whichever parser read the
+head: two framings of one body are how requests get smuggled, so there is
+one. A request gets the same answer from either parser.
 """
 
 from __future__ import annotations
@@ -20,14 +25,27 @@ from typing import Final
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from .chunked import ChunkedDecoder
 from .exceptions import (
     BadHttpMessage,
     BadHttpMethod,
     BadStatusLine,
+    ContentLengthError,
     InvalidHeader,
     LineTooLong,
+    TransferEncodingError,
 )
-from .parser import HttpVersion, HttpVersion10, HttpVersion11, RequestHead
+from .parser import (
+    CONNECTION_CLOSED,
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    HttpVersion,
+    HttpVersion10,
+    HttpVersion11,
+    RequestHead,
+    ServerEvent,
+)
 
 __all__ = ("HeadCheckingParser",)
 
@@ -47,14 +65,20 @@ _MAX_LEADING_EMPTY_LINES: Final = 4
 
 
 class HeadCheckingParser:
-    """Base of the server parsers: buffers and checks a head, then ``_finish_head``."""
+    """Base of the server parsers: checks a head, has it parsed, frames the body.
+
+    A subclass implements :meth:`_parse_head`; the rest of the
+    :class:`~anyiohttp.http.parser.ServerParser` interface is here.
+    """
 
     __slots__ = (
         "_body_length",
         "_buf",
         "_chunked",
+        "_chunks",
         "_empty_lines",
         "_eof",
+        "_head",
         "_head_done",
         "_head_start",
         "_header_count",
@@ -64,6 +88,8 @@ class HeadCheckingParser:
         "_max_headers",
         "_max_line_size",
         "_message_done",
+        "_remaining",
+        "_transfer_coding",
     )
 
     def __init__(
@@ -85,24 +111,120 @@ class HeadCheckingParser:
         self._empty_lines = 0
         self._body_length: int | None = None
         self._chunked = False
+        self._transfer_coding = b""
         self._host_seen = False
+        self._head: RequestHead | None = None
+        self._chunks: ChunkedDecoder | None = None
+        self._remaining = 0
 
-    def _finish_head(self, end: int) -> None:
-        """The head ``_buf[_head_start:end]`` passed the checks: parse it."""
+    # -- the ServerParser interface ----------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Take bytes from the peer (``b""`` for EOF)."""
+        if data:
+            self._buf += data
+        else:
+            self._eof = True
+
+    def next_event(self) -> ServerEvent:
+        """Return the next request event; raise BadHttpMessage on bad input."""
+        if not self._head_done:
+            if not self._scan_head():
+                if self._eof:
+                    if self._buf.strip(b"\r\n"):
+                        raise BadStatusLine(
+                            error="Connection closed in the middle of a request head"
+                        )
+                    return CONNECTION_CLOSED
+                return NEED_DATA
+            head = self._head
+            assert head is not None
+            self._head = None
+            return head
+        if self._message_done:
+            return PAUSED
+        buf = self._buf
+        if self._chunks is not None:
+            data = self._chunks.decode(buf)
+            if data is None:
+                if self._eof:
+                    raise TransferEncodingError(
+                        "Not enough data to satisfy transfer length header."
+                    )
+                return NEED_DATA
+            if data:
+                return data
+        elif self._remaining:
+            if not buf:
+                if self._eof:
+                    raise ContentLengthError("Not enough data to satisfy content length header.")
+                return NEED_DATA
+            take = self._remaining
+            if take >= len(buf):
+                data = bytes(buf)
+                buf.clear()
+            else:
+                data = bytes(buf[:take])
+                del buf[:take]
+            self._remaining -= len(data)
+            return data
+        self._message_done = True
+        return END_OF_MESSAGE
+
+    def start_next_cycle(self) -> None:
+        """Begin parsing the next pipelined request with what is left over."""
+        self._reset_head_state()
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Received bytes past the current request (or head) so far parsed."""
+        return bytes(self._buf)
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes wait to be parsed."""
+        return len(self._buf)
+
+    # -- the head, once checked ---------------------------------------------------
+
+    def _parse_head(self, raw_head: bytes) -> RequestHead:
+        """Parse a head that passed the checks (request line to the empty line)."""
         raise NotImplementedError
 
+    def _finish_head(self, end: int) -> None:
+        self._check_framing()
+        self._head = self._parse_head(bytes(self._buf[self._head_start : end]))
+        del self._buf[:end]
+        self._head_done = True
+        if self._chunked:
+            self._chunks = ChunkedDecoder(
+                max_line_size=self._max_line_size,
+                max_field_size=self._max_field_size,
+                max_fields=self._max_headers,
+            )
+        else:
+            self._remaining = self._body_length or 0
+
     def _check_framing(self) -> None:
-        if self._chunked and self._body_length is not None:
+        if not self._chunked:
+            return
+        if self._body_length is not None:
             # "A server MAY reject a request that contains both Content-Length
             # and Transfer-Encoding" -- RFC 9112 6.1; we do, against smuggling.
             raise BadHttpMessage("Content-Length and Transfer-Encoding are both present")
+        if self._transfer_coding != b"chunked":
+            # "chunked", once, is the only transfer coding understood; RFC 9112
+            # 6.1 lets a server refuse what it cannot frame (501, as h11).
+            error = BadHttpMessage("Only Transfer-Encoding: chunked is supported")
+            error.code = 501
+            raise error
 
     # -- the head check ------------------------------------------------------------
 
     def _scan_head(self) -> bool:
         """Validate complete lines of the head; True once the head is complete.
 
-        On completion the head and the bytes after it are handed to h11.
+        On completion the head is parsed (``_finish_head``).
         """
         buf = self._buf
         start = self._line_start
@@ -198,6 +320,10 @@ class HeadCheckingParser:
                 raise InvalidHeader(line, "duplicate Content-Length")
             self._body_length = int(value)
         elif name == b"transfer-encoding":
+            # A second Transfer-Encoding field adds codings: never plain "chunked".
+            self._transfer_coding = (
+                b"," if self._chunked else line[colon + 1 :].strip(b" \t").lower()
+            )
             self._chunked = True
         elif name == b"host":
             if self._host_seen:
@@ -221,7 +347,13 @@ class HeadCheckingParser:
         )
         connection = headers.get("Connection")
         tokens = {token.strip() for token in connection.lower().split(",")} if connection else set()
-        if version is HttpVersion11:
+        if chunked and version is HttpVersion10:
+            # "A server or client that receives an HTTP/1.0 message containing a
+            # Transfer-Encoding header field MUST treat the message as if the
+            # framing is faulty ... and close the connection after processing
+            # the message" -- RFC 9112 6.1
+            keep_alive = False
+        elif version is HttpVersion11:
             keep_alive = "close" not in tokens
         else:
             keep_alive = "keep-alive" in tokens

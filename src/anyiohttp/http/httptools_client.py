@@ -331,7 +331,12 @@ class HttptoolsClientParser:
             self._framing = _Framing.NONE
         elif chunked:
             self._framing = _Framing.CHUNKED
-            self._chunks = ChunkedDecoder()
+            self._chunks = ChunkedDecoder(
+                max_line_size=self._max_line_size,
+                max_field_size=self._max_field_size,
+                max_fields=self._max_headers,
+                lax=True,
+            )
         elif length is not None:
             if content_length is None:
                 raise BadHttpMessage(f"Invalid Content-Length {length!r}")

@@ -2,9 +2,9 @@
 
 Optional (``pip install anyiohttp[speedups]``). The head is checked by the
 same :class:`~anyiohttp.http.head_check.HeadCheckingParser` as for h11, then
-parsed by llhttp in C; bodies are framed here (Content-Length, or the
-chunked decoder of :mod:`anyiohttp.http.chunked`), so pipelined requests are
-still taken one at a time and each head gets the same checks. Same events,
+parsed by llhttp in C; bodies are framed by the base class (Content-Length,
+or the chunked decoder of :mod:`anyiohttp.http.chunked`), as for h11, so
+pipelined requests are taken one at a time and each head gets the same checks. Same events,
 same errors, same answers as the h11 parser: the test suite runs on both.
 """
 
@@ -14,22 +14,9 @@ from typing import Any, Final
 
 import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-from .chunked import ChunkedDecoder
-from .exceptions import (
-    BadHttpMessage,
-    BadStatusLine,
-    ContentLengthError,
-    TransferEncodingError,
-)
+from .exceptions import BadHttpMessage
 from .head_check import VERSIONS, HeadCheckingParser
-from .parser import (
-    CONNECTION_CLOSED,
-    END_OF_MESSAGE,
-    NEED_DATA,
-    PAUSED,
-    RequestHead,
-    ServerEvent,
-)
+from .parser import RequestHead
 
 __all__ = ("HttptoolsServerParser",)
 
@@ -72,97 +59,11 @@ def _parse(raw_head: bytes) -> tuple[Any, _Head]:
 
 
 class HttptoolsServerParser(HeadCheckingParser):
-    """Check request heads, parse them with llhttp, frame the bodies here."""
+    """Check request heads, parse them with llhttp, frame the bodies in the base class."""
 
-    __slots__ = ("_body", "_chunks", "_head_event", "_remaining")
+    __slots__ = ()
 
-    def __init__(
-        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
-    ) -> None:
-        super().__init__(
-            max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers
-        )
-        self._body = bytearray()
-        self._head_event: RequestHead | None = None
-        self._remaining = 0
-        self._chunks: ChunkedDecoder | None = None
-
-    # -- the ServerParser interface ----------------------------------------------
-
-    def feed(self, data: bytes) -> None:
-        """Take bytes from the peer (``b""`` for EOF)."""
-        if not data:
-            self._eof = True
-        elif self._head_done:
-            self._body += data
-        else:
-            self._buf += data
-
-    def next_event(self) -> ServerEvent:
-        """Return the next request event; raise BadHttpMessage on bad input."""
-        if not self._head_done:
-            if not self._scan_head():
-                if self._eof:
-                    if self._buf.strip(b"\r\n"):
-                        raise BadStatusLine(
-                            error="Connection closed in the middle of a request head"
-                        )
-                    return CONNECTION_CLOSED
-                return NEED_DATA
-            head = self._head_event
-            assert head is not None
-            self._head_event = None
-            return head
-        if self._message_done:
-            return PAUSED
-        if self._chunks is not None:
-            data = self._chunks.decode(self._body)
-            if data is None:
-                if self._eof:
-                    raise TransferEncodingError(
-                        "Not enough data to satisfy transfer length header."
-                    )
-                return NEED_DATA
-            if data:
-                return data
-        elif self._remaining:
-            if not self._body:
-                if self._eof:
-                    raise ContentLengthError("Not enough data to satisfy content length header.")
-                return NEED_DATA
-            take = min(self._remaining, len(self._body))
-            data = bytes(self._body[:take])
-            del self._body[:take]
-            self._remaining -= take
-            return data
-        self._message_done = True
-        return END_OF_MESSAGE
-
-    def start_next_cycle(self) -> None:
-        """Begin parsing the next pipelined request with what is left over."""
-        self._buf = self._body
-        self._body = bytearray()
-        self._chunks = None
-        self._remaining = 0
-        self._reset_head_state()
-
-    @property
-    def trailing_data(self) -> bytes:
-        """Received bytes past the current request."""
-        return bytes(self._body if self._head_done else self._buf)
-
-    @property
-    def buffered(self) -> int:
-        """How many received bytes wait to be parsed."""
-        return len(self._body if self._head_done else self._buf)
-
-    # -- the head ---------------------------------------------------------------
-
-    def _finish_head(self, end: int) -> None:
-        self._check_framing()
-        if self._chunked:
-            self._check_transfer_encoding(end)
-        raw_head = bytes(self._buf[self._head_start : end])
+    def _parse_head(self, raw_head: bytes) -> RequestHead:
         space = raw_head.index(b" ")
         method = raw_head[:space]
         if method in _LLHTTP_SAFE_METHODS:
@@ -177,7 +78,7 @@ class HttptoolsServerParser(HeadCheckingParser):
             # "A server MUST respond with a 400 (Bad Request) status code to any
             # HTTP/1.1 request message that lacks a Host header field" -- RFC 9112 3.2
             raise BadHttpMessage("Missing mandatory Host: header")
-        self._head_event = self._make_head(
+        return self._make_head(
             method.decode("ascii"),
             collected.url,
             version,
@@ -185,27 +86,3 @@ class HttptoolsServerParser(HeadCheckingParser):
             self._chunked,
             self._body_length,
         )
-        self._head_done = True
-        self._body = bytearray(self._buf[end:])
-        self._buf = bytearray()
-        if self._chunked:
-            self._chunks = ChunkedDecoder(max_trailer_size=self._max_field_size * 8)
-        else:
-            self._remaining = self._body_length or 0
-
-    def _check_transfer_encoding(self, end: int) -> None:
-        # As h11: "chunked", once, is the only transfer coding understood;
-        # anything else is 501 (RFC 9112 6.1 lets a server refuse what it
-        # cannot frame).
-        values = [
-            value.strip().lower()
-            for name, _, value in (
-                line.partition(b":")
-                for line in bytes(self._buf[self._head_start : end]).split(b"\r\n")[1:]
-            )
-            if name.strip().lower() == b"transfer-encoding"
-        ]
-        if values != [b"chunked"]:
-            error = BadHttpMessage("Only Transfer-Encoding: chunked is supported")
-            error.code = 501
-            raise error

@@ -3,9 +3,9 @@
 A parser takes bytes (``feed``) and hands back events (``next_event``): one
 :class:`RequestHead`, then body chunks as ``bytes``, then
 :data:`END_OF_MESSAGE`. It never touches a socket, so every rule in it is
-tested with plain bytes, and a second implementation (an ``httptools``
-accelerator is planned) can replace the h11 one without the connection loop
-or the handlers noticing.
+tested with plain bytes. Two implementations exist, h11's and httptools'
+(:mod:`anyiohttp.http.select` picks one); they share the head checks and the
+body framing, so the connection loop and the handlers cannot tell them apart.
 
 Responses go the other way through :mod:`anyiohttp.http.writer`, which does
 not depend on the parser at all.
