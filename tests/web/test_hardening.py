@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import httpx
 import pytest
+from yarl import URL
 
 from anyiohttp import web
 
@@ -58,3 +63,96 @@ async def test_fallback_after_injection_in_a_cookie_attribute(each_parser: str) 
     assert raw.startswith(b"HTTP/1.1 200 OK"), raw
     assert raw.endswith(b"\r\n\r\nfallback")
     assert b"X-Injected" not in raw
+
+
+# -- client_max_fields: how many form fields post() parses -------------------------------
+
+
+def multipart_body(fields: int) -> tuple[bytes, str]:
+    part = b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nv\r\n'
+    return part * fields + b"--b--\r\n", "multipart/form-data; boundary=b"
+
+
+def urlencoded_body(fields: int) -> tuple[bytes, str]:
+    return b"&".join([b"f=v"] * fields), "application/x-www-form-urlencoded"
+
+
+def form_app(**kwargs: Any) -> web.Application:
+    async def handler(request: web.Request) -> web.Response:
+        form = await request.post()
+        return web.Response(text=f"{len(form.getall('f'))} fields")
+
+    app = web.Application(client_max_size=16 * 1024**2, **kwargs)
+    app.router.add_post("/", handler)
+    return app
+
+
+async def post_form(url: URL, body: bytes, content_type: str) -> tuple[int, str]:
+    async with httpx.AsyncClient() as client:
+        resp = await client.post(str(url), content=body, headers={"Content-Type": content_type})
+    return resp.status_code, resp.text
+
+
+form_bodies = pytest.mark.parametrize(
+    "make_body", [multipart_body, urlencoded_body], ids=["multipart", "urlencoded"]
+)
+
+
+@form_bodies
+async def test_form_fields_up_to_the_default_limit(
+    each_parser: str, make_body: Callable[[int], tuple[bytes, str]]
+) -> None:
+    app = form_app()
+    assert app.client_max_fields == 1000
+    async with run_app(app) as url:
+        assert await post_form(url, *make_body(1000)) == (200, "1000 fields")
+        status, text = await post_form(url, *make_body(1001))
+    assert (status, text) == (413, "Maximum number of form fields 1000 exceeded.")
+
+
+@form_bodies
+async def test_form_fields_up_to_client_max_fields(
+    each_parser: str, make_body: Callable[[int], tuple[bytes, str]]
+) -> None:
+    async with run_app(form_app(client_max_fields=5)) as url:
+        assert await post_form(url, *make_body(5)) == (200, "5 fields")
+        assert await post_form(url, *make_body(6)) == (
+            413,
+            "Maximum number of form fields 5 exceeded.",
+        )
+        # The connection pool's next request is served as usual.
+        assert await post_form(url, *make_body(1)) == (200, "1 fields")
+
+
+@form_bodies
+async def test_a_hundred_thousand_tiny_fields_are_refused(
+    each_parser: str, make_body: Callable[[int], tuple[bytes, str]]
+) -> None:
+    async with run_app(form_app()) as url:
+        status, text = await post_form(url, *make_body(100_000))
+    assert (status, text) == (413, "Maximum number of form fields 1000 exceeded.")
+
+
+@form_bodies
+async def test_client_max_fields_zero_is_no_limit(
+    each_parser: str, make_body: Callable[[int], tuple[bytes, str]]
+) -> None:
+    async with run_app(form_app(client_max_fields=0)) as url:
+        assert await post_form(url, *make_body(3000)) == (200, "3000 fields")
+
+
+async def test_a_clone_can_change_client_max_fields(each_parser: str) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        clone = request.clone(client_max_fields=2)
+        assert (request.client_max_fields, clone.client_max_fields) == (1000, 2)
+        form = await clone.post()
+        return web.Response(text=f"{len(form)} fields")
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    async with run_app(app) as url:
+        assert await post_form(url, *urlencoded_body(2)) == (200, "2 fields")
+        assert await post_form(url, *urlencoded_body(3)) == (
+            413,
+            "Maximum number of form fields 2 exceeded.",
+        )

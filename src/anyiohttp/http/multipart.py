@@ -1,7 +1,7 @@
 """Reading multipart bodies (RFC 7578 form-data, RFC 2046 multipart): sans-I/O.
 
 :class:`MultipartReader` streams the parts of a body (``request.multipart()``);
-:func:`parse_multipart` splits a whole body (already bounded by
+:func:`iter_multipart` and :func:`parse_multipart` split a whole body (already bounded by
 ``client_max_size``) for ``request.post()``.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl
@@ -19,7 +20,14 @@ from ..helpers import parse_content_type
 from .exceptions import BadHttpMessage
 from .streams import StreamReader
 
-__all__ = ("BodyPart", "BodyPartReader", "FileField", "MultipartReader", "parse_multipart")
+__all__ = (
+    "BodyPart",
+    "BodyPartReader",
+    "FileField",
+    "MultipartReader",
+    "iter_multipart",
+    "parse_multipart",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,38 +68,56 @@ def parse_multipart(body: bytes, content_type: str, *, max_headers: int = 128) -
 
     Raises BadHttpMessage for a body that does not follow the format.
     """
+    return list(iter_multipart(body, content_type, max_headers=max_headers))
+
+
+def iter_multipart(body: bytes, content_type: str, *, max_headers: int = 128) -> Iterator[BodyPart]:
+    """The parts of ``body`` one by one, each parsed only when it is asked for.
+
+    A caller that limits the number of parts stops early, instead of having
+    every part of a body made of tiny parts split and parsed first. Raises
+    BadHttpMessage where the body stops following the format.
+    """
     boundary = parse_content_type(content_type)[1].get("boundary")
     if not boundary:
         raise BadHttpMessage("multipart body without a boundary parameter")
     delimiter = b"--" + boundary.encode("latin-1")
-    chunks = body.split(delimiter)
-    if len(chunks) < 2:
+    pos = body.find(delimiter)
+    if pos < 0:
         raise BadHttpMessage("multipart body without its boundary")
-    parts: list[BodyPart] = []
-    for chunk in chunks[1:]:
+    pos += len(delimiter)
+    while pos >= 0:
+        end = body.find(delimiter, pos)
+        chunk = body[pos:] if end < 0 else body[pos:end]
+        pos = end if end < 0 else end + len(delimiter)
         if chunk.startswith(b"--"):
-            return parts  # the close delimiter
-        if not chunk.startswith(b"\r\n"):
-            raise BadHttpMessage("multipart boundary not followed by CRLF")
-        head, sep, data = chunk[2:].partition(b"\r\n\r\n")
-        if not sep:
-            if chunk[2:].startswith(b"\r\n"):  # a part without headers
-                head, data = b"", chunk[4:]
-            else:
-                raise BadHttpMessage("multipart part without the blank line after its headers")
-        if not data.endswith(b"\r\n"):
-            raise BadHttpMessage("multipart part not ended by CRLF before the boundary")
-        headers: CIMultiDict[str] = CIMultiDict()
-        lines = head.split(b"\r\n") if head else []
-        if len(lines) > max_headers:
-            raise BadHttpMessage("too many headers in a multipart part")
-        for line in lines:
-            name, colon, value = line.partition(b":")
-            if not colon or not name.strip():
-                raise BadHttpMessage(f"invalid multipart part header {line[:100]!r}")
-            headers.add(name.decode("latin-1").strip(), value.decode("utf-8", "replace").strip())
-        parts.append(BodyPart(CIMultiDictProxy(headers), data[:-2]))
+            return  # the close delimiter
+        yield _parse_part(chunk, max_headers)
     raise BadHttpMessage("multipart body without its closing boundary")
+
+
+def _parse_part(chunk: bytes, max_headers: int) -> BodyPart:
+    """One part: what lies between two delimiters (CRLF, headers, blank line, data, CRLF)."""
+    if not chunk.startswith(b"\r\n"):
+        raise BadHttpMessage("multipart boundary not followed by CRLF")
+    head, sep, data = chunk[2:].partition(b"\r\n\r\n")
+    if not sep:
+        if chunk[2:].startswith(b"\r\n"):  # a part without headers
+            head, data = b"", chunk[4:]
+        else:
+            raise BadHttpMessage("multipart part without the blank line after its headers")
+    if not data.endswith(b"\r\n"):
+        raise BadHttpMessage("multipart part not ended by CRLF before the boundary")
+    headers: CIMultiDict[str] = CIMultiDict()
+    lines = head.split(b"\r\n") if head else []
+    if len(lines) > max_headers:
+        raise BadHttpMessage("too many headers in a multipart part")
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        if not colon or not name.strip():
+            raise BadHttpMessage(f"invalid multipart part header {line[:100]!r}")
+        headers.add(name.decode("latin-1").strip(), value.decode("utf-8", "replace").strip())
+    return BodyPart(CIMultiDictProxy(headers), data[:-2])
 
 
 def form_value(part: BodyPart, default_charset: str = "utf-8") -> str | FileField:

@@ -339,6 +339,7 @@ def make_mocked_request(
     payload: StreamReader | bytes | None = None,
     sslcontext: Any = None,
     client_max_size: int = 1024**2,
+    client_max_fields: int = 1000,
     remote: str | None = "127.0.0.1",
 ) -> Request:
     """A Request for unit-testing handlers and middlewares without a socket.
@@ -381,6 +382,7 @@ def make_mocked_request(
         conn=ConnectionInfo(peername=(remote, 12345) if remote else None, ssl_object=sslcontext),
         writer_factory=lambda: StreamWriter(stream),
         client_max_size=client_max_size,
+        client_max_fields=client_max_fields,
         secure=sslcontext is not None,
     )
     if app is None:

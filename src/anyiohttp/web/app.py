@@ -35,7 +35,7 @@ from .. import hdrs
 from .exceptions import CleanupError, NotAppKeyWarning
 from .keys import AppKey
 from .log import web_logger
-from .request import DEFAULT_CLIENT_MAX_SIZE, Request
+from .request import DEFAULT_CLIENT_MAX_FIELDS, DEFAULT_CLIENT_MAX_SIZE, Request
 from .response import StreamResponse
 from .routing import (
     AbstractResource,
@@ -172,6 +172,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         middlewares: Iterable[Middleware] = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
         debug: bool = False,
     ) -> None:
         self._router = UrlDispatcher()
@@ -188,6 +189,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._on_cleanup: Signal = Signal(self)
         self._cleanup_ctx = CleanupContext()
         self._client_max_size = client_max_size
+        self._client_max_fields = client_max_fields
         self._debug = debug
         self._task_group: AppTaskGroup | None = None
         self._handler_cache: dict[Any, Handler] = {}
@@ -339,6 +341,11 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def client_max_size(self) -> int:
         """The default largest request body ``request.read()`` accepts."""
         return self._client_max_size
+
+    @property
+    def client_max_fields(self) -> int:
+        """The default most form fields ``request.post()`` accepts (0: no limit)."""
+        return self._client_max_fields
 
     @property
     def frozen(self) -> bool:
@@ -507,6 +514,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     def _make_request(self, *args: Any, **kwargs: Any) -> Request:
         kwargs.setdefault("client_max_size", self._client_max_size)
+        if self._client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
+            kwargs.setdefault("client_max_fields", self._client_max_fields)
         return Request(*args, **kwargs)
 
     def _chain(self, handler: Handler, apps: Sequence[Application]) -> Handler:

@@ -41,6 +41,8 @@ __all__ = ("BaseRequest", "ConnectionInfo", "Request")
 _T = TypeVar("_T")
 
 DEFAULT_CLIENT_MAX_SIZE: Final = 1024**2
+#: The most form fields ``post()`` parses (as aiohttp 3.14); 0 means no limit.
+DEFAULT_CLIENT_MAX_FIELDS: Final = 1000
 
 
 class ConnectionInfo:
@@ -102,6 +104,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         conn: ConnectionInfo | None = None,
         writer_factory: Callable[[], StreamWriter] | None = None,
         client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
         state: dict[Any, Any] | None = None,
         scheme: str | None = None,
         host: str | None = None,
@@ -115,6 +118,8 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         self._conn = conn if conn is not None else ConnectionInfo()
         self._writer_factory = writer_factory
         self._client_max_size = client_max_size
+        if client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
+            self._client_max_fields = client_max_fields
         self._state = {} if state is None else state
         self._cache: dict[str, Any] = {}
         if scheme is not None or secure:
@@ -129,6 +134,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
     _remote_override: str | None = None
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
+    _client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS
     #: The cancel scope the handler runs in: cancel it from any task to end
     #: the handler (the connection is then closed).
     cancel_scope: anyio.CancelScope | None = None
@@ -180,6 +186,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         host: str | None = None,
         remote: str | None = None,
         client_max_size: int | None = None,
+        client_max_fields: int | None = None,
     ) -> BaseRequest:
         """A copy of this request with some parts replaced (for proxies, rewrites)."""
         head = self._head
@@ -209,6 +216,9 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
             client_max_size=client_max_size
             if client_max_size is not None
             else self._client_max_size,
+            client_max_fields=client_max_fields
+            if client_max_fields is not None
+            else self._client_max_fields,
             state=self._state.copy(),
             scheme=scheme if scheme is not None else self._scheme,
             host=host if host is not None else self._host_override,
@@ -455,6 +465,11 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         """The largest body :meth:`read` accepts (0: no limit)."""
         return self._client_max_size
 
+    @property
+    def client_max_fields(self) -> int:
+        """The most form fields :meth:`post` accepts (0: no limit)."""
+        return self._client_max_fields
+
     async def read(self) -> bytes:
         """Read the whole body; over ``client_max_size`` raises HTTPRequestEntityTooLarge."""
         if self._read_bytes is None:
@@ -498,11 +513,19 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
             return self._post
         data = await self.read()
         charset = self.charset or "utf-8"
-        self._post = MultiDictProxy(
-            MultiDict(
-                parse_qsl(data.rstrip().decode(charset), keep_blank_values=True, encoding=charset)
+        query = data.rstrip().decode(charset)
+        max_fields = self._client_max_fields
+        try:
+            # Counted before parsing (each "&" starts a field, as aiohttp counts them).
+            pairs = parse_qsl(
+                query,
+                keep_blank_values=True,
+                encoding=charset,
+                max_num_fields=max_fields if max_fields > 0 else None,
             )
-        )
+        except ValueError:
+            raise _too_many_fields(max_fields) from None
+        self._post = MultiDictProxy(MultiDict(pairs))
         return self._post
 
     async def multipart(self) -> MultipartReader:
@@ -513,19 +536,23 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
 
     async def _post_multipart(self) -> MultiDictProxy[Any]:
         from ..http.exceptions import BadHttpMessage
-        from ..http.multipart import form_value, parse_multipart
+        from ..http.multipart import form_value, iter_multipart
         from .exceptions import HTTPBadRequest
 
         body = await self.read()
+        max_fields = self._client_max_fields
+        form: MultiDict[Any] = MultiDict()
         try:
-            parts = parse_multipart(body, self._head.headers.get(hdrs.CONTENT_TYPE, ""))
+            # Parts are parsed one at a time, so a body of many tiny parts
+            # costs no more than the limit before it is refused.
+            for part in iter_multipart(body, self._head.headers.get(hdrs.CONTENT_TYPE, "")):
+                if 0 < max_fields <= len(form):
+                    raise _too_many_fields(max_fields)
+                if part.name is None:
+                    raise HTTPBadRequest(text="Multipart field missing name.")
+                form.add(part.name, form_value(part, self.charset or "utf-8"))
         except BadHttpMessage as exc:
             raise HTTPBadRequest(text=exc.message) from exc
-        form: MultiDict[Any] = MultiDict()
-        for part in parts:
-            if part.name is None:
-                raise HTTPBadRequest(text="Multipart field missing name.")
-            form.add(part.name, form_value(part, self.charset or "utf-8"))
         self._post = MultiDictProxy(form)
         return self._post
 
@@ -601,6 +628,11 @@ def _too_large(limit: int, size: int) -> HTTPRequestEntityTooLarge:
     error = HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
     error.force_close()  # the rest of the body is not worth reading to reuse the connection
     return error
+
+
+def _too_many_fields(limit: int) -> HTTPRequestEntityTooLarge:
+    # The body was read whole, so the connection stays usable.
+    return HTTPRequestEntityTooLarge(limit, text=f"Maximum number of form fields {limit} exceeded.")
 
 
 def _etags(value: str | None) -> tuple[ETag, ...] | None:
