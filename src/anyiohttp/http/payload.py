@@ -12,6 +12,7 @@ import io
 import json
 import mimetypes
 import os
+import re
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping
 from typing import IO, Any, Final
@@ -32,6 +33,18 @@ __all__ = (
 )
 
 CHUNK_SIZE: Final = 2**16
+
+# Control characters (HTAB aside) would end or split a part's header line.
+_FORBIDDEN_HEADER_CHARS: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _safe_header(value: str) -> str:
+    """``value`` unchanged; a control character in it raises ValueError, as aiohttp."""
+    if _FORBIDDEN_HEADER_CHARS.search(value) is not None:
+        raise ValueError(
+            "Forbidden control character detected in headers. Potential header injection attack."
+        )
+    return value
 
 
 class Payload:
@@ -257,7 +270,22 @@ class FormData:
         filename: str | None = None,
         content_transfer_encoding: str | None = None,
     ) -> None:
-        """Add one field; a file object, a filename or a content type make it multipart."""
+        """Add one field; a file object, a filename or a content type make it multipart.
+
+        As aiohttp: a name, filename or content type with CR, LF, NUL or
+        another control character raises ValueError (they would go into the
+        part's headers); a filename or content type that is not a str raises
+        TypeError.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be an instance of str. Got: {name!r}")
+        _safe_header(name)
+        if filename is not None and not isinstance(filename, str):
+            raise TypeError(f"filename must be an instance of str. Got: {filename}")
+        if content_type is not None:
+            if not isinstance(content_type, str):
+                raise TypeError(f"content_type must be an instance of str. Got: {content_type}")
+            _safe_header(content_type)
         if isinstance(value, io.IOBase) or hasattr(value, "read"):
             self._is_multipart = True
             if filename is None:
@@ -276,7 +304,8 @@ class FormData:
             raise ValueError("content_transfer_encoding is deprecated and not supported")
         type_options: MultiDict[str] = MultiDict({"name": name})
         if filename is not None:
-            type_options["filename"] = filename
+            # Given, or taken from the file object: either way it goes into a header.
+            type_options["filename"] = _safe_header(filename)
         headers: CIMultiDict[str] = CIMultiDict()
         if content_type is not None:
             headers["Content-Type"] = content_type
@@ -399,7 +428,9 @@ class MultipartWriter(Payload):
         if payload.content_type and "Content-Type" not in payload.headers:
             headers["Content-Type"] = payload.content_type
         headers.extend(payload.headers)
-        head = f"--{self._boundary}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = f"--{self._boundary}\r\n" + "".join(
+            f"{_safe_header(k)}: {_safe_header(v)}\r\n" for k, v in headers.items()
+        )
         self._parts.append((payload, (head + "\r\n").encode("utf-8")))
         self._size_changed()
         return payload
