@@ -283,3 +283,54 @@ def test_random_bytes_never_crash_a_parser(raw: bytes, data: st.DataObject) -> N
         run_server(parser_class, split)
     for parser_class in (H11ClientParser, HttptoolsClientParser):
         run_client(parser_class, "GET", split)
+
+
+# -- the chunked decoder against llhttp: at least as strict ------------------------
+
+EXTENSION = st.one_of(
+    st.builds(lambda n: b";" + n.encode(), TOKEN),
+    st.builds(lambda n, v: b";" + n.encode() + b"=" + v.encode(), TOKEN, TOKEN),
+    st.builds(lambda n: b";" + n.encode() + b'="a b\\"c"', TOKEN),
+)
+
+
+@st.composite
+def chunked_body(draw: st.DrawFn) -> bytes:
+    """A chunked body with extensions and trailers, often mutated."""
+    body = b""
+    for data in draw(st.lists(st.binary(min_size=1, max_size=9), max_size=3)):
+        digits = draw(st.sampled_from(["%x", "%X", "%04x"])) % len(data)
+        body += digits.encode() + b"".join(draw(st.lists(EXTENSION, max_size=2)))
+        body += b"\r\n" + data + b"\r\n"
+    body += b"0" + b"".join(draw(st.lists(EXTENSION, max_size=1))) + b"\r\n"
+    for name, value in draw(st.lists(st.tuples(TOKEN, TOKEN), max_size=2)):
+        body += f"{name}: {value}\r\n".encode()
+    return mutate(draw, body + b"\r\n")
+
+
+class _LlhttpBody:
+    def __init__(self) -> None:
+        self.body = b""
+        self.complete = False
+
+    def on_body(self, data: bytes) -> None:
+        self.body += data
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+@given(chunked_body(), st.data())
+def test_our_chunked_decoder_accepts_nothing_llhttp_refuses(
+    body: bytes, data: st.DataObject
+) -> None:
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    events, refused = run_server(H11ServerParser, pieces(data.draw, head + body))
+    if refused or END_OF_MESSAGE not in events:
+        return
+    ours = b"".join(e for e in events if isinstance(e, bytes))
+    llhttp = _LlhttpBody()
+    # llhttp refusing what we accepted raises here and fails the test.
+    httptools.HttpRequestParser(llhttp).feed_data(head + body)
+    assert llhttp.complete
+    assert llhttp.body == ours
