@@ -29,13 +29,13 @@ import enum
 import re
 from typing import Final
 
+from ._abnf import QUOTED_STRING, TOKEN
 from .exceptions import BadHttpMessage, LineTooLong, TransferEncodingError
 
 __all__ = ("ChunkedDecoder",)
 
-_TOKEN: Final = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
-# quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE -- RFC 9110 5.6.4
-_QUOTED: Final = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+_TOKEN: Final = TOKEN.pattern
+_QUOTED: Final = QUOTED_STRING.pattern
 # chunk = chunk-size [ chunk-ext ] CRLF; chunk-ext = *( BWS ";" BWS chunk-ext-name
 # [ BWS "=" BWS chunk-ext-val ] ) -- RFC 9112 7.1.1. BWS is refused in requests,
 # as llhttp does: no client needs it, and whitespace is where parsers disagree.

@@ -9,12 +9,12 @@ sides ended their message and the connection may be kept.
 
 from __future__ import annotations
 
-import re
-from typing import Final, NamedTuple
+from typing import NamedTuple
 
 import h11
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 
+from ._abnf import CTL, decode_fields
 from .exceptions import BadHttpMessage, ContentLengthError, LineTooLong, TransferEncodingError
 from .parser import (
     CONNECTION_CLOSED,
@@ -29,7 +29,6 @@ from .parser import (
 )
 
 # Control characters other than HTAB (RFC 9110 5.5).
-_CTL: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 __all__ = (
     "ClientEvent",
@@ -90,26 +89,15 @@ def check_head_limits(
         raise BadHttpMessage("Too many headers received")
     if len(reason) + 13 > max_line_size:  # "HTTP/1.1 200 " plus the reason
         raise LineTooLong(b"Status line is too long", max_line_size)
-    if _CTL.search(reason) is not None:
+    if CTL.search(reason) is not None:
         raise BadHttpMessage(f"Control character in the reason phrase {reason!r}")
     for name, value in raw:
-        if check_values and _CTL.search(value) is not None:
+        if check_values and CTL.search(value) is not None:
             raise BadHttpMessage(f"Control character in response header {name!r}")
         if len(value) > max_field_size:
             raise LineTooLong(b"Response header " + name[:100] + b" is too long", max_field_size)
         if len(name) > max_field_size:
             raise LineTooLong(b"Response header name is too long", max_field_size)
-
-
-def _headers(raw: list[tuple[bytes, bytes]]) -> CIMultiDictProxy[str]:
-    return CIMultiDictProxy(
-        CIMultiDict(
-            [
-                (name.decode("latin-1"), value.decode("utf-8", "surrogateescape"))
-                for name, value in raw
-            ]
-        )
-    )
 
 
 class H11ClientParser:
@@ -226,7 +214,7 @@ class H11ClientParser:
                 self._max_field_size,
                 max_headers=self._max_headers,
             )
-            headers = _headers(raw)
+            headers = decode_fields(raw)
             if "Content-Length" in headers and "Transfer-Encoding" in headers:
                 raise _both_lengths()
             return InformationalHead(status=event.status_code, headers=headers)  # type: ignore[union-attr]
@@ -240,7 +228,7 @@ class H11ClientParser:
             event.reason, raw, self._max_line_size, self._max_field_size,
             max_headers=self._max_headers,
         )  # fmt: skip
-        headers = _headers(raw)
+        headers = decode_fields(raw)
         length = headers.get("Content-Length")
         if length is not None and "Transfer-Encoding" in headers:
             raise _both_lengths()  # llhttp refuses it by itself

@@ -23,8 +23,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from multidict import CIMultiDict, CIMultiDictProxy
-
+from ._abnf import CTL, TOKEN, TOKEN_PREFIX, decode_fields
 from .chunked import ChunkedDecoder
 from .exceptions import (
     BadHttpMessage,
@@ -49,15 +48,9 @@ from .parser import (
 
 __all__ = ("HeadCheckingParser",)
 
-# "token = 1*tchar" -- RFC 9110 5.6.2
-_TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_TOKEN_PREFIX: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]*")
 # The request-target forms (RFC 9112 3.2): origin ("/..."), asterisk ("*"),
 # absolute ("scheme://..."); authority-form only with CONNECT.
 _ABSOLUTE_FORM: Final = re.compile(rb"[A-Za-z]+://")
-# Control characters other than HTAB: invalid in a field (RFC 9110 5.5); h11
-# would keep them, llhttp refuses them, so both parsers refuse them here.
-_CTL: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
 # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
 # request-line; more than a few is garbage.
@@ -271,7 +264,7 @@ class HeadCheckingParser:
             first = bytes(self._buf[start : start + 32])
             sp = first.find(b" ")
             method = first if sp == -1 else first[:sp]
-            match = _TOKEN_PREFIX.match(method)
+            match = TOKEN_PREFIX.match(method)
             if match is not None and match.end() != len(method):
                 raise BadHttpMethod(first.decode("latin-1"))
         elif size > self._max_field_size:
@@ -284,7 +277,7 @@ class HeadCheckingParser:
         if len(parts) != 3:
             raise BadStatusLine(line.decode("latin-1"))
         method, target, version = parts
-        if _TOKEN.fullmatch(method) is None:
+        if TOKEN.fullmatch(method) is None:
             raise BadHttpMethod(line.decode("latin-1"))
         if (
             target[:1] not in (b"/", b"*")
@@ -308,7 +301,7 @@ class HeadCheckingParser:
         colon = line.find(b":")
         if colon <= 0:
             raise InvalidHeader(line, "no field name")
-        if _CTL.search(line) is not None:
+        if CTL.search(line) is not None:
             raise InvalidHeader(line, "control character in the field")
         name = line[:colon].lower()
         if name == b"content-length":
@@ -339,12 +332,7 @@ class HeadCheckingParser:
         chunked: bool,
         content_length: int | None,
     ) -> RequestHead:
-        headers: CIMultiDict[str] = CIMultiDict(
-            [
-                (name.decode("latin-1"), value.decode("utf-8", "surrogateescape"))
-                for name, value in raw
-            ]
-        )
+        headers = decode_fields(raw)
         connection = headers.get("Connection")
         tokens = {token.strip() for token in connection.lower().split(",")} if connection else set()
         if chunked and version is HttpVersion10:
@@ -363,7 +351,7 @@ class HeadCheckingParser:
             method=method,
             target=target.decode("utf-8", "surrogateescape"),
             version=version,
-            headers=CIMultiDictProxy(headers),
+            headers=headers,
             raw_headers=raw,
             keep_alive=keep_alive,
             upgrade=upgrade,

@@ -16,8 +16,9 @@ import re
 from typing import Any, Final
 
 import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 
+from ._abnf import TOKEN_STR, decode_fields
 from .chunked import ChunkedDecoder
 from .exceptions import (
     BadHttpMessage,
@@ -41,7 +42,6 @@ from .writer import LAST_CHUNK, encode_chunk, serialize_head
 __all__ = ("HttptoolsClientParser",)
 
 _NO_BODY_STATUS: Final = frozenset({204, 304})
-_TOKEN: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 _VERSIONS: Final = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # The blank line that ends a head, CRLF or (tolerated) bare LF line ends.
 _HEAD_END: Final = re.compile(rb"\r?\n\r?\n")
@@ -139,13 +139,13 @@ class HttptoolsClientParser:
         ValueError, before anything is sent, for a method or header name that
         is not a token, CR/LF/NUL anywhere, or an unusable Content-Length.
         """
-        if _TOKEN.fullmatch(method) is None:
+        if TOKEN_STR.fullmatch(method) is None:
             raise ValueError(f"Invalid request: method {method!r} is not a token")
         chunked = False
         close = False
         length: int | None = None
         for name, value in headers:
-            if _TOKEN.fullmatch(name) is None:
+            if TOKEN_STR.fullmatch(name) is None:
                 raise ValueError(f"Invalid request: header name {name!r} is not a token")
             lowered = name.lower()
             if lowered == "transfer-encoding":
@@ -298,14 +298,7 @@ class HttptoolsClientParser:
         if version is None:
             major, _, minor = parser.get_http_version().partition(".")
             version = HttpVersion(int(major), int(minor or 0))
-        headers = CIMultiDictProxy(
-            CIMultiDict(
-                [
-                    (n.decode("latin-1"), v.decode("utf-8", "surrogateescape"))
-                    for n, v in collected.headers
-                ]
-            )
-        )
+        headers = decode_fields(collected.headers)
         chunked = "Transfer-Encoding" in headers
         if chunked:
             codings = [

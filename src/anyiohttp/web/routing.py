@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias, overload
 from yarl import URL
 
 from .. import hdrs
+from ..http._abnf import TOKEN_STR
 from .exceptions import HTTPExpectationFailed, HTTPMethodNotAllowed, HTTPNotFound
 from .response import StreamResponse
 
@@ -112,7 +113,7 @@ class AbstractRoute(abc.ABC):
         if not inspect.iscoroutinefunction(expect_handler):
             raise TypeError(f"expect_handler must be an async function, got {expect_handler!r}")
         method = method.upper()
-        if method != hdrs.METH_ANY and re.fullmatch(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+", method) is None:
+        if method != hdrs.METH_ANY and TOKEN_STR.fullmatch(method) is None:
             raise ValueError(f"{method} is not allowed HTTP method")
         if not callable(handler):
             raise TypeError(f"Handler {handler!r} is not callable")
