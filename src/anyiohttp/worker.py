@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import anyio
 from gunicorn.workers import base  # type: ignore[import-untyped]
 
+from ._groups import single_error
 from .web.app import Application
 from .web.log import AccessLogger
 from .web.runner import AppRunner, SockSite
@@ -69,6 +70,12 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
         )
 
     async def _run(self) -> None:
+        # A startup failure (on_startup raising, say) reaches Gunicorn's log
+        # as itself, not wrapped by the task group of the signal watcher.
+        with single_error():
+            await self._serve()
+
+    async def _serve(self) -> None:
         app = await self._app()
         access_log = self.log.access_log if self.cfg.accesslog else None
         runner = AppRunner(

@@ -621,34 +621,41 @@ async def _run_app(
 ) -> None:
     if inspect.isawaitable(app):
         app = await app
-    async with anyio.create_task_group() as tg:
-        if handle_signals:
-            await tg.start(_cancel_on_signals, tg.cancel_scope)
-        runner = AppRunner(app, **runner_options)
-        async with runner:
-            sites: list[BaseSite] = []
-            if host is not None or port is not None or (path is None and sock is None):
-                sites.append(
-                    TCPSite(
-                        runner,
-                        host,
-                        port,
-                        ssl_context=ssl_context,
-                        backlog=backlog,
-                        reuse_address=reuse_address,
-                        reuse_port=reuse_port,
+    # A startup failure (on_startup raising, a port in use) leaves as itself,
+    # not wrapped by the task group that holds the signal watcher.
+    with single_error():
+        async with anyio.create_task_group() as tg:
+            if handle_signals:
+                await tg.start(_cancel_on_signals, tg.cancel_scope)
+            runner = AppRunner(app, **runner_options)
+            async with runner:
+                sites: list[BaseSite] = []
+                if host is not None or port is not None or (path is None and sock is None):
+                    sites.append(
+                        TCPSite(
+                            runner,
+                            host,
+                            port,
+                            ssl_context=ssl_context,
+                            backlog=backlog,
+                            reuse_address=reuse_address,
+                            reuse_port=reuse_port,
+                        )
                     )
-                )
-            for one_path in [path] if isinstance(path, str) else (path or ()):
-                sites.append(UnixSite(runner, one_path, ssl_context=ssl_context, backlog=backlog))
-            for one_sock in [sock] if isinstance(sock, socket.socket) else (sock or ()):
-                sites.append(SockSite(runner, one_sock, ssl_context=ssl_context, backlog=backlog))
-            for site in sites:
-                await site.start()
-            if print is not None:
-                names = ", ".join(site.name for site in sites)
-                print(f"======== Running on {names} ========\n(Press CTRL+C to quit)")
-            await anyio.sleep_forever()
+                for one_path in [path] if isinstance(path, str) else (path or ()):
+                    sites.append(
+                        UnixSite(runner, one_path, ssl_context=ssl_context, backlog=backlog)
+                    )
+                for one_sock in [sock] if isinstance(sock, socket.socket) else (sock or ()):
+                    sites.append(
+                        SockSite(runner, one_sock, ssl_context=ssl_context, backlog=backlog)
+                    )
+                for site in sites:
+                    await site.start()
+                if print is not None:
+                    names = ", ".join(site.name for site in sites)
+                    print(f"======== Running on {names} ========\n(Press CTRL+C to quit)")
+                await anyio.sleep_forever()
 
 
 async def _cancel_on_signals(
