@@ -13,6 +13,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import __version__, hdrs
+from ..http.compression import brotli_available
 from ..http.payload import BytesPayload, FormData, Payload, StringPayload, get_payload
 from .connector import Connection
 from .tracing import Trace, TraceRequestChunkSentParams
@@ -46,11 +47,8 @@ DEFAULT_TIMEOUT: Final = ClientTimeout(total=5 * 60, sock_connect=30)
 
 
 def _accept_encoding() -> str:
-    try:
-        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: F401
-    except ImportError:
-        return "gzip, deflate"
-    return "gzip, deflate, br"
+    # br only when responses can decode it in bounded steps (brotli >= 1.2).
+    return "gzip, deflate, br" if brotli_available() else "gzip, deflate"
 
 
 ACCEPT_ENCODING: Final = _accept_encoding()

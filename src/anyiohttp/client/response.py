@@ -24,8 +24,8 @@ from yarl import URL
 
 from .. import hdrs
 from ..helpers import ContentTypeMixin, parse_content_type
-from ..http.compression import Decompressor, brotli_available
-from ..http.exceptions import HttpProcessingError
+from ..http.compression import DECODABLE, DecodingSource, brotli_available
+from ..http.exceptions import ContentEncodingError, HttpProcessingError
 from ..http.h11_client import ResponseHead
 from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion
 from ..http.streams import StreamReader
@@ -124,10 +124,13 @@ class ClientResponse(ContentTypeMixin):
         self._in_context = False
         self._closed = connection is None
         encoding = head.headers.get(hdrs.CONTENT_ENCODING, "").lower().strip()
-        self._decoder: Decompressor | None = None
-        if auto_decompress and encoding in ("gzip", "deflate", "br"):
+        # Decodes the body in bounded steps (as the server decodes request
+        # bodies). It refers back to this response: dropped once the body
+        # ended or the connection went, so no reference cycle outlives it.
+        self._decoding: DecodingSource | None = None
+        if auto_decompress and encoding in DECODABLE:
             if encoding != "br" or brotli_available():
-                self._decoder = Decompressor(encoding)
+                self._decoding = DecodingSource(self._next_data, encoding)
         no_body = method == "HEAD" or head.status in (204, 304) or 100 <= head.status < 200
         self.content = StreamReader(self._read_chunk, limit=read_bufsize)
         if no_body or connection is None:
@@ -271,7 +274,13 @@ class ClientResponse(ContentTypeMixin):
 
     async def _read_chunk(self) -> bytes:
         """The body source: decoded bytes from the connection, b"" at the end."""
-        data = await self._next_data()
+        decoding = self._decoding
+        try:
+            # Without a decoder (none, or dropped at the end): the body as it comes.
+            data = await (decoding() if decoding is not None else self._next_data())
+        except ContentEncodingError as exc:
+            self._close_connection()
+            raise ClientPayloadError(exc.message) from exc
         if data and self._traces:
             params = TraceResponseChunkReceivedParams(self.method, self._url, data)
             for trace in self._traces:
@@ -279,13 +288,8 @@ class ClientResponse(ContentTypeMixin):
         return data
 
     async def _next_data(self) -> bytes:
-        decoder = self._decoder
+        """The next bytes of the body as the connection delivers them, b"" at its end."""
         while True:
-            if decoder is not None and decoder.pending:
-                data = self._decode(decoder, b"")
-                if data:
-                    return data
-                continue
             conn = self._connection
             if conn is None:
                 return b""
@@ -295,36 +299,15 @@ class ClientResponse(ContentTypeMixin):
                 self._close_connection()
                 raise ClientPayloadError(exc.message) from exc
             if type(event) is bytes:
-                if decoder is None:
-                    return event
-                data = self._decode(decoder, event)
-                if data:
-                    return data
-            elif event is NEED_DATA:
+                return event
+            if event is NEED_DATA:
                 conn.parser.feed(await self._receive(conn))
             else:
                 if event is END_OF_MESSAGE:
                     self._finish_body()
                 else:  # the server closed a close-delimited body, or switched protocols
                     self._close_connection()
-                return self._decode_tail(decoder) if decoder is not None else b""
-
-    def _decode(self, decoder: Decompressor, data: bytes) -> bytes:
-        try:
-            return decoder.feed(data)
-        except Exception as exc:
-            self._close_connection()
-            raise ClientPayloadError(
-                f"Can not decode content-encoding: {decoder.encoding}"
-            ) from exc
-
-    def _decode_tail(self, decoder: Decompressor) -> bytes:
-        try:
-            return decoder.flush()
-        except Exception as exc:
-            raise ClientPayloadError(
-                f"Can not decode content-encoding: {decoder.encoding}"
-            ) from exc
+                return b""
 
     async def _receive(self, conn: Connection) -> bytes:
         """Read from the connection within the total and sock_read timeouts."""
@@ -353,6 +336,7 @@ class ClientResponse(ContentTypeMixin):
             self._connection = None
             conn.release()
         self._closed = True
+        self._decoding = None  # nothing is pending in it when the body ends
 
     def _close_connection(self) -> None:
         conn = self._connection
@@ -360,6 +344,7 @@ class ClientResponse(ContentTypeMixin):
             self._connection = None
             conn.close()
         self._closed = True
+        self._decoding = None
         # Nothing more comes (what is buffered can still be read); this also
         # ends the stream's reference to this response.
         self.content.feed_eof()
