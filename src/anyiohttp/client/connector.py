@@ -36,6 +36,7 @@ from yarl import URL
 
 from .._asyncio_stream import AsyncioSocketStream, connect_tcp, direct_stream
 from .._backend import clock, deadline_scope_factory
+from .._groups import single_error
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
 from ..http.select import client_parser_class
@@ -358,7 +359,10 @@ class BaseConnector:
         await self._close_all()
         task_group.cancel_scope.cancel()
         self._task_group = None
-        await task_group.__aexit__(exc_type, exc, tb)
+        # An error raised in the block leaves as itself, not wrapped in the
+        # ExceptionGroup our task group would make of it (as ClientSession).
+        with single_error():
+            await task_group.__aexit__(exc_type, exc, tb)
 
     async def close(self) -> None:
         """Close every connection (idle and in use); the connector is unusable after."""
