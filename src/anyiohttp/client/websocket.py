@@ -2,7 +2,9 @@
 
 ``async with session.ws_connect(url) as ws`` does the upgrade on a pooled
 connection (which then leaves the pool), starts the reader (and heartbeat)
-in the session's task group, and closes the WebSocket when the block ends.
+in the session's task group, and closes the WebSocket when the block ends:
+however the block ends (normally, by an exception, by a cancellation), the
+reader and heartbeat tasks have ended when it is over.
 """
 
 from __future__ import annotations

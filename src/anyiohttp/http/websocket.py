@@ -16,7 +16,7 @@ Once the HTTP upgrade is done, a :class:`WebSocketProtocol` owns the stream:
 
 Both tasks run in a task group owned by the connection (the server's
 connection task group, or the client session's) and are stopped when the
-WebSocket ends.
+WebSocket ends: ``close()`` and ``stop()`` return only once they have.
 """
 
 from __future__ import annotations
@@ -261,6 +261,10 @@ class WebSocketProtocol:
         self._write_lock = anyio.Lock(fast_acquire=True)
         self._scope = anyio.CancelScope()
         self._done = anyio.Event()
+        # Set when the reader task (and the heartbeat it holds) has returned:
+        # stop() waits for it, so nothing the WebSocket started outlives it.
+        self._finished = anyio.Event()
+        self._runner: anyio.TaskInfo | None = None
         self._pong = anyio.Event()
         self._closing = False
         self._closed = False
@@ -305,30 +309,44 @@ class WebSocketProtocol:
         task_group.start_soon(self._run)
 
     async def _run(self) -> None:
+        self._runner = anyio.get_current_task()
         try:
-            with self._scope:
-                if self._heartbeat:
-                    async with anyio.create_task_group() as tg:
-                        tg.start_soon(self._beat, self._heartbeat)
+            try:
+                with self._scope:
+                    if self._heartbeat:
+                        async with anyio.create_task_group() as tg:
+                            tg.start_soon(self._beat, self._heartbeat)
+                            await self._read_loop()
+                            tg.cancel_scope.cancel()
+                    else:
                         await self._read_loop()
-                        tg.cancel_scope.cancel()
-                else:
-                    await self._read_loop()
+            finally:
+                self._queue.close(WS_CLOSED_MESSAGE)
+                self._done.set()
+                with anyio.CancelScope(shield=True):
+                    await self._close_stream()
         finally:
-            self._queue.close(WS_CLOSED_MESSAGE)
-            self._done.set()
-            with anyio.CancelScope(shield=True):
-                await self._close_stream()
+            self._finished.set()
 
     async def wait_closed(self) -> None:
         """Wait until the reader ended (the closing handshake is over, or the stream broke)."""
         await self._done.wait()
 
     async def stop(self) -> None:
-        """End the tasks and close the stream (after a close, or to abandon it)."""
+        """End the tasks and close the stream (after a close, or to abandon it).
+
+        Returns once the reader and heartbeat tasks have returned (soon: they
+        are cancelled and the stream is closed), so whoever owns the
+        WebSocket ends with nothing of it left running.
+        """
         self._scope.cancel()
         self._queue.close(WS_CLOSED_MESSAGE)
         await self._close_stream()
+        runner = self._runner
+        # Only a reader that began runs its finally: on asyncio a task
+        # cancelled before its first step never does (and holds nothing).
+        if runner is not None and runner.id != anyio.get_current_task().id:
+            await self._finished.wait()
 
     async def _close_stream(self) -> None:
         if not self._stream_closed:
@@ -614,8 +632,15 @@ class WebSocketProtocol:
     async def close(self, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
         """Close: send Close, wake the receiver, wait for the echo; False if already closed."""
         if self._closing:
-            with anyio.move_on_after(self._close_timeout):
-                await self._done.wait()
+            # Closing already (another task's close, or the peer's): let that
+            # handshake finish, then make sure the tasks are over when this
+            # returns too, as the end of an ``async with`` relies on.
+            try:
+                with anyio.move_on_after(self._close_timeout):
+                    await self._done.wait()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self.stop()
             return False
         self._closing = True
         if self._close_code is None:
