@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import httpx
 import pytest
+from anyio.abc import TaskStatus
 from yarl import URL
 
 from anyiohttp import web
@@ -156,3 +159,83 @@ async def test_a_clone_can_change_client_max_fields(each_parser: str) -> None:
             413,
             "Maximum number of form fields 2 exceeded.",
         )
+
+
+# -- an error in app.task_group is logged, and the server goes on -------------------------
+
+
+class BackgroundFailure(Exception):
+    pass
+
+
+async def logged_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The error records of the background failure, once there is one."""
+    with anyio.fail_after(5):
+        while True:
+            records = [
+                r
+                for r in caplog.records
+                if r.levelno >= logging.ERROR
+                and r.exc_info is not None
+                and isinstance(r.exc_info[1], BackgroundFailure)
+            ]
+            if records:
+                return records
+            await anyio.sleep(0.01)
+
+
+async def test_a_failing_background_task_is_logged_and_the_server_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def fail() -> None:
+        await anyio.sleep(0)
+        raise BackgroundFailure("background work failed")
+
+    async def start(request: web.Request) -> web.Response:
+        request.app.task_group.start_soon(fail)
+        return web.Response(text="started")
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="still serving")
+
+    app = web.Application()
+    app.router.add_get("/start", start)
+    app.router.add_get("/", hello)
+    async with run_app(app) as url, httpx.AsyncClient() as client:
+        assert (await client.get(str(url / "start"))).text == "started"
+        [record] = await logged_errors(caplog)
+        assert (await client.get(str(url))).text == "still serving"
+        # A second failure is handled the same way.
+        assert (await client.get(str(url / "start"))).text == "started"
+        assert (await client.get(str(url))).text == "still serving"
+    assert record.exc_info is not None and record.exc_info[2] is not None  # with its traceback
+    assert "app.task_group" in record.getMessage()
+
+
+async def test_a_background_task_started_with_start_fails_after_started(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def job(*, task_status: TaskStatus[str]) -> None:
+        task_status.started("ready")
+        await anyio.sleep(0)
+        raise BackgroundFailure("after started")
+
+    async def early(*, task_status: TaskStatus[str]) -> None:
+        raise BackgroundFailure("before started")
+
+    async def start(request: web.Request) -> web.Response:
+        value = await request.app.task_group.start(job)
+        try:
+            await request.app.task_group.start(early)
+        except BackgroundFailure as exc:
+            return web.Response(text=f"{value}; start() raised: {exc}")
+        return web.Response(text="not raised")  # pragma: no cover
+
+    app = web.Application()
+    app.router.add_get("/", start)
+    async with run_app(app) as url, httpx.AsyncClient() as client:
+        resp = await client.get(str(url))
+        assert resp.text == "ready; start() raised: before started"
+        [record] = await logged_errors(caplog)
+        assert str(record.exc_info[1]) == "after started"  # type: ignore[index]
+        assert (await client.get(str(url))).status_code == 200

@@ -29,7 +29,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio
-from anyio.abc import TaskGroup
+from anyio.abc import TaskGroup, TaskStatus
 
 from .. import hdrs
 from .exceptions import CleanupError, NotAppKeyWarning
@@ -602,7 +602,12 @@ class AppTaskGroup:
         assert self.task_group is not None
         self.task_group.cancel_scope.deadline = deadline
 
-    async def _run(self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+    async def _run(
+        self,
+        func: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        status: _Status | None = None,
+    ) -> None:
         self._running += 1
         try:
             await func(*args)
@@ -610,24 +615,42 @@ class AppTaskGroup:
             if anyio.current_time() >= self._deadline:
                 self.cancelled_at_deadline += 1
             raise
+        except Exception as exc:
+            if status is not None and not status.done:
+                raise  # start() raises it to its caller, as a task group's does
+            # As a handler's error: logged, and the server goes on (DESIGN 3).
+            # Raising would cancel the app's task group and take the server
+            # down with it; fail-fast is a task group of the user's own.
+            self._app.logger.error(
+                "Error in task %s of app.task_group", _task_name(func), exc_info=exc
+            )
         finally:
             self._running -= 1
 
     def start_soon(
         self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
     ) -> Any:
-        """Run ``func(*args)`` in the app's task group."""
+        """Run ``func(*args)`` in the app's task group.
+
+        An exception it raises is logged with its traceback (the app's logger),
+        and the app goes on serving.
+        """
         assert self.task_group is not None
         return self.task_group.start_soon(self._run, func, args, name=name or func)
 
     async def start(
         self, func: Callable[..., Awaitable[Any]], *args: object, name: object = None
     ) -> Any:
-        """Run ``func(*args, task_status=...)`` and wait until it calls ``started()``."""
+        """Run ``func(*args, task_status=...)`` and wait until it calls ``started()``.
+
+        An exception before ``started()`` is raised here; one after it is
+        logged, as for :meth:`start_soon`.
+        """
         assert self.task_group is not None
 
-        async def run(*, task_status: Any) -> None:
-            await self._run(partial(func, task_status=task_status), args)
+        async def run(*, task_status: TaskStatus[Any]) -> None:
+            status = _Status(task_status)
+            await self._run(partial(func, task_status=status), args, status)
 
         return await self.task_group.start(run, name=name or func)
 
@@ -636,3 +659,22 @@ class AppTaskGroup:
 
     async def __aexit__(self, *exc_info: object) -> None:
         raise RuntimeError("app.task_group belongs to the application")
+
+
+class _Status(TaskStatus[Any]):
+    """A task status that remembers whether ``started()`` was called."""
+
+    __slots__ = ("_status", "done")
+
+    def __init__(self, status: TaskStatus[Any]) -> None:
+        self._status = status
+        self.done = False
+
+    def started(self, value: Any = None) -> None:
+        self._status.started(value)
+        self.done = True
+
+
+def _task_name(func: Callable[..., Any]) -> str:
+    target = getattr(func, "func", func)  # a partial
+    return str(getattr(target, "__qualname__", None) or target)
