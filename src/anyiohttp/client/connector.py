@@ -458,11 +458,12 @@ class BaseConnector:
         if conn is None:
             return None
         self._reserve(key)
+        self._acquired.add(conn)
         self._checkout(conn)
         return conn
 
     def _checkout(self, conn: Connection) -> None:
-        self._acquired.add(conn)
+        """Start a kept-alive connection on its next exchange (it is in ``_acquired``)."""
         conn.reused = True
         conn.parser.start_next_cycle()
         if conn.custom_limits:
@@ -483,24 +484,18 @@ class BaseConnector:
                 return await self._open(key, timeout, traces, task_group)
         waiter = _Waiter(key)
         self._waiters.append(waiter)
-        for trace in traces:
-            await trace.send("on_connection_queued_start", TraceConnectionQueuedStartParams())
+        # Every await from here to the hand-over (the user's trace callbacks
+        # included) may be cancelled: what was granted goes back.
         try:
+            for trace in traces:
+                await trace.send("on_connection_queued_start", TraceConnectionQueuedStartParams())
             self._grant()
             await waiter.event.wait()
+            for trace in traces:
+                await trace.send("on_connection_queued_end", TraceConnectionQueuedEndParams())
         except BaseException:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-            elif isinstance(waiter.granted, Connection):
-                # handed over but never used: back to the pool, slot and all
-                self._acquired.add(waiter.granted)
-                self._release(waiter.granted, True)
-            elif waiter.granted:
-                self._unreserve(key)
-                self._grant()
+            self._give_back(waiter)
             raise
-        for trace in traces:
-            await trace.send("on_connection_queued_end", TraceConnectionQueuedEndParams())
         granted = waiter.granted
         if isinstance(granted, Connection):
             return await self._reuse(granted, traces)
@@ -508,10 +503,30 @@ class BaseConnector:
             raise RuntimeError("The connector was closed while waiting for a connection")
         return await self._open(key, timeout, traces, task_group)
 
+    def _give_back(self, waiter: _Waiter) -> None:
+        """Undo a wait that ended in an error: its place in the queue, or what it was granted."""
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+        elif isinstance(waiter.granted, Connection):
+            # handed over but never used: back to the pool, slot and all
+            self._acquired.add(waiter.granted)
+            self._release(waiter.granted, True)
+        elif waiter.granted:
+            self._unreserve(waiter.key)
+            self._grant()
+
     async def _reuse(self, conn: Connection, traces: Sequence[Trace]) -> Connection:
+        """Check out an idle connection (its slot already reserved)."""
+        self._acquired.add(conn)  # closed with the pool even while a callback runs
+        if traces:
+            try:
+                for trace in traces:
+                    await trace.send("on_connection_reuseconn", TraceConnectionReuseconnParams())
+            except BaseException:
+                # Not started on yet: back to the pool as it was, slot and all.
+                self._release(conn, True)
+                raise
         self._checkout(conn)
-        for trace in traces:
-            await trace.send("on_connection_reuseconn", TraceConnectionReuseconnParams())
         return conn
 
     async def _open(
@@ -521,9 +536,10 @@ class BaseConnector:
         traces: Sequence[Trace],
         task_group: TaskGroup,
     ) -> Connection:
-        for trace in traces:
-            await trace.send("on_connection_create_start", TraceConnectionCreateStartParams())
+        """Open a new connection (its slot already reserved)."""
         try:
+            for trace in traces:
+                await trace.send("on_connection_create_start", TraceConnectionCreateStartParams())
             stream = await self._create_stream(key, timeout, traces)
         except BaseException:
             self._unreserve(key)
@@ -531,8 +547,13 @@ class BaseConnector:
             raise
         conn = Connection(self, key, stream)
         self._acquired.add(conn)
-        for trace in traces:
-            await trace.send("on_connection_create_end", TraceConnectionCreateEndParams())
+        if traces:
+            try:
+                for trace in traces:
+                    await trace.send("on_connection_create_end", TraceConnectionCreateEndParams())
+            except BaseException:
+                conn.close()  # nobody will use it: closed, and the slot freed
+                raise
         return conn
 
     def _grant(self) -> None:

@@ -606,6 +606,7 @@ class ClientSession:
         history: list[ClientResponse] = []
         if raise_for_status is None:
             raise_for_status = self._raise_for_status
+        resp: ClientResponse | None = None
         try:
             while True:
                 resp = await self._one_request(
@@ -665,7 +666,16 @@ class ClientSession:
                 resp.raise_for_status()
             elif raise_for_status:
                 await raise_for_status(resp)
+            for trace in traces:
+                await trace.send(
+                    "on_request_end", TraceRequestEndParams(method, url, req_headers_in, resp)
+                )
         except BaseException as exc:
+            if resp is not None:
+                # As aiohttp: a failure (or a cancellation, in a trace callback
+                # say) once a response arrived closes it, so its connection
+                # goes back to the pool instead of staying checked out.
+                resp.close()
             if not isinstance(exc, anyio.get_cancelled_exc_class()):
                 for trace in traces:
                     await trace.send(
@@ -676,10 +686,6 @@ class ClientSession:
         finally:
             if first_body is not None:
                 first_body.close()  # a file given as the body is closed once the request ends
-        for trace in traces:
-            await trace.send(
-                "on_request_end", TraceRequestEndParams(method, url, req_headers_in, resp)
-            )
         return resp
 
     def _redirect_url(self, url: URL, location: str) -> URL:
