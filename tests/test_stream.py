@@ -11,8 +11,9 @@ import anyio
 import anyio.abc
 import pytest
 
-from anyiohttp._asyncio_stream import AsyncioSocketStream, connect_tcp
+from anyiohttp._asyncio_stream import AsyncioSocketStream
 from anyiohttp._backend import clock, on_asyncio
+from anyiohttp._stream import LeanStream, PeerState, connect_tcp, direct_stream, inner_stream
 
 pytestmark = pytest.mark.anyio
 
@@ -31,6 +32,27 @@ async def test_each_backend_gets_its_lean_stream() -> None:
 
                 assert isinstance(stream, TrioSocketStream)
             assert stream.extra(anyio.abc.SocketAttribute.remote_port) == port
+            assert direct_stream(stream) is stream and inner_stream(stream) is stream
+
+
+async def test_peer_state_tells_idle_unread_and_closed_without_reading() -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with await connect_tcp("127.0.0.1", port) as stream:
+            assert isinstance(stream, LeanStream)
+            async with await listener.listeners[0].accept() as server_side:
+                assert stream.peer_state() is PeerState.IDLE
+                await server_side.send(b"x")
+                with anyio.fail_after(5):
+                    while stream.peer_state() is PeerState.IDLE:
+                        await anyio.sleep(0.01)
+                assert stream.peer_state() is PeerState.UNREAD
+                assert await stream.receive() == b"x"  # the look read nothing
+                assert stream.peer_state() is PeerState.IDLE
+            with anyio.fail_after(5):
+                while stream.peer_state() is PeerState.IDLE:
+                    await anyio.sleep(0.01)
+            assert stream.peer_state() is PeerState.CLOSED
 
 
 async def test_a_reader_of_a_full_socket_lets_other_tasks_run() -> None:

@@ -5,35 +5,35 @@ anyio's asyncio SocketStream pauses the transport after every receive (two
 for small request/response exchanges that is a third of the client's time.
 This stream keeps reading until a buffer limit (flow control still holds),
 returns buffered data without a loop turn, and lets ``send`` return once the
-transport took the bytes. Everything above it sees a plain
-``anyio.abc.SocketStream``: TLS wraps it as any other, cancel scopes cancel
-its waits (they are plain futures). On trio, :func:`connect_tcp` and
-:func:`accept` hand out :mod:`anyiohttp._trio_stream`'s counterpart.
-``ANYIOHTTP_STREAM=anyio`` in the environment turns both off (anyio's
-streams everywhere), for comparison or as an escape hatch.
+transport took the bytes. It is a :class:`~anyiohttp._stream.CallbackStream`
+(an ``anyio.abc.SocketStream``): TLS wraps it as any other, cancel scopes
+cancel its waits (they are plain futures). Only :mod:`anyiohttp._stream`
+picks it, on asyncio.
+
+What is left when things stop early:
+
+- a cancelled ``send`` (or ``drain``): the bytes were handed to the transport
+  before the wait, so they still go out;
+- ``aclose``: the connection closes at once for reading; bytes already handed
+  to the transport are still flushed, for up to 10 s, then it is aborted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import os
 import socket
-import sys
 import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Final, cast
 
 import anyio
-from anyio.abc import SocketAttribute, SocketListener, SocketStream
+from anyio.abc import SocketAttribute, SocketListener
 
-from ._backend import on_asyncio
+from ._stream import CallbackStream, PeerState
 
-if TYPE_CHECKING:
-    from ._trio_stream import TrioSocketStream
-
-__all__ = ("AsyncioSocketStream", "accept", "connect_tcp", "direct_stream", "on_asyncio")
+__all__ = ("AsyncioSocketStream", "accept", "connect_tcp")
 
 # Stop reading from the socket past this much unread data; resume below half.
 _HIGH_WATER: Final = 256 * 1024
@@ -50,10 +50,6 @@ _READ_SIZE: Final = 256 * 1024
 _read_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def _lean() -> bool:
-    return os.environ.get("ANYIOHTTP_STREAM") != "anyio"
 
 
 def _read_buffer(loop: asyncio.AbstractEventLoop) -> memoryview:
@@ -165,7 +161,7 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-class AsyncioSocketStream(SocketStream):
+class AsyncioSocketStream(CallbackStream):
     """A connected TCP socket on asyncio (see the module docstring for why it exists)."""
 
     __slots__ = ("_aborted", "_protocol", "_transport")
@@ -180,10 +176,12 @@ class AsyncioSocketStream(SocketStream):
         sock: socket.socket = self._transport.get_extra_info("socket")
         return sock
 
-    @property
-    def at_eof(self) -> bool:
-        """True once the peer closed (or the connection broke)."""
-        return self._protocol.eof or self._protocol.closed
+    def peer_state(self) -> PeerState:
+        """Closed, unread bytes buffered, or idle: from what the stream already read."""
+        protocol = self._protocol
+        if protocol.eof or protocol.closed:
+            return PeerState.CLOSED
+        return PeerState.UNREAD if protocol.buffer else PeerState.IDLE
 
     @property
     def has_unread(self) -> bool:
@@ -286,7 +284,10 @@ class AsyncioSocketStream(SocketStream):
                 raise anyio.BrokenResourceError from protocol.exception
 
     async def send(self, item: bytes) -> None:
-        """Hand ``item`` to the transport; waits only while its buffer is over the limit."""
+        """Hand ``item`` to the transport; waits only while its buffer is over the limit.
+
+        Cancelled while it waits, the bytes still go out: the transport has them.
+        """
         self.write(item)
         await self.drain()
 
@@ -313,14 +314,10 @@ class AsyncioSocketStream(SocketStream):
         self._protocol._wake_writer()
 
 
-async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
-    """Connect like :func:`anyio.connect_tcp` (one address), with the lean stream."""
-    if not _lean():
-        return await anyio.connect_tcp(host, port, local_host=local_host)
-    if not on_asyncio():
-        from . import _trio_stream
-
-        return await _trio_stream.connect_tcp(host, port, local_host=local_host)
+async def connect_tcp(
+    host: str, port: int, *, local_host: str | None = None
+) -> AsyncioSocketStream:
+    """Connect like :func:`anyio.connect_tcp` (one address), with this stream."""
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(
         _Protocol, host, port, local_addr=(local_host, 0) if local_host else None
@@ -328,18 +325,8 @@ async def connect_tcp(host: str, port: int, *, local_host: str | None = None) ->
     return AsyncioSocketStream(transport, protocol)
 
 
-async def accept(listener: SocketListener) -> SocketStream:
-    """The next connection on ``listener``, as the lean stream.
-
-    Closing ``listener`` does not wake a pending call here: cancel the
-    caller's scope first (the server does, before it closes a site).
-    """
-    if not _lean():
-        return await listener.accept()
-    if not on_asyncio():
-        from . import _trio_stream
-
-        return await _trio_stream.accept(listener)
+async def accept(listener: SocketListener) -> AsyncioSocketStream:
+    """The next connection on ``listener``, as this stream (see ``_stream.accept``)."""
     raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
     if raw.fileno() < 0:
         # Closed: waiting on its old descriptor number would register it
@@ -363,18 +350,3 @@ async def accept(listener: SocketListener) -> SocketStream:
         sock.close()
         raise
     return AsyncioSocketStream(transport, protocol)
-
-
-def direct_stream(stream: Any) -> AsyncioSocketStream | TrioSocketStream | None:
-    """``stream`` itself when it is one of our lean streams (not under TLS), else None.
-
-    Those can be written to without a wait (``write``, then ``drain`` only
-    while ``writing_paused``) and time a receive with a ``deadline``.
-    """
-    if isinstance(stream, AsyncioSocketStream):
-        return stream
-    # Only loaded on trio (trio is optional): no module, no such stream.
-    trio_streams = sys.modules.get("anyiohttp._trio_stream")
-    if trio_streams is not None and isinstance(stream, trio_streams.TrioSocketStream):
-        return stream  # type: ignore[no-any-return]
-    return None

@@ -15,8 +15,17 @@ wait, are a good part of the cost. This stream calls the socket directly:
   queue that ``drain`` (or the next ``send``) flushes, one flusher at a time,
   so a cancelled send never takes another sender's wait with it.
 
-Both check for cancellation first, as trio's own operations do. Imported only
-on trio (trio is an optional dependency).
+Both check for cancellation first, as trio's own operations do. It is a
+:class:`~anyiohttp._stream.LeanStream`; only :mod:`anyiohttp._stream` picks
+it, on trio (trio is an optional dependency).
+
+What is left when things stop early:
+
+- a cancelled ``send`` (or ``drain``): what the kernel did not take stays
+  queued, and goes out with the next ``send`` or ``drain``, or is dropped by
+  ``aclose``;
+- ``aclose``: the socket closes at once; queued bytes the kernel did not take
+  yet are dropped.
 """
 
 from __future__ import annotations
@@ -31,13 +40,15 @@ import anyio
 import trio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
+from ._stream import LeanStream, PeerState, peek_state
+
 __all__ = ("TrioSocketStream", "accept", "connect_tcp")
 
 # Reads in a row that found data without waiting before one yields anyway.
 _YIELD_EVERY: Final = 16
 
 
-class TrioSocketStream(SocketStream):
+class TrioSocketStream(LeanStream):
     """A connected TCP socket on trio (see the module docstring for why it exists)."""
 
     __slots__ = ("_broken", "_closed", "_flushing", "_pending", "_sock", "_streak")
@@ -59,6 +70,10 @@ class TrioSocketStream(SocketStream):
     def writing_paused(self) -> bool:
         """True while bytes handed to :meth:`write` wait for :meth:`drain`."""
         return bool(self._pending)
+
+    def peer_state(self) -> PeerState:
+        """Closed, unread bytes waiting, or idle: a peek at the socket (nothing is read)."""
+        return PeerState.CLOSED if self._closed else peek_state(self._sock)
 
     async def receive(self, max_bytes: int = 65536, *, deadline: float = math.inf) -> bytes:
         """Up to ``max_bytes`` bytes; waits only when none are there.
@@ -177,7 +192,11 @@ class TrioSocketStream(SocketStream):
             raise anyio.BrokenResourceError from self._broken
 
     async def send(self, item: bytes) -> None:
-        """Hand ``item`` to the kernel, waiting while it holds earlier bytes back."""
+        """Hand ``item`` to the kernel, waiting while it holds earlier bytes back.
+
+        Cancelled while it waits, what the kernel did not take stays queued
+        for the next send or drain (``aclose`` drops it).
+        """
         await trio.lowlevel.checkpoint_if_cancelled()
         self.write(item)
         if self._pending:
@@ -231,7 +250,7 @@ async def connect_tcp(host: str, port: int, *, local_host: str | None = None) ->
     return TrioSocketStream(sock)
 
 
-async def accept(listener: SocketListener) -> SocketStream:
+async def accept(listener: SocketListener) -> TrioSocketStream:
     """The next connection on ``listener``, as the lean stream.
 
     As on asyncio: cancel the caller's scope before closing ``listener``.

@@ -34,9 +34,9 @@ from anyio.streams.tls import TLSAttribute, TLSStream
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .._asyncio_stream import AsyncioSocketStream, connect_tcp, direct_stream
 from .._backend import clock, deadline_scope_factory
 from .._groups import single_error
+from .._stream import PeerState, connect_tcp, direct_stream, inner_stream, peek_state
 from ..http.h11_client import H11ClientParser, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA
 from ..http.select import client_parser_class
@@ -151,9 +151,10 @@ class Connection:
         self.closed = False
         #: True when this checkout reuses a kept-alive connection.
         self.reused = False
-        self._lean = _lean_stream(stream)
         # Plain TCP on our own streams: reads and writes can time their own waits.
         self._direct = direct_stream(stream)
+        # What is_alive() asks: our stream (under TLS too), else a peek at the socket.
+        self._lean = inner_stream(stream)
         self.probe = None if self._lean is not None else _probe_socket(stream)
 
     def __repr__(self) -> str:
@@ -230,26 +231,17 @@ class Connection:
 
     def is_alive(self) -> bool:
         """A cheap probe: False when the server closed it or sent something unasked."""
-        lean = self._lean
-        if lean is not None:
-            # It reads ahead into its own buffer: ask it, not the socket.
-            if lean.at_eof:
-                return False
-            return self.key.is_ssl or not lean.has_unread
-        sock = self.probe
-        if sock is None:
+        if self._lean is not None:
+            state = self._lean.peer_state()
+        elif self.probe is not None:
+            state = peek_state(self.probe)
+        else:
             return True
-        try:
-            data = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return True
-        except OSError:
+        if state is PeerState.CLOSED:
             return False
-        if not data:
-            return False  # the server closed it
         # Plain HTTP: bytes nobody asked for, the connection is out of step.
         # TLS: likely a session ticket or an alert; the next read will tell.
-        return self.key.is_ssl
+        return self.key.is_ssl or state is PeerState.IDLE
 
     async def aclose(self) -> None:
         """Close the stream (and the probe's file descriptor)."""
@@ -258,14 +250,6 @@ class Connection:
             self.probe.close()
             self.probe = None
         await anyio.aclose_forcefully(self.stream)
-
-
-def _lean_stream(stream: ByteStream) -> AsyncioSocketStream | None:
-    """Our asyncio stream under ``stream`` (TLS included), if that is what it is."""
-    inner: object = stream
-    while isinstance(inner, TLSStream):
-        inner = inner.transport_stream
-    return inner if isinstance(inner, AsyncioSocketStream) else None
 
 
 def _probe_socket(stream: ByteStream) -> socket.socket | None:

@@ -18,9 +18,10 @@ parsers that frame one body differently are how requests are smuggled:
 - trailer fields are limited like header fields (``max_field_size`` per line,
   ``max_fields`` lines) and must be well-formed; they are then dropped.
 
-Responses (``lax=True``, the client) also accept whitespace before an
-extension and any extension text without control characters, as user agents
-are asked to be tolerant of what servers send (RFC 9112 2.2).
+Responses (``lax=True``, the client) also accept whitespace after the size
+and any extension text but CR and LF, as h11's response reader does, so the
+two client parsers agree; a user agent is asked to be tolerant of what
+servers send (RFC 9112 2.2).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ _QUOTED: Final = QUOTED_STRING.pattern
 _STRICT_SIZE_LINE: Final = re.compile(
     rb"([0-9A-Fa-f]{1,16})(?:;" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb"|" + _QUOTED + rb"))?)*"
 )
-_LAX_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,16})(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
+# Responses: what h11's client reader takes (the client's other parser), so
+# the two client parsers agree; extensions are ignored either way.
+_LAX_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
 # A trailer field is a header field: field-name ":" OWS field-value OWS, with
 # no control character but HTAB (RFC 9110 5.5, 6.5).
 _TRAILER_FIELD: Final = re.compile(_TOKEN + rb":[\t\x20-\x7e\x80-\xff]*")

@@ -42,7 +42,7 @@ from wsproto.events import (
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
-from .._asyncio_stream import AsyncioSocketStream, direct_stream
+from .._stream import callback_stream, direct_stream
 
 __all__ = (
     "WS_CLOSED_MESSAGE",
@@ -360,7 +360,7 @@ class WebSocketProtocol:
         # that needs to wait (a ping to answer, a close, a full queue, an
         # error) is handed back to this task.
         stream = self._stream
-        in_place = stream if isinstance(stream, AsyncioSocketStream) else None
+        in_place = callback_stream(stream)
         try:
             while True:
                 event = self._deferred
@@ -410,8 +410,8 @@ class WebSocketProtocol:
 
     def _on_data(self, data: bytes) -> None:
         """Bytes in the stream's callback: messages out at once, the rest to the task."""
-        stream = self._stream
-        assert isinstance(stream, AsyncioSocketStream)
+        stream = callback_stream(self._stream)
+        assert stream is not None
         try:
             self._conn.receive_data(data)
             for event in self._conn.events():

@@ -36,8 +36,8 @@ from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, Tas
 from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSStream
 
-from .._asyncio_stream import accept
 from .._groups import single_error
+from .._stream import accept
 from ..abc import AbstractAccessLogger
 from .app import Application
 from .log import AccessLogger, access_logger, server_logger

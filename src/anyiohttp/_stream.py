@@ -1,0 +1,165 @@
+"""The one seam between the protocol code and the TCP streams of each backend.
+
+The connection loop, the client's pool and the WebSocket engine work on an
+``anyio.abc.ByteStream`` (TLS included). Where the stream is one of our own
+lean TCP streams (:mod:`anyiohttp._asyncio_stream` on asyncio,
+:mod:`anyiohttp._trio_stream` on trio), they use more of it, through the
+protocols here: a receive timed by a deadline, a write that does not wait,
+a look at the connection without reading it, and, on asyncio, parsing in the
+event loop's data callback. Nothing else imports a concrete stream: this
+module picks the backend's, once per call, by the running backend.
+
+``ANYIOHTTP_STREAM=anyio`` in the environment turns the lean streams off
+(anyio's own everywhere), for comparison or as an escape hatch.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import math
+import os
+import socket
+from collections.abc import Callable
+
+import anyio
+from anyio.abc import ByteStream, SocketListener, SocketStream
+from anyio.streams.tls import TLSStream
+
+from ._backend import on_asyncio
+
+__all__ = (
+    "CallbackStream",
+    "LeanStream",
+    "PeerState",
+    "accept",
+    "callback_stream",
+    "connect_tcp",
+    "direct_stream",
+    "inner_stream",
+    "peek_state",
+)
+
+
+class PeerState(enum.Enum):
+    """What a look at an idle connection shows, without reading from it."""
+
+    #: Open, nothing received: usable.
+    IDLE = "idle"
+    #: Bytes were received that nobody asked for yet.
+    UNREAD = "unread"
+    #: The peer closed it, or it broke.
+    CLOSED = "closed"
+
+
+class LeanStream(SocketStream):
+    """What the protocol code needs from a stream beyond ``anyio.abc.SocketStream``.
+
+    Each implementation's docstrings say what its ``aclose`` does with bytes
+    not yet sent and what a cancelled ``send``/``drain`` leaves behind.
+    """
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    async def receive(self, max_bytes: int = 65536, *, deadline: float = math.inf) -> bytes:
+        """Up to ``max_bytes`` bytes; a wait that reaches ``deadline`` raises TimeoutError.
+
+        The deadline is on the backend's clock; a read that finds bytes
+        waiting does not wait and costs no timer.
+        """
+
+    @abc.abstractmethod
+    def write(self, item: bytes) -> None:
+        """Hand ``item`` over without waiting; what cannot go out now waits for :meth:`drain`."""
+
+    @abc.abstractmethod
+    async def drain(self) -> None:
+        """Wait while more than the stream's limit of written bytes is unsent."""
+
+    @property
+    @abc.abstractmethod
+    def writing_paused(self) -> bool:
+        """True while :meth:`drain` would wait."""
+
+    @abc.abstractmethod
+    def peer_state(self) -> PeerState:
+        """The connection's state as far as it can be seen without reading."""
+
+
+class CallbackStream(LeanStream):
+    """A lean stream that can hand received bytes to a callback (asyncio's)."""
+
+    __slots__ = ()
+
+    @property
+    @abc.abstractmethod
+    def has_unread(self) -> bool:
+        """True when received bytes wait to be read."""
+
+    @abc.abstractmethod
+    def set_data_callback(self, callback: Callable[[bytes], None] | None) -> None:
+        """While set, received bytes go to ``callback`` instead of to ``receive``."""
+
+    @abc.abstractmethod
+    def wake_reader(self) -> None:
+        """Make a waiting (or the next) ``receive`` return ``b""`` once."""
+
+
+def peek_state(sock: socket.socket) -> PeerState:
+    """A socket's state from a non-blocking peek at one byte (nothing is read)."""
+    try:
+        data = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return PeerState.IDLE
+    except OSError:
+        return PeerState.CLOSED
+    return PeerState.UNREAD if data else PeerState.CLOSED
+
+
+def _lean() -> bool:
+    return os.environ.get("ANYIOHTTP_STREAM") != "anyio"
+
+
+async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
+    """Connect like :func:`anyio.connect_tcp` (one address), with the backend's lean stream."""
+    if not _lean():
+        return await anyio.connect_tcp(host, port, local_host=local_host)
+    if on_asyncio():
+        from . import _asyncio_stream as backend
+    else:
+        from . import _trio_stream as backend  # type: ignore[no-redef]  # the other backend's
+    return await backend.connect_tcp(host, port, local_host=local_host)
+
+
+async def accept(listener: SocketListener) -> SocketStream:
+    """The next connection on ``listener``, as the backend's lean stream.
+
+    Closing ``listener`` does not wake a pending call here: cancel the
+    caller's scope first (the server does, before it closes a site).
+    """
+    if not _lean():
+        return await listener.accept()
+    if on_asyncio():
+        from . import _asyncio_stream as backend
+    else:
+        from . import _trio_stream as backend  # type: ignore[no-redef]  # the other backend's
+    return await backend.accept(listener)
+
+
+def inner_stream(stream: ByteStream) -> LeanStream | None:
+    """The lean stream under ``stream``, TLS layers included, if there is one."""
+    inner: object = stream
+    while isinstance(inner, TLSStream):
+        inner = inner.transport_stream
+    return inner if isinstance(inner, LeanStream) else None
+
+
+def direct_stream(stream: ByteStream) -> LeanStream | None:
+    """``stream`` itself when it is a lean stream (plain TCP, no TLS over it), else None."""
+    return stream if isinstance(stream, LeanStream) else None
+
+
+def callback_stream(stream: ByteStream) -> CallbackStream | None:
+    """``stream`` itself when it can parse in the data callback, else None."""
+    return stream if isinstance(stream, CallbackStream) else None
