@@ -38,8 +38,7 @@ from ..http.exceptions import HttpProcessingError
 from ..http.h11_client import InformationalHead, ResponseHead
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, HttpVersion, HttpVersion11
 from ..http.payload import Payload
-from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol
-from ..web.websocket import accept_token
+from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
 from .connector import BaseConnector, Connection, Fingerprint, TCPConnector
 from .cookies import CookieJar
 from .exceptions import (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..web.app import Signal
+from .._signal import Signal
 
 if TYPE_CHECKING:
     from .response import ClientResponse

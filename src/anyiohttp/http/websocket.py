@@ -21,7 +21,9 @@ WebSocket ends: ``close()`` and ``stop()`` return only once they have.
 
 from __future__ import annotations
 
+import base64
 import enum
+import hashlib
 import json
 import zlib
 from collections import deque
@@ -59,6 +61,15 @@ __all__ = (
 READ_SIZE: Final = 65536
 QUEUE_SIZE: Final = 16
 _CLOSED_RECEIVES_BEFORE_ERROR: Final = 5
+
+
+_WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
+
+
+def accept_token(key: str) -> str:
+    """``Sec-WebSocket-Accept`` for a ``Sec-WebSocket-Key`` (RFC 6455 4.2.2)."""
+    digest = hashlib.sha1((key + _WS_GUID).encode()).digest()
+    return base64.b64encode(digest).decode()
 
 
 class WSMsgType(enum.IntEnum):

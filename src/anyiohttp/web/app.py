@@ -21,7 +21,6 @@ from collections.abc import (
     Iterable,
     Iterator,
     MutableMapping,
-    MutableSequence,
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -32,6 +31,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .. import hdrs
+from .._signal import FrozenList, Signal
 from .exceptions import CleanupError, NotAppKeyWarning
 from .keys import AppKey
 from .log import web_logger
@@ -64,92 +64,6 @@ def middleware(f: _T) -> _T:
     """Mark a ``async def mw(request, handler)`` as a (new-style) middleware."""
     f.__middleware_version__ = 1  # type: ignore[attr-defined]
     return f
-
-
-class FrozenList(MutableSequence[_T]):
-    """A list that becomes read-only once :meth:`freeze` is called."""
-
-    __slots__ = ("_frozen", "_items")
-
-    def __init__(self, items: Iterable[_T] = ()) -> None:
-        self._items = list(items)
-        self._frozen = False
-
-    @property
-    def frozen(self) -> bool:
-        """True once frozen."""
-        return self._frozen
-
-    def freeze(self) -> None:
-        """Make the list read-only."""
-        self._frozen = True
-
-    def _check(self) -> None:
-        if self._frozen:
-            raise RuntimeError(
-                "Cannot modify frozen list: it was frozen when the application started"
-            )
-
-    @overload
-    def __getitem__(self, index: int) -> _T: ...
-    @overload
-    def __getitem__(self, index: slice) -> MutableSequence[_T]: ...
-    def __getitem__(self, index: int | slice) -> _T | MutableSequence[_T]:
-        return self._items[index]
-
-    @overload
-    def __setitem__(self, index: int, value: _T) -> None: ...
-    @overload
-    def __setitem__(self, index: slice, value: Iterable[_T]) -> None: ...
-    def __setitem__(self, index: int | slice, value: Any) -> None:
-        self._check()
-        self._items[index] = value
-
-    def __delitem__(self, index: int | slice) -> None:
-        self._check()
-        del self._items[index]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[_T]:
-        return iter(self._items)
-
-    def __reversed__(self) -> Iterator[_T]:
-        return reversed(self._items)
-
-    def insert(self, index: int, value: _T) -> None:
-        """Insert (unless frozen)."""
-        self._check()
-        self._items.insert(index, value)
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}(frozen={self._frozen}, {self._items!r})>"
-
-
-class Signal(FrozenList[Callable[..., Awaitable[Any]]]):
-    """A list of async callbacks sent in order: ``await signal.send(*args)``."""
-
-    __slots__ = ("_owner",)
-
-    def __init__(self, owner: object) -> None:
-        super().__init__()
-        self._owner = owner
-
-    async def send(self, *args: Any, **kwargs: Any) -> None:
-        """Call every callback in order, awaiting each."""
-        if not self.frozen:
-            raise RuntimeError(f"Cannot send non-frozen signal {self!r}")
-        for receiver in self:
-            await receiver(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"<Signal owner={self._owner!r}, frozen={self.frozen}, {list(self)!r}>"
 
 
 CleanupCallback = Callable[["Application"], AsyncIterator[None]]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDict
 from wsproto.connection import Connection, ConnectionType
@@ -28,6 +27,7 @@ from ..http.websocket import (
     WSCloseCode,
     WSMessage,
     WSMessageTypeError,
+    accept_token,
 )
 from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed
 from .response import StreamResponse
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from .request import BaseRequest
 
 __all__ = ("WSMessageTypeError", "WebSocketReady", "WebSocketResponse")
-
-_WS_GUID: Final = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 
 
 class WebSocketReady(NamedTuple):
@@ -48,12 +46,6 @@ class WebSocketReady(NamedTuple):
 
     def __bool__(self) -> bool:
         return self.ok
-
-
-def accept_token(key: str) -> str:
-    """``Sec-WebSocket-Accept`` for a ``Sec-WebSocket-Key`` (RFC 6455 4.2.2)."""
-    digest = hashlib.sha1((key + _WS_GUID).encode()).digest()
-    return base64.b64encode(digest).decode()
 
 
 class WebSocketResponse(WebSocketMethods, StreamResponse):
