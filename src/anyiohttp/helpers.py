@@ -10,10 +10,9 @@ from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import MappingProxyType
-from typing import Any, Final, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 _T = TypeVar("_T")
@@ -186,21 +185,6 @@ class ETag:
 
     value: str
     is_weak: bool = False
-
-
-# -- headers -------------------------------------------------------------------
-
-
-def frozen_headers(headers: Any) -> CIMultiDictProxy[str]:
-    """A read-only case-insensitive view of ``headers`` (a mapping or pairs)."""
-    if isinstance(headers, CIMultiDictProxy):
-        return headers
-    if not isinstance(headers, CIMultiDict):
-        headers = CIMultiDict(headers or ())
-    return CIMultiDictProxy(headers)
-
-
-EMPTY_MAPPING: Final[MappingProxyType[str, str]] = MappingProxyType({})
 
 
 class BasicAuth(namedtuple("BasicAuth", ["login", "password", "encoding"])):
