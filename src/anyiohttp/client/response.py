@@ -128,6 +128,7 @@ class ClientResponse(ContentTypeMixin):
         # bodies). It refers back to this response: dropped once the body
         # ended or the connection went, so no reference cycle outlives it.
         self._decoding: DecodingSource | None = None
+        self._held = b""  # a chunk whose trace callbacks were interrupted
         if auto_decompress and encoding in DECODABLE:
             if encoding != "br" or brotli_available():
                 self._decoding = DecodingSource(self._next_data, encoding)
@@ -274,6 +275,10 @@ class ClientResponse(ContentTypeMixin):
 
     async def _read_chunk(self) -> bytes:
         """The body source: decoded bytes from the connection, b"" at the end."""
+        held = self._held
+        if held:
+            self._held = b""
+            return held
         decoding = self._decoding
         try:
             # Without a decoder (none, or dropped at the end): the body as it comes.
@@ -283,8 +288,14 @@ class ClientResponse(ContentTypeMixin):
             raise ClientPayloadError(exc.message) from exc
         if data and self._traces:
             params = TraceResponseChunkReceivedParams(self.method, self._url, data)
-            for trace in self._traces:
-                await trace.send("on_response_chunk_received", params)
+            try:
+                for trace in self._traces:
+                    await trace.send("on_response_chunk_received", params)
+            except BaseException:
+                # The chunk left the connection already: a read cancelled in a
+                # callback must not lose it, the next read gets it.
+                self._held = data
+                raise
         return data
 
     async def _next_data(self) -> bytes:
@@ -354,13 +365,18 @@ class ClientResponse(ContentTypeMixin):
 
         As aiohttp: once the response was released or closed, this raises
         ClientConnectionError("Connection closed") (``text()`` and ``json()``
-        still use a body read before).
+        still use a body read before). A read that failed or was cancelled
+        closes the response, so a later one raises too.
         """
         if self._body is None:
             try:
                 self._body = await self.content.read()
             except BaseException:
-                self._close_connection()
+                # As aiohttp: the response is closed, and what was read of the
+                # body stays unread: reading again raises ClientConnectionError
+                # (or the error that cut the body short), never passes what
+                # arrived before a cancellation off as the whole body.
+                self.close()
                 raise
         elif self._released:
             raise ClientConnectionError("Connection closed")
