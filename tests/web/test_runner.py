@@ -396,6 +396,27 @@ async def test_handler_cancellation_mode_still_serves_bodies_and_pipelining() ->
             assert resp.content == body
 
 
+@pytest.mark.usefixtures("each_parser")
+async def test_handler_cancellation_with_handlers_that_never_wait_keeps_serving() -> None:
+    # The watcher may not have started when such a handler is done: stopping
+    # it then must not leave it reading the next request on its own.
+    async def instant(request: web.Request) -> web.Response:
+        return web.Response(text=request.path)
+
+    app = web.Application()
+    app.router.add_get("/{name}", instant)
+    async with run_app(app, handler_cancellation=True) as url:
+        assert url.host and url.port
+        with anyio.fail_after(10):
+            async with await anyio.connect_tcp(url.host, url.port) as stream:
+                for i in range(5):
+                    await stream.send(b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+                    data = b""
+                    while not data.endswith(b"/r%d" % i):
+                        data += await stream.receive()
+                    assert data.startswith(b"HTTP/1.1 200 OK")
+
+
 async def test_every_cleanup_step_runs_and_several_failures_are_a_cleanup_error() -> None:
     events: list[str] = []
 

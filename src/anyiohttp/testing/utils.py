@@ -326,6 +326,20 @@ async def _no_handler(request: Request) -> Any:
     raise RuntimeError("a mocked request is routed nowhere: call the handler with it directly")
 
 
+class _MockedConnection(ConnectionInfo):
+    """The connection of a mocked request: responses go to ``stream``."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: Any, remote: str | None, sslcontext: Any) -> None:
+        super().__init__(peername=(remote, 12345) if remote else None, ssl_object=sslcontext)
+        self._stream = stream
+
+    def new_writer(self) -> StreamWriter:
+        """A writer to the in-memory stream (or the ``writer`` given)."""
+        return StreamWriter(self._stream)
+
+
 def make_mocked_request(
     method: str,
     path: str,
@@ -379,8 +393,7 @@ def make_mocked_request(
     request = Request(
         head,
         body,
-        conn=ConnectionInfo(peername=(remote, 12345) if remote else None, ssl_object=sslcontext),
-        writer_factory=lambda: StreamWriter(stream),
+        conn=_MockedConnection(stream, remote, sslcontext),
         client_max_size=client_max_size,
         client_max_fields=client_max_fields,
         secure=sslcontext is not None,

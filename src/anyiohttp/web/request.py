@@ -31,7 +31,10 @@ from .exceptions import HTTPRequestEntityTooLarge
 from .keys import RequestKey
 
 if TYPE_CHECKING:
+    from anyio.abc import ByteStream
+
     from ..http.multipart import MultipartReader
+    from ..http.websocket import WebSocketProtocol
     from .app import Application
     from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
@@ -46,14 +49,20 @@ DEFAULT_CLIENT_MAX_FIELDS: Final = 1000
 
 
 class ConnectionInfo:
-    """What a request knows about the connection it came on.
+    """The connection a request came on: the one handle a request holds to it.
 
-    ``get_extra_info`` answers the asyncio-transport keys aiohttp code uses
-    (``peername``, ``sockname``, ``ssl_object``, ``sslcontext``) on both
-    backends.
+    ``request.transport`` is this object: ``get_extra_info`` answers the
+    asyncio-transport keys aiohttp code uses (``peername``, ``sockname``,
+    ``ssl_object``, ``sslcontext``) on both backends, ``is_closing`` says
+    whether the connection ends after this response. Responses get their
+    writer from it, and a WebSocket takes the stream over through it.
+
+    This base is a request with no connection (a clone made without one,
+    or a request built by hand): it cannot be answered. The server's
+    connection (``web/server.py``) and ``make_mocked_request``'s subclass it.
     """
 
-    __slots__ = ("_closing", "_extra", "peername", "sockname", "ssl_object")
+    __slots__ = ("peername", "sockname", "ssl_object")
 
     def __init__(
         self,
@@ -65,7 +74,6 @@ class ConnectionInfo:
         self.peername = peername
         self.sockname = sockname
         self.ssl_object = ssl_object
-        self._closing = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """Return connection details by their asyncio transport names."""
@@ -83,7 +91,29 @@ class ConnectionInfo:
 
     def is_closing(self) -> bool:
         """True once the connection is closing or closed."""
-        return self._closing
+        return False
+
+    # -- what requests and responses ask of the connection -------------------------
+
+    def new_writer(self) -> StreamWriter:
+        """The writer of the request's one response (claimed by ``prepare()``)."""
+        raise RuntimeError("This request has no connection to write a response to")
+
+    def response_keep_alive(self, request: BaseRequest) -> bool:
+        """Whether the response may promise to keep the connection open."""
+        return request.keep_alive
+
+    async def take_over(self) -> tuple[ByteStream, bytes]:
+        """Hand the stream to a new protocol, with the bytes read past the request."""
+        raise RuntimeError("WebSocketResponse needs a request that came over a connection")
+
+    def adopt_websocket(self, websocket: WebSocketProtocol) -> None:
+        """Run ``websocket``'s tasks in the connection's task group."""
+        raise RuntimeError("WebSocketResponse needs a request that came over a connection")
+
+
+#: The connection of a request that has none.
+_NO_CONNECTION: Final = ConnectionInfo()
 
 
 class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
@@ -102,7 +132,6 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         payload: StreamReader,
         *,
         conn: ConnectionInfo | None = None,
-        writer_factory: Callable[[], StreamWriter] | None = None,
         client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
         client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
         state: dict[Any, Any] | None = None,
@@ -115,8 +144,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         # below is set here (attribute writes are the cost of a small object).
         self._head = head
         self._payload = payload
-        self._conn = conn if conn is not None else ConnectionInfo()
-        self._writer_factory = writer_factory
+        self._conn = conn if conn is not None else _NO_CONNECTION
         self._client_max_size = client_max_size
         if client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
             self._client_max_fields = client_max_fields
@@ -140,8 +168,6 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
     cancel_scope: anyio.CancelScope | None = None
     _response_prepare_hook: Callable[[StreamResponse], Awaitable[None]] | None = None
     _writer: StreamWriter | None = None
-    # The server connection this request came on (None for mocked requests).
-    _connection: Any = None
 
     # -- used by responses --------------------------------------------------------
 
@@ -151,9 +177,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
                 "A response was already started for this request; "
                 "a request gets exactly one response"
             )
-        if self._writer_factory is None:
-            raise RuntimeError("This request has no connection to write a response to")
-        self._writer = self._writer_factory()
+        self._writer = self._conn.new_writer()
         return self._writer
 
     async def _prepare_hook(self, response: StreamResponse) -> None:
@@ -162,9 +186,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
 
     def _response_keep_alive(self) -> bool:
         """Whether the response may keep the connection open (the server decides)."""
-        if self._connection is None:
-            return self.keep_alive
-        return self._connection.response_keep_alive(self)  # type: ignore[no-any-return]
+        return self._conn.response_keep_alive(self)
 
     def _server_date(self) -> str:
         return rfc822_formatted_time()
@@ -212,7 +234,6 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
             head,
             self._payload,
             conn=self._conn,
-            writer_factory=self._writer_factory,
             client_max_size=client_max_size
             if client_max_size is not None
             else self._client_max_size,
@@ -225,7 +246,6 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
             remote=remote if remote is not None else self._remote_override,
         )
         clone._read_bytes = self._read_bytes
-        clone._connection = self._connection
         clone.cancel_scope = self.cancel_scope
         clone._response_prepare_hook = self._response_prepare_hook
         clone._clone_extra(self)

@@ -18,6 +18,7 @@ one task per server, closes the ones past their time.
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 import time
@@ -48,7 +49,7 @@ from .log import server_logger
 from .request import BaseRequest, ConnectionInfo
 from .response import SERVER_SOFTWARE, Response, StreamResponse
 
-__all__ = ("Server", "ServerConfig")
+__all__ = ("ConnectionState", "Server", "ServerConfig")
 
 READ_SIZE: Final = 65536
 # Unread body bytes we read and drop to keep a connection alive after the
@@ -132,7 +133,7 @@ class Server:
             raise
         finally:
             self._connections.discard(conn)
-            conn.info._closing = True
+            conn.closed()
             if self._connection_ended is not None:
                 self._connection_ended.set()
             with anyio.CancelScope(shield=True):
@@ -206,34 +207,167 @@ class Server:
         return resp
 
 
-class _Connection:
-    """One client connection: its parser, timeouts and the request loop."""
+class ConnectionState(enum.Enum):
+    """Where a server connection is in its life (one transition table below)."""
+
+    #: Waiting for, or reading, a request head.
+    IDLE = "idle"
+    #: A request is being handled and answered.
+    BUSY = "busy"
+    #: No further request: it ends when idle, or after the current response.
+    CLOSING = "closing"
+    #: Ended.
+    CLOSED = "closed"
+
+
+# The transitions a connection makes; anything else is a bug of ours.
+_TRANSITIONS: Final = {
+    ConnectionState.IDLE: {ConnectionState.BUSY, ConnectionState.CLOSING, ConnectionState.CLOSED},
+    ConnectionState.BUSY: {ConnectionState.IDLE, ConnectionState.CLOSING, ConnectionState.CLOSED},
+    ConnectionState.CLOSING: {ConnectionState.CLOSED},
+    ConnectionState.CLOSED: set(),
+}
+
+
+class _Expect(enum.Enum):
+    """The current request's ``Expect: 100-continue``, as far as we answered it."""
+
+    #: None asked, or 100 Continue was sent.
+    NONE = "none"
+    #: The client waits for 100 Continue before it sends the body.
+    PENDING = "pending"
+    #: The final response started instead: the client keeps its body back,
+    #: so the connection cannot be reused.
+    WITHHELD = "withheld"
+
+
+class _DisconnectWatcher:
+    """Reads ahead while a handler runs, and cancels the handler when the peer goes.
+
+    Only with ``handler_cancellation=True``: one per connection, started
+    for each request; its task runs in the connection's task group. What it
+    read waits in an inbox (at most ``WATCH_BUFFER`` bytes ahead) for the
+    connection's next reads, the next request's included.
+    """
 
     __slots__ = (
-        "_continue_pending",
-        "_idle_scope",
+        "_done",
         "_inbox",
         "_inbox_size",
         "_inbox_wakeup",
-        "_response_started",
+        "_scope",
         "_space_wakeup",
+        "_stopped",
+    )
+
+    def __init__(self) -> None:
+        self._inbox: deque[bytes] = deque()
+        self._inbox_size = 0
+        self._inbox_wakeup: anyio.Event | None = None
+        self._space_wakeup: anyio.Event | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._stopped = True
+        self._done: anyio.Event | None = None
+
+    @property
+    def watching(self) -> bool:
+        """True from :meth:`start` until the task ended."""
+        return self._done is not None and not self._done.is_set()
+
+    def start(self, tg: TaskGroup, stream: ByteStream, handler_scope: anyio.CancelScope) -> None:
+        """Watch ``stream`` while the handler in ``handler_scope`` runs."""
+        self._stopped = False
+        self._scope = None
+        self._done = anyio.Event()
+        tg.start_soon(self._run, stream, handler_scope, self._done)
+
+    async def _run(
+        self, stream: ByteStream, handler_scope: anyio.CancelScope, done: anyio.Event
+    ) -> None:
+        try:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                if self._stopped:  # stopped before the task got to run
+                    scope.cancel()
+                while True:
+                    while self._inbox_size >= WATCH_BUFFER:
+                        self._space_wakeup = space = anyio.Event()
+                        await space.wait()
+                    try:
+                        data = await stream.receive(READ_SIZE)
+                    except _RECEIVE_ERRORS:
+                        data = b""
+                    self._inbox.append(data)
+                    self._inbox_size += len(data)
+                    if self._inbox_wakeup is not None:
+                        self._inbox_wakeup.set()
+                    if not data:
+                        handler_scope.cancel()
+                        return
+        finally:
+            done.set()
+            if self._inbox_wakeup is not None:
+                self._inbox_wakeup.set()
+
+    async def receive(self) -> bytes | None:
+        """Bytes the task read, waiting for them while it runs; None once none are coming."""
+        while True:
+            if self._inbox:
+                data = self._inbox.popleft()
+                self._inbox_size -= len(data)
+                if self._space_wakeup is not None:
+                    self._space_wakeup.set()
+                return data
+            if not self.watching:
+                return None
+            self._inbox_wakeup = wakeup = anyio.Event()
+            await wakeup.wait()
+
+    async def stop(self) -> None:
+        """End the task and wait for it to have ended."""
+        self._stopped = True
+        if self._scope is not None:
+            self._scope.cancel()
+        if self._done is not None:
+            await self._done.wait()
+
+    def take_inbox(self) -> bytes:
+        """What the task read and nobody took yet (for a protocol switch)."""
+        data = b"".join(self._inbox)
+        self._inbox.clear()
+        self._inbox_size = 0
+        return data
+
+
+class _Connection(ConnectionInfo):
+    """One client connection: its parser, state, timeouts and the request loop.
+
+    It is also what its requests hold (``request.transport``): their
+    responses get their writer here, and a WebSocket takes the stream over.
+    """
+
+    __slots__ = (
+        "_expect",
+        "_idle_scope",
         "_task_group",
-        "_watch_done",
-        "_watch_scope",
-        "_watching",
+        "_watcher",
         "_websocket",
-        "busy",
-        "closing",
         "head_deadline",
-        "info",
         "parser",
         "secure",
         "server",
+        "state",
         "stream",
     )
 
     def __init__(self, server: Server, stream: ByteStream) -> None:
         config = server.config
+        ssl_object = stream.extra(TLSAttribute.ssl_object, None)
+        super().__init__(
+            peername=stream.extra(SocketAttribute.remote_address, None),
+            sockname=stream.extra(SocketAttribute.local_address, None),
+            ssl_object=ssl_object,
+        )
         self.server = server
         self.stream = stream
         self.parser: ServerParser = server._parser_class(
@@ -241,37 +375,28 @@ class _Connection:
             max_field_size=config.max_field_size,
             max_headers=config.max_headers,
         )
-        ssl_object = stream.extra(TLSAttribute.ssl_object, None)
-        self.info = ConnectionInfo(
-            peername=stream.extra(SocketAttribute.remote_address, None),
-            sockname=stream.extra(SocketAttribute.local_address, None),
-            ssl_object=ssl_object,
-        )
         self.secure = ssl_object is not None
-        self.busy = False
-        self.closing = server.closing
+        self.state = ConnectionState.CLOSING if server.closing else ConnectionState.IDLE
         #: When waiting for the current request head stops being acceptable.
         self.head_deadline = math.inf
         self._idle_scope: anyio.CancelScope | None = None
-        self._continue_pending = False
-        self._response_started = False
+        self._expect = _Expect.NONE
         self._task_group: TaskGroup | None = None
-        # Bytes the disconnect watcher read while a handler ran.
-        self._inbox: deque[bytes] = deque()
-        self._inbox_size = 0
-        self._watching = False
-        self._inbox_wakeup: anyio.Event | None = None
-        self._space_wakeup: anyio.Event | None = None
-        self._watch_scope: anyio.CancelScope | None = None
-        self._watch_done: anyio.Event | None = None
+        self._watcher: _DisconnectWatcher | None = None
         self._websocket: WebSocketProtocol | None = None
+
+    def _move_to(self, state: ConnectionState) -> None:
+        assert state in _TRANSITIONS[self.state], (self.state, state)
+        self.state = state
+
+    def is_closing(self) -> bool:
+        """True once no further request will be taken on this connection."""
+        return self.state is ConnectionState.CLOSING or self.state is ConnectionState.CLOSED
 
     def time_out(self) -> None:
         """The client took too long to send a request head: close."""
         if self._idle_scope is not None:
-            self.server.config.logger.debug(
-                "Closing %s: no request head in time", self.info.peername
-            )
+            self.server.config.logger.debug("Closing %s: no request head in time", self.peername)
             self._idle_scope.cancel()
 
     def close_when_idle(self) -> None:
@@ -279,20 +404,31 @@ class _Connection:
 
         A WebSocket is told the server is going away (1001).
         """
-        self.closing = True
+        if self.is_closing():
+            return
+        idle = self.state is ConnectionState.IDLE
+        self._move_to(ConnectionState.CLOSING)
         websocket = self._websocket
         if websocket is not None and not websocket.closed and self._task_group is not None:
             self._task_group.start_soon(websocket.close, WSCloseCode.GOING_AWAY)
-        if not self.busy and self.parser.buffered == 0 and self._idle_scope is not None:
+        if idle and self.parser.buffered == 0 and self._idle_scope is not None:
             self._idle_scope.cancel()
+
+    def closed(self) -> None:
+        """The connection ended (its stream is closed next)."""
+        if self.state is not ConnectionState.CLOSED:
+            self._move_to(ConnectionState.CLOSED)
 
     # -- the loop -------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Serve requests until the connection ends."""
         # The connection's task group: the disconnect watcher and WebSocket
         # reader/heartbeat tasks run here, so nothing outlives the connection.
         async with anyio.create_task_group() as tg:
             self._task_group = tg
+            if self.server.config.handler_cancellation:
+                self._watcher = _DisconnectWatcher()
             await self._loop()
 
     async def _loop(self) -> None:
@@ -301,7 +437,7 @@ class _Connection:
         now = clock()
         with anyio.CancelScope() as idle_scope:
             self._idle_scope = idle_scope
-            if self.closing:
+            if self.is_closing():
                 return
             while True:
                 if timeout is not None:
@@ -313,12 +449,13 @@ class _Connection:
                     return
                 if head is None:
                     return
-                self.busy = True
+                if self.state is ConnectionState.IDLE:
+                    self._move_to(ConnectionState.BUSY)
                 self.head_deadline = math.inf
                 keep_alive = await self._handle(head)
-                self.busy = False
-                if not keep_alive or self.closing:
+                if not keep_alive or self.state is not ConnectionState.BUSY:
                     return
+                self._move_to(ConnectionState.IDLE)
                 parser.start_next_cycle()
 
     async def _read_head(self) -> RequestHead | None:
@@ -338,20 +475,15 @@ class _Connection:
 
     async def _receive(self) -> bytes:
         """The next bytes from the peer; b"" once it closed or broke."""
-        while True:
-            if self._inbox:
-                data = self._inbox.popleft()
-                self._inbox_size -= len(data)
-                if self._space_wakeup is not None:
-                    self._space_wakeup.set()
+        watcher = self._watcher
+        if watcher is not None:
+            data = await watcher.receive()
+            if data is not None:
                 return data
-            if not self._watching:
-                try:
-                    return await self.stream.receive(READ_SIZE)
-                except _RECEIVE_ERRORS:
-                    return b""
-            self._inbox_wakeup = wakeup = anyio.Event()
-            await wakeup.wait()
+        try:
+            return await self.stream.receive(READ_SIZE)
+        except _RECEIVE_ERRORS:
+            return b""
 
     async def _read_body_chunk(self) -> bytes:
         """The body source of the request's StreamReader."""
@@ -362,58 +494,29 @@ class _Connection:
                 return event
             if event is not NEED_DATA:
                 return b""  # END_OF_MESSAGE (or PAUSED after an upgrade request)
-            if self._continue_pending and self._response_started is False:
+            if self._expect is _Expect.PENDING:
                 # "A server that receives a 100-continue expectation ... MAY
                 # omit sending a 100 response if it has already received some
                 # or all of the content" -- RFC 9110 10.1.1; we send it when
                 # the handler first needs content that has not arrived.
-                self._continue_pending = False
+                self._expect = _Expect.NONE
                 await self._send_raw(_CONTINUE)
             parser.feed(await self._receive())
-
-    async def _watch(self, handler_scope: anyio.CancelScope, done: anyio.Event) -> None:
-        """Read ahead while a handler runs; cancel it when the peer goes away."""
-        try:
-            with anyio.CancelScope() as scope:
-                self._watch_scope = scope
-                while True:
-                    while self._inbox_size >= WATCH_BUFFER:
-                        self._space_wakeup = space = anyio.Event()
-                        await space.wait()
-                    try:
-                        data = await self.stream.receive(READ_SIZE)
-                    except _RECEIVE_ERRORS:
-                        data = b""
-                    self._inbox.append(data)
-                    self._inbox_size += len(data)
-                    if self._inbox_wakeup is not None:
-                        self._inbox_wakeup.set()
-                    if not data:
-                        handler_scope.cancel()
-                        return
-        finally:
-            self._watching = False
-            if self._inbox_wakeup is not None:
-                self._inbox_wakeup.set()
-            done.set()
 
     # -- protocol switch (WebSocket) ---------------------------------------------
 
     async def take_over(self) -> tuple[ByteStream, bytes]:
         """Hand the stream to a new protocol, with the bytes already read past the request."""
-        if self._watching:
-            await self._stop_watching()
+        inbox = b""
+        if self._watcher is not None:
+            await self._watcher.stop()
+            inbox = self._watcher.take_inbox()
         parser = self.parser
         while True:  # an upgrade request has no body: step over its end
             event = parser.next_event()
-            if event is not NEED_DATA and type(event) is not bytes:
+            if event is NEED_DATA or type(event) is not bytes:
                 break
-            if event is NEED_DATA:
-                break
-        trailing = b"".join(self._inbox) + parser.trailing_data
-        self._inbox.clear()
-        self._inbox_size = 0
-        return self.stream, trailing
+        return self.stream, inbox + parser.trailing_data
 
     def adopt_websocket(self, websocket: WebSocketProtocol) -> None:
         """Run ``websocket``'s tasks in this connection's task group."""
@@ -435,14 +538,6 @@ class _Connection:
                 await websocket.wait_closed()
         await websocket.stop()
 
-    async def _stop_watching(self) -> None:
-        if self._watch_scope is not None:
-            self._watch_scope.cancel()
-        if self._watch_done is not None:
-            await self._watch_done.wait()
-        self._watch_scope = self._watch_done = None
-        self._watching = False
-
     # -- writing --------------------------------------------------------------------
 
     async def _send_raw(self, data: bytes) -> None:
@@ -451,10 +546,12 @@ class _Connection:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
             raise ConnectionResetError("Cannot write to closing transport") from exc
 
-    def _new_writer(self) -> StreamWriter:
+    def new_writer(self) -> StreamWriter:
+        """The writer of the current request's response."""
         # From here on the final response replaces 100 Continue; a client that
-        # still holds its body back (_continue_pending) keeps holding it.
-        self._response_started = True
+        # still holds its body back keeps holding it.
+        if self._expect is _Expect.PENDING:
+            self._expect = _Expect.WITHHELD
         return StreamWriter(self.stream)
 
     async def _send_bad_request(self, exc: HttpProcessingError) -> None:
@@ -462,9 +559,9 @@ class _Connection:
         logger = self.server.config.logger
         if isinstance(exc, BadHttpMethod):
             # Usually not HTTP at all (TLS, port scans): not worth a warning.
-            logger.debug("Bad request from %s: %s", self.info.peername, exc)
+            logger.debug("Bad request from %s: %s", self.peername, exc)
         else:
-            logger.info("Bad request from %s: %s", self.info.peername, exc)
+            logger.info("Bad request from %s: %s", self.peername, exc)
         status = exc.code or 400
         body = (exc.message or HTTPStatus(status).phrase).encode("utf-8")
         headers = [
@@ -484,12 +581,12 @@ class _Connection:
 
     def response_keep_alive(self, request: BaseRequest) -> bool:
         """Whether the response may promise to keep the connection open."""
-        if not request.keep_alive or self.closing:
+        if not request.keep_alive or self.is_closing():
             return False
         payload = request.content
         if payload.is_eof():
             return True
-        if self._continue_pending:
+        if self._expect is not _Expect.NONE:
             return False  # the client holds the body back: we cannot skip it
         length = request.content_length
         return length is not None and length - payload.total_bytes <= MAX_DRAIN
@@ -501,35 +598,25 @@ class _Connection:
             payload: StreamReader = StreamReader(self._body_source(head))
         else:
             payload = EMPTY_PAYLOAD
-        self._continue_pending = head.expect_continue
-        self._response_started = False
-        request = server.request_factory(
-            head,
-            payload,
-            conn=self.info,
-            writer_factory=self._new_writer,
-            secure=self.secure,
-        )
-        request._connection = self
+        self._expect = _Expect.PENDING if head.expect_continue else _Expect.NONE
+        request = server.request_factory(head, payload, conn=self, secure=self.secure)
         started = time.monotonic()
-        watch = server.config.handler_cancellation and self._task_group is not None
         with anyio.CancelScope() as scope:
             request.cancel_scope = scope
-            if watch:
+            watcher = self._watcher
+            if watcher is not None:
                 assert self._task_group is not None
-                self._watching = True
-                self._watch_done = done = anyio.Event()
-                self._task_group.start_soon(self._watch, scope, done)
+                watcher.start(self._task_group, self.stream, scope)
             try:
                 resp = await self._run_handler(request)
                 keep_alive = await self._finish(request, resp)
             finally:
-                if watch or self._websocket is not None:  # no scope when nothing is left
+                if watcher is not None or self._websocket is not None:  # else no scope needed
                     with anyio.CancelScope(shield=True):
-                        if watch:
-                            await self._stop_watching()
+                        if watcher is not None:
+                            await watcher.stop()
                         if self._websocket is not None:
-                            await self._end_websocket(scope.cancel_called or self.closing)
+                            await self._end_websocket(scope.cancel_called or self.is_closing())
         if scope.cancelled_caught:
             server.config.logger.debug(
                 "Handler for %s %s was cancelled", request.method, request.raw_path
@@ -613,7 +700,7 @@ class _Connection:
 
     async def _drain(self) -> bool:
         """Skip an unread body (up to MAX_DRAIN) so the connection can be reused."""
-        if self._continue_pending:
+        if self._expect is not _Expect.NONE:
             return False
         timeout = self.server.config.keepalive_timeout
         skipped = 0

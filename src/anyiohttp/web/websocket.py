@@ -147,9 +147,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         """Answer 101 and start the WebSocket (reader and heartbeat tasks)."""
         if self._engine is not None or self._req is not None:
             return await super().prepare(request)
-        connection = request._connection
-        if connection is None:
-            raise RuntimeError("WebSocketResponse needs a request that came over a connection")
+        connection = request._conn
         headers, protocol, extension = self._handshake(request)
         self._headers.update(headers)
         self._ws_protocol = protocol
