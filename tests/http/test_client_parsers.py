@@ -16,7 +16,7 @@ from anyiohttp.http.exceptions import (
     LineTooLong,
     TransferEncodingError,
 )
-from anyiohttp.http.h11_client import H11ClientParser, InformationalHead, ResponseHead
+from anyiohttp.http.h11_client import H11ClientParser
 from anyiohttp.http.parser import (
     CONNECTION_CLOSED,
     END_OF_MESSAGE,
@@ -24,6 +24,8 @@ from anyiohttp.http.parser import (
     PAUSED,
     HttpVersion10,
     HttpVersion11,
+    InformationalHead,
+    ResponseHead,
 )
 
 try:

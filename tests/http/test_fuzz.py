@@ -23,9 +23,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anyiohttp.http.exceptions import HttpProcessingError
-from anyiohttp.http.h11_client import H11ClientParser, InformationalHead, ResponseHead
+from anyiohttp.http.h11_client import H11ClientParser
 from anyiohttp.http.h11_server import H11ServerParser
-from anyiohttp.http.parser import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, PAUSED, RequestHead
+from anyiohttp.http.parser import (
+    CONNECTION_CLOSED,
+    END_OF_MESSAGE,
+    NEED_DATA,
+    PAUSED,
+    InformationalHead,
+    RequestHead,
+    ResponseHead,
+)
 
 httptools = pytest.importorskip("httptools")
 

@@ -37,8 +37,8 @@ from yarl import URL
 from .._backend import clock, deadline_scope_factory
 from .._groups import single_error
 from .._stream import PeerState, connect_tcp, direct_stream, inner_stream, peek_state
-from ..http.h11_client import H11ClientParser, ResponseHead
-from ..http.parser import CONNECTION_CLOSED, NEED_DATA
+from ..http.h11_client import H11ClientParser
+from ..http.parser import CONNECTION_CLOSED, NEED_DATA, ResponseHead
 from ..http.select import client_parser_class
 from .exceptions import (
     ClientConnectorCertificateError,

@@ -26,8 +26,7 @@ from .. import hdrs
 from ..helpers import ContentTypeMixin, parse_content_type
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import ContentEncodingError, HttpProcessingError
-from ..http.h11_client import ResponseHead
-from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion
+from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion, ResponseHead
 from ..http.streams import StreamReader
 from .exceptions import (
     ClientConnectionError,

@@ -35,8 +35,14 @@ from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
 from ..http.exceptions import HttpProcessingError
-from ..http.h11_client import InformationalHead, ResponseHead
-from ..http.parser import CONNECTION_CLOSED, NEED_DATA, HttpVersion, HttpVersion11
+from ..http.parser import (
+    CONNECTION_CLOSED,
+    NEED_DATA,
+    HttpVersion,
+    HttpVersion11,
+    InformationalHead,
+    ResponseHead,
+)
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
 from .connector import BaseConnector, Connection, Fingerprint, TCPConnector

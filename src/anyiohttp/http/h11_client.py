@@ -9,10 +9,7 @@ sides ended their message and the connection may be kept.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import h11
-from multidict import CIMultiDictProxy
 
 from ._abnf import CTL, decode_fields
 from .exceptions import BadHttpMessage, ContentLengthError, LineTooLong, TransferEncodingError
@@ -21,46 +18,13 @@ from .parser import (
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
-    ConnectionClosed,
-    EndOfMessage,
+    ClientEvent,
     HttpVersion,
-    NeedData,
-    Paused,
+    InformationalHead,
+    ResponseHead,
 )
 
-# Control characters other than HTAB (RFC 9110 5.5).
-
-__all__ = (
-    "ClientEvent",
-    "H11ClientParser",
-    "InformationalHead",
-    "ResponseHead",
-    "check_head_limits",
-)
-
-
-class ResponseHead(NamedTuple):
-    """A parsed status line with its headers."""
-
-    status: int
-    reason: str
-    version: HttpVersion
-    headers: CIMultiDictProxy[str]
-    raw_headers: tuple[tuple[bytes, bytes], ...]
-    chunked: bool
-    content_length: int | None
-
-
-class InformationalHead(NamedTuple):
-    """A 1xx interim response (``100 Continue``, ``103 Early Hints``)."""
-
-    status: int
-    headers: CIMultiDictProxy[str]
-
-
-ClientEvent = (
-    ResponseHead | InformationalHead | bytes | EndOfMessage | NeedData | Paused | ConnectionClosed
-)
+__all__ = ("H11ClientParser", "check_head_limits")
 
 
 def _both_lengths() -> BadHttpMessage:

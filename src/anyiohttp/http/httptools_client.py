@@ -27,15 +27,18 @@ from .exceptions import (
     LineTooLong,
     TransferEncodingError,
 )
-from .h11_client import ClientEvent, InformationalHead, ResponseHead, check_head_limits
+from .h11_client import check_head_limits
 from .parser import (
     CONNECTION_CLOSED,
     END_OF_MESSAGE,
     NEED_DATA,
     PAUSED,
+    ClientEvent,
     HttpVersion,
     HttpVersion10,
     HttpVersion11,
+    InformationalHead,
+    ResponseHead,
 )
 from .writer import LAST_CHUNK, encode_chunk, serialize_head
 

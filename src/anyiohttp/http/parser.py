@@ -8,7 +8,8 @@ tested with plain bytes. Two implementations exist, h11's and httptools'
 body framing, so the connection loop and the handlers cannot tell them apart.
 
 Responses go the other way through :mod:`anyiohttp.http.writer`, which does
-not depend on the parser at all.
+not depend on the parser at all. The client's seam, :class:`ClientParser`,
+is at the end: requests out, response events in.
 """
 
 from __future__ import annotations
@@ -131,3 +132,77 @@ class ServerParser(Protocol):
     @property
     def buffered(self) -> int:
         """How many received bytes are waiting to be parsed."""
+
+
+# -- the client side ------------------------------------------------------------------
+
+
+class ResponseHead(NamedTuple):
+    """A parsed status line with its headers."""
+
+    status: int
+    reason: str
+    version: HttpVersion
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    chunked: bool
+    content_length: int | None
+
+
+class InformationalHead(NamedTuple):
+    """A 1xx interim response (``100 Continue``, ``103 Early Hints``)."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+
+
+ClientEvent = (
+    ResponseHead | InformationalHead | bytes | EndOfMessage | NeedData | Paused | ConnectionClosed
+)
+
+
+class ClientParser(Protocol):
+    """The interface every client-side HTTP/1.1 parser implements (h11's, httptools').
+
+    One instance serves one connection for its whole life: it serializes the
+    requests and parses the responses. Errors in what the server sent are
+    raised from :meth:`next_event` as
+    :class:`~anyiohttp.http.exceptions.HttpProcessingError` subclasses.
+    """
+
+    def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
+        """Limits for the next response heads."""
+
+    def request_head(self, method: str, target: str, headers: list[tuple[str, str]]) -> bytes:
+        """The request line and headers; ValueError (before anything is sent) when invalid."""
+
+    def request_body(self, data: bytes) -> bytes:
+        """``data`` framed as the request head announced (a chunk, or as is)."""
+
+    def request_end(self) -> bytes:
+        """What ends the request body (the last chunk, or nothing)."""
+
+    @property
+    def request_done(self) -> bool:
+        """True once the request was ended."""
+
+    def feed(self, data: bytes) -> None:
+        """Give the parser bytes read from the server; ``b""`` means EOF."""
+
+    def next_event(self) -> ClientEvent:
+        """The next event: a head, body bytes, END_OF_MESSAGE, NEED_DATA, PAUSED, CONNECTION_CLOSED."""
+
+    @property
+    def reusable(self) -> bool:
+        """True when both messages ended cleanly and the connection may be kept."""
+
+    @property
+    def response_started(self) -> bool:
+        """True once bytes of a response were parsed."""
+
+    def start_next_cycle(self) -> None:
+        """Get ready for the next request on a kept connection."""
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received past the response (for a protocol switch)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from .h11_client import H11ClientParser
 from .h11_server import H11ServerParser
-from .parser import ServerParser
+from .parser import ClientParser, ServerParser
 
 __all__ = ("client_parser_class", "server_parser_class")
 
@@ -45,9 +45,9 @@ def server_parser_class(kind: str = "auto") -> Callable[..., ServerParser]:
     return parser
 
 
-def client_parser_class(kind: str = "auto") -> Callable[..., H11ClientParser]:
-    """The response parser for a client connection (same interface as H11ClientParser)."""
-    parser: Callable[..., H11ClientParser] = _pick(
+def client_parser_class(kind: str = "auto") -> Callable[..., ClientParser]:
+    """The response parser for a client connection."""
+    parser: Callable[..., ClientParser] = _pick(
         kind, H11ClientParser, ".httptools_client", "HttptoolsClientParser"
     )
     return parser
