@@ -11,14 +11,18 @@ fixtures take the arguments of aiohttp's:
 * ``anyiohttp_unused_port()`` → a free port number
 
 Everything they start is shut down when the test ends; work the test left
-running makes the teardown fail with a message saying so.
+running makes the teardown fail with a message saying so. An error that
+escapes what they hold (a handler's BaseException, say) never cancels the
+test or the test runner: the fixture keeps it and raises it at its teardown.
+Past the held servers' shutdown timeout plus TEARDOWN_MARGIN, the teardown
+cancels what is still running and fails saying so.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import anyio
 import pytest
@@ -56,31 +60,66 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("anyio_backend", _backends(), scope="module")
 
 
+#: How long a fixture's teardown may take beyond the shutdown timeouts of the
+#: servers it holds, before what is left is cancelled.
+TEARDOWN_MARGIN: Final = 10.0
+
+
 class _Keeper:
     """Holds each started server or client open in a task of the fixture's own.
 
     The factories are called from the test's task, but the fixture tears
     down in its task: entering a server's ``async with`` in one task and
     leaving it in another is not allowed, so a keeper task does both.
+
+    The task group's host is the test runner's task (anyio runs the test and
+    its fixtures there). An error escaping what a keeper task holds (a
+    handler's BaseException, an error raised in a client's session) would
+    cancel that task: the test, and with it the runner. So a keeper task never
+    raises once it holds something: it keeps the error, and the fixture
+    raises it at its teardown.
     """
 
     def __init__(self, task_group: TaskGroup) -> None:
         self._task_group = task_group
         self._stop = anyio.Event()
+        self._teardown_timeout = TEARDOWN_MARGIN
+        self.errors: list[BaseException] = []
 
     async def enter(self, context: AbstractAsyncContextManager[_T]) -> _T:
+        server = context.server if isinstance(context, TestClient) else context
+        if isinstance(server, BaseTestServer):
+            self._teardown_timeout = max(
+                self._teardown_timeout, server._shutdown_timeout + TEARDOWN_MARGIN
+            )
         value: _T = await self._task_group.start(self._hold, context)
         return value
 
     async def _hold(
         self, context: AbstractAsyncContextManager[_T], *, task_status: TaskStatus[_T]
     ) -> None:
-        async with context as value:
-            task_status.started(value)
-            await self._stop.wait()
+        holding = False
+        try:
+            async with context as value:
+                holding = True
+                task_status.started(value)
+                await self._stop.wait()
+        except BaseException as exc:
+            if not holding:
+                raise  # a failed start: start() raises it in the test, the group never sees it
+            if self._task_group.cancel_scope.cancel_called:
+                raise  # our own cancellation, at the teardown deadline
+            self.errors.append(exc)
 
     def stop(self) -> None:
+        """Let every keeper task leave what it holds; bound how long that may take."""
         self._stop.set()
+        self._task_group.cancel_scope.deadline = anyio.current_time() + self._teardown_timeout
+
+    @property
+    def teardown_timeout(self) -> float:
+        """How long the teardown may take (seconds)."""
+        return self._teardown_timeout
 
 
 @asynccontextmanager
@@ -92,6 +131,18 @@ async def _keeper() -> AsyncIterator[_Keeper]:
                 yield keeper
             finally:
                 keeper.stop()
+    errors = list(keeper.errors)
+    if task_group.cancel_scope.cancelled_caught:
+        errors.append(
+            RuntimeError(
+                f"The fixture's teardown did not end within {keeper.teardown_timeout:g} s: "
+                "what it held was cancelled (a shutdown or cleanup that hangs?)"
+            )
+        )
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise BaseExceptionGroup("Errors in what the fixture held", errors)
 
 
 @pytest.fixture
