@@ -556,6 +556,25 @@ async def test_response_header_limits() -> None:
         assert (await resp.text()) == "ok"
 
 
+async def test_sessions_sharing_a_connector_keep_their_own_header_limits() -> None:
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(text="ok", headers={"X-Big": "v" * 150})
+
+    app = web.Application()
+    app.router.add_get("/", big)
+    async with run_app(app) as url, anyiohttp.TCPConnector(limit=1) as connector:
+        strict = anyiohttp.ClientSession(
+            connector=connector, connector_owner=False, max_field_size=100
+        )
+        lenient = anyiohttp.ClientSession(connector=connector, connector_owner=False)
+        async with strict, lenient:
+            for _ in range(2):  # on a new connection, then on the kept one
+                async with lenient.get(url) as resp:
+                    assert len(resp.headers["X-Big"]) == 150
+                with pytest.raises(anyiohttp.ClientResponseError, match="Got more than 100"):
+                    await strict.get(url)
+
+
 async def test_response_header_count_limit() -> None:
     async def many(request: web.Request) -> web.Response:
         count = int(request.query["n"])

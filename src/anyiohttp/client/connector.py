@@ -17,7 +17,6 @@ broken connections in the background. Nothing runs on the request path.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import socket
 import ssl
@@ -26,7 +25,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from ssl import SSLContext
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import anyio
 from anyio.abc import ByteStream, SocketAttribute, TaskGroup
@@ -45,7 +44,6 @@ from .exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
-    ClientOSError,
     ClientProxyConnectionError,
     ConnectionKey,
     ConnectionTimeoutError,
@@ -118,18 +116,32 @@ class Fingerprint:
         return f"<Fingerprint {self._fingerprint.hex()}>"
 
 
+class HeadLimits(NamedTuple):
+    """Limits on a response head: the status line, a header field, how many headers."""
+
+    max_line_size: int = 8190
+    max_field_size: int = 8190
+    max_headers: int = 128
+
+
+DEFAULT_HEAD_LIMITS: Final = HeadLimits()
+
+
 class Connection:
-    """One pooled connection, checked out for one request at a time."""
+    """One pooled connection: the handle the pool checks out for one exchange at a time.
+
+    The I/O of a request on it is :class:`~anyiohttp.client.exchange.HTTP11Exchange`'s.
+    """
 
     __slots__ = (
         "_connector",
-        "_direct",
-        "_lean",
+        "_peer_state",
         "closed",
         "created",
-        "custom_limits",
+        "direct",
         "key",
         "last_used",
+        "limits",
         "parser",
         "probe",
         "reused",
@@ -140,85 +152,37 @@ class Connection:
         self._connector = connector
         self.key = key
         self.stream = stream
-        self.parser = connector._parser_class(
-            max_line_size=connector._max_line_size,
-            max_field_size=connector._max_field_size,
-            max_headers=connector._max_headers,
-        )
-        #: True while the parser has a request's own limits (reset at the next checkout).
-        self.custom_limits = False
+        #: The parser's limits for response heads (each exchange sets its own).
+        self.limits = DEFAULT_HEAD_LIMITS
+        self.parser = connector._parser_class(**self.limits._asdict())
         self.created = self.last_used = connector._now()
         self.closed = False
         #: True when this checkout reuses a kept-alive connection.
         self.reused = False
-        # Plain TCP on our own streams: reads and writes can time their own waits.
-        self._direct = direct_stream(stream)
+        #: The stream itself when it is our own plain TCP stream: its reads
+        #: and writes time their own waits.
+        self.direct = direct_stream(stream)
         # What is_alive() asks: our stream (under TLS too), else a peek at the socket.
-        self._lean = inner_stream(stream)
-        self.probe = None if self._lean is not None else _probe_socket(stream)
+        lean = inner_stream(stream)
+        self._peer_state: Callable[[], PeerState] | None = (
+            lean.peer_state if lean is not None else None
+        )
+        self.probe = None if lean is not None else _probe_socket(stream)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<Connection {self.key.host}:{self.key.port} {state}>"
 
-    async def receive(self) -> bytes:
-        """Bytes from the server; ``b""`` once it closed (or the connection broke)."""
-        try:
-            return await self.stream.receive(READ_SIZE)
-        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-            return b""
+    @property
+    def deadline_scope(self) -> Callable[[float], AbstractContextManager[Any]]:
+        """A maker of cancel scopes with a deadline, the cheapest for the backend."""
+        return self._connector._deadline_scope
 
-    async def receive_within(self, deadline: float) -> bytes:
-        """Like :meth:`receive`, raising TimeoutError once the clock passes ``deadline``."""
-        if deadline == math.inf:
-            return await self.receive()
-        direct = self._direct
-        if direct is not None:
-            try:
-                return await direct.receive(READ_SIZE, deadline=deadline)
-            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                return b""
-        with self._connector._deadline_scope(deadline):
-            return await self.receive()
-        raise TimeoutError
-
-    async def send_within(self, data: bytes, deadline: float) -> None:
-        """Like :meth:`send`, raising TimeoutError once the clock passes ``deadline``."""
-        direct = self._direct
-        if direct is not None:
-            try:
-                direct.write(data)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-                raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
-            if not direct.writing_paused:
-                return  # the usual case: no wait, so no scope
-            data = b""
-        if deadline == math.inf:
-            await (self.send(data) if data else self._drain())
-            return
-        with self._connector._deadline_scope(deadline):
-            await (self.send(data) if data else self._drain())
-            return
-        raise TimeoutError
-
-    async def _drain(self) -> None:
-        assert self._direct is not None
-        try:
-            await self._direct.drain()
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
-
-    async def send(self, data: bytes) -> None:
-        """Send bytes; a broken connection raises ClientOSError."""
-        try:
-            await self.stream.send(data)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise ClientOSError(32, f"Cannot write to closing transport: {exc!r}") from exc
-
-    def use_limits(self, limits: tuple[int, int, int]) -> None:
-        """A request's own response-head limits (line, field, headers), until the next checkout."""
-        self.parser.set_limits(*limits)
-        self.custom_limits = True
+    def use_limits(self, limits: HeadLimits) -> None:
+        """The limits on the next response heads (a request's own, or its session's)."""
+        if limits != self.limits:
+            self.parser.set_limits(*limits)
+            self.limits = limits
 
     def release(self) -> None:
         """Give the connection back: pooled when its exchange ended cleanly, else closed."""
@@ -231,8 +195,8 @@ class Connection:
 
     def is_alive(self) -> bool:
         """A cheap probe: False when the server closed it or sent something unasked."""
-        if self._lean is not None:
-            state = self._lean.peer_state()
+        if self._peer_state is not None:
+            state = self._peer_state()
         elif self.probe is not None:
             state = peek_state(self.probe)
         else:
@@ -304,11 +268,7 @@ class BaseConnector:
         self._in_use_per_host: dict[ConnectionKey, int] = {}
         self._waiters: deque[_Waiter] = deque()
         self._task_group: TaskGroup | None = None
-        self._exit_stack: Any = None
         self._closed = False
-        self._max_line_size = 8190
-        self._max_field_size = 8190
-        self._max_headers = 128
         # Chosen once: ANYIOHTTP_PARSER pins h11 or httptools like on the server.
         self._parser_class = client_parser_class()
         self._now: Callable[[], float] = anyio.current_time  # the backend's own, once open
@@ -450,9 +410,6 @@ class BaseConnector:
         """Start a kept-alive connection on its next exchange (it is in ``_acquired``)."""
         conn.reused = True
         conn.parser.start_next_cycle()
-        if conn.custom_limits:
-            conn.custom_limits = False
-            conn.parser.set_limits(self._max_line_size, self._max_field_size, self._max_headers)
 
     async def connect(
         self, key: ConnectionKey, *, timeout: ClientTimeout, traces: Sequence[Trace] = ()

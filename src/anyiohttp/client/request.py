@@ -1,11 +1,9 @@
-"""Building a client request: timeouts, headers, body, and sending it on a connection."""
+"""Building a client request: timeouts, headers and the body (sent by client/exchange.py)."""
 
 from __future__ import annotations
 
 import sys
-import zlib
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -15,10 +13,8 @@ from yarl import URL
 from .. import __version__, hdrs
 from ..http.compression import brotli_available
 from ..http.payload import BytesPayload, FormData, Payload, StringPayload, get_payload
-from .connector import Connection
-from .tracing import Trace, TraceRequestChunkSentParams
 
-__all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "build_body", "build_headers", "send_body")
+__all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "build_body", "build_headers")
 
 SERVER_SOFTWARE: Final = (
     f"Python/{sys.version_info[0]}.{sys.version_info[1]} anyiohttp/{__version__}"
@@ -155,30 +151,3 @@ def _default_port(url: URL) -> bool:
     return (url.scheme in ("http", "ws") and url.port == 80) or (
         url.scheme in ("https", "wss") and url.port == 443
     )
-
-
-async def send_body(
-    conn: Connection,
-    body: Payload,
-    *,
-    method: str,
-    url: URL,
-    traces: Sequence[Trace],
-    compress: str | bool | None,
-) -> None:
-    """Send the body (compressed if asked) and end the request."""
-    parser = conn.parser
-    compressor: Any = None
-    if compress:
-        wbits = 16 + zlib.MAX_WBITS if compress == "gzip" else zlib.MAX_WBITS
-        compressor = zlib.compressobj(wbits=wbits)
-    async with aclosing(body.iter_chunks()) as chunks:
-        async for chunk in chunks:
-            data = compressor.compress(chunk) if compressor is not None else chunk
-            if data:
-                await conn.send(parser.request_body(data))
-            for trace in traces:
-                params = TraceRequestChunkSentParams(method, url, chunk)
-                await trace.send("on_request_chunk_sent", params)
-    tail = compressor.flush() if compressor is not None else b""
-    await conn.send(parser.request_body(tail) + parser.request_end())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import math
 import re
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from http.cookies import CookieError, SimpleCookie
@@ -18,15 +17,14 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import unquote
 
-import anyio
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import hdrs
 from ..helpers import ContentTypeMixin, parse_content_type
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
-from ..http.exceptions import ContentEncodingError, HttpProcessingError
-from ..http.parser import END_OF_MESSAGE, NEED_DATA, HttpVersion, ResponseHead
+from ..http.exceptions import ContentEncodingError
+from ..http.parser import HttpVersion, ResponseHead
 from ..http.streams import StreamReader
 from .exceptions import (
     ClientConnectionError,
@@ -34,13 +32,13 @@ from .exceptions import (
     ClientResponseError,
     ContentTypeError,
     RequestInfo,
-    ServerTimeoutError,
-    SocketTimeoutError,
 )
+from .exchange import BodyEnd
 from .tracing import Trace, TraceResponseChunkReceivedParams
 
 if TYPE_CHECKING:
     from .connector import Connection
+    from .exchange import HTTP11Exchange
 
 __all__ = ("ClientResponse", "ContentDisposition")
 
@@ -94,13 +92,10 @@ class ClientResponse(ContentTypeMixin):
         url: URL,
         *,
         head: ResponseHead,
-        connection: Connection | None,
+        exchange: HTTP11Exchange | None,
         request_info: RequestInfo,
         history: Sequence[ClientResponse] = (),
         traces: Sequence[Trace] = (),
-        deadline: float = math.inf,
-        sock_read: float | None = None,
-        total: float | None = None,
         auto_decompress: bool = True,
         read_bufsize: int = 2**16,
         fallback_charset: Callable[[ClientResponse, bytes], str] | None = None,
@@ -109,19 +104,17 @@ class ClientResponse(ContentTypeMixin):
         self._url = url.with_fragment(None) if url.raw_fragment else url
         self._real_url = url
         self._head = head
-        self._connection = connection
+        # The exchange that reads the body, while the response holds its connection.
+        self._exchange = exchange
         self._request_info = request_info
         self._history = tuple(history)
         self._traces = traces
-        self._deadline = deadline
-        self._sock_read = sock_read
-        self._total = total
         self._body: bytes | None = None
         self._released = False
         self._fallback_charset = fallback_charset or _utf8
         # Inside ``async with``: its exit releases, so raise_for_status() need not.
         self._in_context = False
-        self._closed = connection is None
+        self._closed = exchange is None
         encoding = head.headers.get(hdrs.CONTENT_ENCODING, "").lower().strip()
         # Decodes the body in bounded steps (as the server decodes request
         # bodies). It refers back to this response: dropped once the body
@@ -133,9 +126,9 @@ class ClientResponse(ContentTypeMixin):
                 self._decoding = DecodingSource(self._next_data, encoding)
         no_body = method == "HEAD" or head.status in (204, 304) or 100 <= head.status < 200
         self.content = StreamReader(self._read_chunk, limit=read_bufsize)
-        if no_body or connection is None:
+        if no_body or exchange is None:
             self.content.feed_eof()
-            if connection is not None and head.status != 101:  # 101: the connection switches
+            if exchange is not None and head.status != 101:  # 101: the connection switches
                 self._finish_body()
 
     # -- the head -------------------------------------------------------------------
@@ -198,7 +191,7 @@ class ClientResponse(ContentTypeMixin):
     @property
     def connection(self) -> Connection | None:
         """The connection, until the response is released."""
-        return self._connection
+        return self._exchange.conn if self._exchange is not None else None
 
     @property
     def closed(self) -> bool:
@@ -299,60 +292,41 @@ class ClientResponse(ContentTypeMixin):
 
     async def _next_data(self) -> bytes:
         """The next bytes of the body as the connection delivers them, b"" at its end."""
-        while True:
-            conn = self._connection
-            if conn is None:
-                return b""
-            try:
-                event = conn.parser.next_event()
-            except HttpProcessingError as exc:
-                self._close_connection()
-                raise ClientPayloadError(exc.message) from exc
-            if type(event) is bytes:
-                return event
-            if event is NEED_DATA:
-                conn.parser.feed(await self._receive(conn))
-            else:
-                if event is END_OF_MESSAGE:
-                    self._finish_body()
-                else:  # the server closed a close-delimited body, or switched protocols
-                    self._close_connection()
-                return b""
-
-    async def _receive(self, conn: Connection) -> bytes:
-        """Read from the connection within the total and sock_read timeouts."""
-        deadline = self._deadline
-        if self._sock_read is not None:
-            deadline = min(deadline, anyio.current_time() + self._sock_read)
+        exchange = self._exchange
+        if exchange is None:
+            return b""
         try:
-            return await conn.receive_within(deadline)
-        except TimeoutError:
-            pass
-        self._close_connection()
-        if self._sock_read is not None and deadline < self._deadline:
-            raise SocketTimeoutError("Timeout on reading data from socket")
-        raise ServerTimeoutError(f"Total timeout of {self._total} seconds exceeded")
+            data = await exchange.receive_body()
+        except Exception:
+            self._close_connection()  # a broken body or a timeout: out of step
+            raise
+        if not data:
+            if exchange.body_end is BodyEnd.COMPLETE:
+                self._finish_body()
+            else:  # the server closed a close-delimited body, or switched protocols
+                self._close_connection()
+        return data
 
     def _detach_connection(self) -> Connection | None:
         """Take the connection away (it switches protocols: no body, no pool)."""
-        conn, self._connection = self._connection, None
+        exchange, self._exchange = self._exchange, None
         self._closed = True
-        return conn
+        return exchange.conn if exchange is not None else None
 
     def _finish_body(self) -> None:
         """The body ended: the connection goes back to the pool."""
-        conn = self._connection
-        if conn is not None:
-            self._connection = None
-            conn.release()
+        exchange = self._exchange
+        if exchange is not None:
+            self._exchange = None
+            exchange.conn.release()
         self._closed = True
         self._decoding = None  # nothing is pending in it when the body ends
 
     def _close_connection(self) -> None:
-        conn = self._connection
-        if conn is not None:
-            self._connection = None
-            conn.close()
+        exchange = self._exchange
+        if exchange is not None:
+            self._exchange = None
+            exchange.conn.close()
         self._closed = True
         self._decoding = None
         # Nothing more comes (what is buffered can still be read); this also
@@ -429,7 +403,7 @@ class ClientResponse(ContentTypeMixin):
         if self._released:
             return _DONE
         self._mark_released()
-        if self._connection is not None:
+        if self._exchange is not None:
             if self.content.is_eof():
                 self._finish_body()
             else:

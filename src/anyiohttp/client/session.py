@@ -36,22 +36,17 @@ from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
 from ..http.exceptions import HttpProcessingError
 from ..http.parser import (
-    CONNECTION_CLOSED,
-    NEED_DATA,
     HttpVersion,
     HttpVersion11,
-    InformationalHead,
-    ResponseHead,
 )
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
-from .connector import BaseConnector, Connection, Fingerprint, TCPConnector
+from .connector import BaseConnector, Connection, Fingerprint, HeadLimits, TCPConnector
 from .cookies import CookieJar
 from .exceptions import (
     ClientConnectionError,
     ClientOSError,
     ClientPayloadError,
-    ClientResponseError,
     ConnectionKey,
     ConnectionTimeoutError,
     InvalidUrlClientError,
@@ -61,18 +56,17 @@ from .exceptions import (
     RequestInfo,
     ServerDisconnectedError,
     ServerTimeoutError,
-    SocketTimeoutError,
     TooManyRedirects,
     WSServerHandshakeError,
 )
-from .request import DEFAULT_TIMEOUT, ClientTimeout, build_body, build_headers, send_body
+from .exchange import HTTP11Exchange
+from .request import DEFAULT_TIMEOUT, ClientTimeout, build_body, build_headers
 from .response import ClientResponse
 from .tracing import (
     Trace,
     TraceConfig,
     TraceRequestEndParams,
     TraceRequestExceptionParams,
-    TraceRequestHeadersSentParams,
     TraceRequestRedirectParams,
     TraceRequestStartParams,
 )
@@ -148,9 +142,8 @@ class ClientSession:
         if self._base_url is not None and not self._base_url.path.endswith("/"):
             raise ValueError("base_url must have a trailing '/' (or be an origin)")
         self._connector = connector if connector is not None else TCPConnector()
-        self._connector._max_line_size = max_line_size
-        self._connector._max_field_size = max_field_size
-        self._connector._max_headers = max_headers
+        # This session's limits on response heads (a request may set its own).
+        self._head_limits = HeadLimits(max_line_size, max_field_size, max_headers)
         self._connector_owner = connector_owner
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies:
@@ -599,14 +592,13 @@ class ClientSession:
         first_body = body  # what the finally below closes, even once a 303 drops the body
         session_headers = self._default_headers
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
-        limits: tuple[int, int, int] | None = None
+        limits = self._head_limits
         if max_line_size is not None or max_field_size is not None or max_headers is not None:
             # This request's own limits on the response head.
-            connector = self._connector
-            limits = (
-                connector._max_line_size if max_line_size is None else max_line_size,
-                connector._max_field_size if max_field_size is None else max_field_size,
-                connector._max_headers if max_headers is None else max_headers,
+            limits = HeadLimits(
+                limits.max_line_size if max_line_size is None else max_line_size,
+                limits.max_field_size if max_field_size is None else max_field_size,
+                limits.max_headers if max_headers is None else max_headers,
             )
         history: list[ClientResponse] = []
         if raise_for_status is None:
@@ -759,7 +751,7 @@ class ClientSession:
         read_bufsize: int | None,
         auto_decompress: bool | None,
         upgrade: bool = False,
-        limits: tuple[int, int, int] | None = None,
+        limits: HeadLimits,
         session_headers: CIMultiDict[str] | None = None,
     ) -> ClientResponse:
         """Send one request (no redirects) and read the response head."""
@@ -789,37 +781,34 @@ class ClientSession:
         bare_url = url.with_fragment(None) if url.raw_fragment else url
         request_info = RequestInfo(bare_url, method, CIMultiDictProxy(req_headers), url)
         attempts = 2 if (body is None or body.replayable) and method in _IDEMPOTENT else 1
-        head: ResponseHead | None = None
+        exchange: HTTP11Exchange | None = None
         if body is None and not traces and not upgrade:
             # The common case, a kept-alive connection ready: no cancel scope
             # for the total timeout, the reads and writes time their own waits.
             conn = self._connector.take_ready(key)
             if conn is not None:
-                if limits is not None:
-                    conn.use_limits(limits)
+                exchange = self._exchange(conn, request_info, timeout, deadline, limits)
                 try:
-                    head = await self._quick_exchange(
-                        conn, method, target, req_headers, timeout, deadline, request_info
-                    )
+                    head = await exchange.send_request(method, target, req_headers, None, url=url)
                 except ServerDisconnectedError:
                     conn.close()
+                    exchange = None
                     if attempts == 1:
                         raise
                     attempts = 1  # a kept-alive connection the server had closed: once, fresh
                 except BaseException:
                     conn.close()
                     raise
-        for attempt in range(0 if head is not None else attempts):
+        for attempt in range(0 if exchange is not None else attempts):
             # One cancel scope carries the total timeout over connecting,
             # sending and reading the head (none at all without a total).
             with self._deadline_scope(deadline):
                 conn = await self._connect(key, timeout, traces)
-                if limits is not None:
-                    conn.use_limits(limits)
+                exchange = self._exchange(conn, request_info, timeout, deadline, limits)
                 try:
-                    head = await self._exchange(
-                        conn, method, target, req_headers, body, url, compress, expect100,
-                        timeout, traces, request_info, upgrade,
+                    head = await exchange.send_request(
+                        method, target, req_headers, body, url=url, expect100=expect100,
+                        compress=compress, traces=traces, upgrade=upgrade,
                     )  # fmt: skip
                 except ServerDisconnectedError:
                     conn.close()
@@ -831,18 +820,15 @@ class ClientSession:
                     raise
                 break
             raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
-        assert head is not None
+        assert exchange is not None
         resp = ClientResponse(
             method,
             url,
             head=head,
-            connection=conn,
+            exchange=exchange,
             request_info=request_info,
             history=history,
             traces=traces,
-            deadline=deadline,
-            sock_read=timeout.sock_read,
-            total=timeout.total,
             auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
             read_bufsize=read_bufsize or self._read_bufsize,
             fallback_charset=self._fallback_charset_resolver,
@@ -851,6 +837,24 @@ class ClientSession:
         if set_cookies:
             self._cookie_jar.update_cookies_from_headers(set_cookies, url)
         return resp
+
+    def _exchange(
+        self,
+        conn: Connection,
+        request_info: RequestInfo,
+        timeout: ClientTimeout,
+        deadline: float,
+        limits: HeadLimits,
+    ) -> HTTP11Exchange:
+        conn.use_limits(limits)
+        return HTTP11Exchange(
+            conn,
+            request_info,
+            deadline=deadline,
+            sock_read=timeout.sock_read,
+            total=timeout.total,
+            now=self._now,
+        )
 
     def _add_cookies(self, headers: CIMultiDict[str], url: URL, cookies: Any) -> None:
         if not cookies and not self._cookie_jar:
@@ -880,118 +884,6 @@ class ClientSession:
         with anyio.move_on_after(timeout.connect):
             return await self._connector.connect(key, timeout=timeout, traces=traces)
         raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{key.port}")
-
-    async def _exchange(
-        self,
-        conn: Connection,
-        method: str,
-        target: str,
-        headers: CIMultiDict[str],
-        body: Payload | None,
-        url: URL,
-        compress: str | bool | None,
-        expect100: bool,
-        timeout: ClientTimeout,
-        traces: list[Trace],
-        request_info: RequestInfo,
-        upgrade: bool = False,
-    ) -> ResponseHead:
-        """Send the request on ``conn`` and read the final response head.
-
-        With ``upgrade``, a ``101 Switching Protocols`` is final too.
-        """
-        parser = conn.parser
-        head_bytes = parser.request_head(method, target, list(headers.items()))
-        if body is None:
-            head_bytes += parser.request_end()
-        await conn.send(head_bytes)
-        for trace in traces:
-            await trace.send(
-                "on_request_headers_sent", TraceRequestHeadersSentParams(method, url, headers)
-            )
-        if body is not None and not expect100:
-            await send_body(conn, body, method=method, url=url, traces=traces, compress=compress)
-        while True:
-            event = await self._next_head_event(conn, timeout, request_info)
-            if type(event) is ResponseHead:
-                return event
-            if upgrade and event.status == 101:
-                return ResponseHead(
-                    status=101,
-                    reason="Switching Protocols",
-                    version=HttpVersion11,
-                    headers=event.headers,
-                    raw_headers=(),
-                    chunked=False,
-                    content_length=None,
-                )
-            if event.status == 100 and body is not None and expect100:
-                expect100 = False
-                await send_body(
-                    conn, body, method=method, url=url, traces=traces, compress=compress
-                )
-
-    async def _quick_exchange(
-        self,
-        conn: Connection,
-        method: str,
-        target: str,
-        headers: CIMultiDict[str],
-        timeout: ClientTimeout,
-        deadline: float,
-        request_info: RequestInfo,
-    ) -> ResponseHead:
-        """A request without a body on a ready connection, every wait bounded by ``deadline``."""
-        parser = conn.parser
-        data = parser.request_head(method, target, list(headers.items())) + parser.request_end()
-        try:
-            await conn.send_within(data, deadline)
-        except TimeoutError:
-            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded") from None
-        while True:
-            event = await self._next_head_event(conn, timeout, request_info, deadline)
-            if type(event) is ResponseHead:
-                return event
-
-    async def _next_head_event(
-        self,
-        conn: Connection,
-        timeout: ClientTimeout,
-        request_info: RequestInfo,
-        deadline: float = math.inf,
-    ) -> ResponseHead | InformationalHead:
-        parser = conn.parser
-        while True:
-            try:
-                event = parser.next_event()
-            except HttpProcessingError as exc:
-                if not parser.response_started and _looks_closed(exc):
-                    raise ServerDisconnectedError() from exc
-                raise ClientResponseError(
-                    request_info, (), status=400, message=exc.message
-                ) from exc
-            if type(event) is ResponseHead or type(event) is InformationalHead:
-                return event
-            if event is NEED_DATA:
-                parser.feed(await self._receive_head(conn, timeout, deadline))
-            elif event is CONNECTION_CLOSED:
-                raise ServerDisconnectedError()
-            else:
-                raise ServerDisconnectedError(f"Unexpected {event!r} before the response")
-
-    async def _receive_head(
-        self, conn: Connection, timeout: ClientTimeout, deadline: float = math.inf
-    ) -> bytes:
-        """Bytes of the response head, within sock_read and ``deadline`` (the total)."""
-        limit = deadline
-        if timeout.sock_read is not None:
-            limit = min(deadline, self._now() + timeout.sock_read)
-        try:
-            return await conn.receive_within(limit)
-        except TimeoutError:
-            if limit < deadline:
-                raise SocketTimeoutError("Timeout on reading data from socket") from None
-            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded") from None
 
     # -- conveniences ---------------------------------------------------------------
 
