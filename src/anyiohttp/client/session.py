@@ -18,9 +18,10 @@ import urllib.request
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import anyio
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -35,10 +36,7 @@ from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
 from ..http.exceptions import HttpProcessingError
-from ..http.parser import (
-    HttpVersion,
-    HttpVersion11,
-)
+from ..http.parser import HttpVersion, HttpVersion11, ResponseHead
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
 from .connector import BaseConnector, Connection, Fingerprint, HeadLimits, TCPConnector
@@ -84,6 +82,41 @@ _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SENTINEL: Any = object()
+
+
+@dataclass(slots=True)
+class _Hop:
+    """What one request of a redirect chain sends: a redirect changes it."""
+
+    method: str
+    url: URL
+    body: Payload | None
+    auth: BasicAuth | None
+    cookies: Any
+    #: The caller's headers (a redirect drops some).
+    headers: CIMultiDict[str]
+    #: The session's default headers (a copy once a redirect drops credentials).
+    session_headers: CIMultiDict[str]
+
+
+class _Options(NamedTuple):
+    """What stays the same over a request's redirects and retries."""
+
+    skip: frozenset[str]
+    compress: str | bool | None
+    chunked: bool | None
+    expect100: bool
+    proxy: str | URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: Any
+    ssl: Any
+    timeout: ClientTimeout
+    deadline: float
+    traces: list[Trace]
+    read_bufsize: int | None
+    auto_decompress: bool | None
+    upgrade: bool
+    limits: HeadLimits
 
 
 class _RequestContextManager(AwaitableContext[ClientResponse]):
@@ -532,140 +565,60 @@ class ClientSession:
         self._check_usable()
         if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
             ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
-        method = method.upper()
-        url = self._build_url(str_or_url)
-        if not url.scheme:
-            raise InvalidUrlClientError(url, "URL has no scheme")
-        if url.scheme not in _HTTP_SCHEMES:
-            raise NonHttpUrlClientError(url)
-        if url.raw_host is None:
-            raise InvalidUrlClientError(url, "URL has no host")
-        if params is not None:
-            url = url.extend_query(params)
-        if timeout is _SENTINEL:
-            timeout = self._request_timeout
-        else:
-            if not isinstance(timeout, ClientTimeout):
-                # As aiohttp: a number (or None) is the total timeout.
-                if timeout is not None and not isinstance(timeout, int | float):
-                    raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-                timeout = ClientTimeout(total=timeout)
-            timeout = _zero_is_no_limit(timeout)
-        deadline = self._now() + timeout.total if timeout.total is not None else math.inf
+        url = self._request_url(str_or_url, params)
+        timeout = self._timeout_for(timeout)
         traces = [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
             for config in self._trace_configs
         ]
-        skip = (
-            self._skip_auto_headers | frozenset(skip_auto_headers)
-            if skip_auto_headers
-            else self._skip_auto_headers
+        hop = _Hop(
+            method.upper(),
+            url,
+            None,
+            auth,
+            cookies,
+            CIMultiDict(headers) if headers else CIMultiDict(),
+            self._default_headers,
         )
-        req_headers_in = CIMultiDict(headers) if headers else CIMultiDict()
         for trace in traces:
             await trace.send(
-                "on_request_start", TraceRequestStartParams(method, url, req_headers_in)
+                "on_request_start", TraceRequestStartParams(hop.method, url, hop.headers)
             )
-        url_auth = BasicAuth.from_url(url)
-        if url_auth is not None:
-            if auth is not None:
-                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-            auth = url_auth
-            url = url.with_user(None)
-        if (
-            auth is None
-            and self._default_auth is not None
-            and (self._base_url is None or self._base_url.origin() == url.origin())
-        ):
-            # The session's credentials go only where its base_url points (as aiohttp).
-            auth = self._default_auth
-        if auth is not None and (
-            hdrs.AUTHORIZATION in req_headers_in or hdrs.AUTHORIZATION in self._default_headers
-        ):
-            raise ValueError(
-                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
-                "encoded in URL"
-            )
-        body = build_body(method, data, json, self._json_serialize, self._json_serialize_bytes)
+        self._take_credentials(hop)
+        body = hop.body = build_body(
+            hop.method, data, json, self._json_serialize, self._json_serialize_bytes
+        )
         if body is not None:
             body.keep_open()  # a redirect or a retry may send it again; closed below
-        first_body = body  # what the finally below closes, even once a 303 drops the body
-        session_headers = self._default_headers
+        options = _Options(
+            skip=self._skip_auto_headers | frozenset(skip_auto_headers)
+            if skip_auto_headers
+            else self._skip_auto_headers,
+            compress=compress, chunked=chunked, expect100=expect100, proxy=proxy,
+            proxy_auth=proxy_auth, proxy_headers=proxy_headers, ssl=ssl, timeout=timeout,
+            deadline=self._now() + timeout.total if timeout.total is not None else math.inf,
+            traces=traces, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
+            upgrade=_upgrade, limits=self._limits_for(max_line_size, max_field_size, max_headers),
+        )  # fmt: skip
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
-        limits = self._head_limits
-        if max_line_size is not None or max_field_size is not None or max_headers is not None:
-            # This request's own limits on the response head.
-            limits = HeadLimits(
-                limits.max_line_size if max_line_size is None else max_line_size,
-                limits.max_field_size if max_field_size is None else max_field_size,
-                limits.max_headers if max_headers is None else max_headers,
-            )
         history: list[ClientResponse] = []
-        if raise_for_status is None:
-            raise_for_status = self._raise_for_status
         resp: ClientResponse | None = None
         try:
             while True:
-                resp = await self._one_request(
-                    method, url, body,
-                    headers=req_headers_in, skip=skip, cookies=cookies, auth=auth,
-                    compress=compress, chunked=chunked, expect100=expect100,
-                    proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers,
-                    ssl=ssl, timeout=timeout, deadline=deadline, traces=traces,
-                    history=history, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
-                    upgrade=_upgrade, limits=limits, session_headers=session_headers,
-                )  # fmt: skip
-                if resp.status not in _REDIRECTS or not allow_redirects:
-                    break
-                location = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
-                if location is None:
-                    break
-                for trace in traces:
-                    await trace.send(
-                        "on_request_redirect",
-                        TraceRequestRedirectParams(method, url, req_headers_in, resp),
-                    )
-                history.append(resp)
-                if redirect_limit and len(history) >= redirect_limit:
-                    # aiohttp's count: max_redirects=N follows N - 1 redirects,
-                    # and 0 means no limit.
-                    resp.close()
-                    raise TooManyRedirects(history[0].request_info, tuple(history))
-                await _discard_body(resp)
-                if (resp.status == 303 and method != hdrs.METH_HEAD) or (
-                    resp.status in (301, 302) and method == hdrs.METH_POST
+                resp = await self._one_request(hop, options, history)
+                if not allow_redirects or not await self._follow_redirect(
+                    hop, resp, traces, history, redirect_limit
                 ):
-                    method = hdrs.METH_GET
-                    body = None
-                    for name in (hdrs.CONTENT_LENGTH, hdrs.CONTENT_TYPE, hdrs.TRANSFER_ENCODING):
-                        req_headers_in.popall(name, None)
-                elif body is not None and not body.rewind():
-                    resp.close()
-                    raise ClientPayloadError(
-                        "Cannot follow redirect with a consumed request body. Use bytes, "
-                        "a seekable file-like object, or set allow_redirects=False."
-                    )
-                new_url = self._redirect_url(url, location)
-                if new_url.origin() != url.origin():
-                    # Credentials and cookies given for one origin stay with it,
-                    # the session's default headers included (the jar still
-                    # sends the new origin's own cookies).
-                    auth = None
-                    cookies = None
-                    credentials = (hdrs.AUTHORIZATION, hdrs.COOKIE, hdrs.PROXY_AUTHORIZATION)
-                    if any(name in session_headers for name in credentials):
-                        session_headers = session_headers.copy()
-                    for name in credentials:
-                        req_headers_in.popall(name, None)
-                        session_headers.popall(name, None)
-                url = new_url
+                    break
+            if raise_for_status is None:
+                raise_for_status = self._raise_for_status
             if raise_for_status is True:
                 resp.raise_for_status()
             elif raise_for_status:
                 await raise_for_status(resp)
             for trace in traces:
                 await trace.send(
-                    "on_request_end", TraceRequestEndParams(method, url, req_headers_in, resp)
+                    "on_request_end", TraceRequestEndParams(hop.method, hop.url, hop.headers, resp)
                 )
         except BaseException as exc:
             if resp is not None:
@@ -677,13 +630,127 @@ class ClientSession:
                 for trace in traces:
                     await trace.send(
                         "on_request_exception",
-                        TraceRequestExceptionParams(method, url, req_headers_in, exc),
+                        TraceRequestExceptionParams(hop.method, hop.url, hop.headers, exc),
                     )
             raise
         finally:
-            if first_body is not None:
-                first_body.close()  # a file given as the body is closed once the request ends
+            if body is not None:
+                body.close()  # a file given as the body is closed once the request ends
         return resp
+
+    def _request_url(self, str_or_url: str | URL, params: Any) -> URL:
+        """The URL to request: joined to base_url, checked, with ``params`` added."""
+        url = self._build_url(str_or_url)
+        if not url.scheme:
+            raise InvalidUrlClientError(url, "URL has no scheme")
+        if url.scheme not in _HTTP_SCHEMES:
+            raise NonHttpUrlClientError(url)
+        if url.raw_host is None:
+            raise InvalidUrlClientError(url, "URL has no host")
+        if params is not None:
+            url = url.extend_query(params)
+        return url
+
+    def _timeout_for(self, timeout: ClientTimeout | object) -> ClientTimeout:
+        """A request's timeouts: the session's, or what it was given (a number is the total)."""
+        if timeout is _SENTINEL:
+            return self._request_timeout
+        if not isinstance(timeout, ClientTimeout):
+            # As aiohttp: a number (or None) is the total timeout.
+            if timeout is not None and not isinstance(timeout, int | float):
+                raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+            timeout = ClientTimeout(total=timeout)
+        return _zero_is_no_limit(timeout)
+
+    def _limits_for(
+        self, max_line_size: int | None, max_field_size: int | None, max_headers: int | None
+    ) -> HeadLimits:
+        """The session's limits on the response head, or the request's own."""
+        limits = self._head_limits
+        if max_line_size is None and max_field_size is None and max_headers is None:
+            return limits
+        return HeadLimits(
+            limits.max_line_size if max_line_size is None else max_line_size,
+            limits.max_field_size if max_field_size is None else max_field_size,
+            limits.max_headers if max_headers is None else max_headers,
+        )
+
+    def _take_credentials(self, hop: _Hop) -> None:
+        """Credentials from the URL, else the session's, and no Authorization besides."""
+        url_auth = BasicAuth.from_url(hop.url)
+        if url_auth is not None:
+            if hop.auth is not None:
+                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+            hop.auth = url_auth
+            hop.url = hop.url.with_user(None)
+        if (
+            hop.auth is None
+            and self._default_auth is not None
+            and (self._base_url is None or self._base_url.origin() == hop.url.origin())
+        ):
+            # The session's credentials go only where its base_url points (as aiohttp).
+            hop.auth = self._default_auth
+        if hop.auth is not None and (
+            hdrs.AUTHORIZATION in hop.headers or hdrs.AUTHORIZATION in self._default_headers
+        ):
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+                "encoded in URL"
+            )
+
+    async def _follow_redirect(
+        self,
+        hop: _Hop,
+        resp: ClientResponse,
+        traces: list[Trace],
+        history: list[ClientResponse],
+        redirect_limit: int,
+    ) -> bool:
+        """Turn ``hop`` into the request a redirect asks for; False when ``resp`` is final."""
+        if resp.status not in _REDIRECTS:
+            return False
+        location = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
+        if location is None:
+            return False
+        for trace in traces:
+            await trace.send(
+                "on_request_redirect",
+                TraceRequestRedirectParams(hop.method, hop.url, hop.headers, resp),
+            )
+        history.append(resp)
+        if redirect_limit and len(history) >= redirect_limit:
+            # aiohttp's count: max_redirects=N follows N - 1 redirects, and 0 means no limit.
+            resp.close()
+            raise TooManyRedirects(history[0].request_info, tuple(history))
+        await _discard_body(resp)
+        if (resp.status == 303 and hop.method != hdrs.METH_HEAD) or (
+            resp.status in (301, 302) and hop.method == hdrs.METH_POST
+        ):
+            hop.method = hdrs.METH_GET
+            hop.body = None
+            for name in (hdrs.CONTENT_LENGTH, hdrs.CONTENT_TYPE, hdrs.TRANSFER_ENCODING):
+                hop.headers.popall(name, None)
+        elif hop.body is not None and not hop.body.rewind():
+            resp.close()
+            raise ClientPayloadError(
+                "Cannot follow redirect with a consumed request body. Use bytes, "
+                "a seekable file-like object, or set allow_redirects=False."
+            )
+        new_url = self._redirect_url(hop.url, location)
+        if new_url.origin() != hop.url.origin():
+            # Credentials and cookies given for one origin stay with it, the
+            # session's default headers included (the jar still sends the new
+            # origin's own cookies).
+            hop.auth = None
+            hop.cookies = None
+            credentials = (hdrs.AUTHORIZATION, hdrs.COOKIE, hdrs.PROXY_AUTHORIZATION)
+            if any(name in hop.session_headers for name in credentials):
+                hop.session_headers = hop.session_headers.copy()
+            for name in credentials:
+                hop.headers.popall(name, None)
+                hop.session_headers.popall(name, None)
+        hop.url = new_url
+        return True
 
     def _redirect_url(self, url: URL, location: str) -> URL:
         try:
@@ -728,47 +795,23 @@ class ClientSession:
         return proxy_url, proxy_auth
 
     async def _one_request(
-        self,
-        method: str,
-        url: URL,
-        body: Payload | None,
-        *,
-        headers: CIMultiDict[str],
-        skip: frozenset[str],
-        cookies: Any,
-        auth: BasicAuth | None,
-        compress: str | bool | None,
-        chunked: bool | None,
-        expect100: bool,
-        proxy: str | URL | None,
-        proxy_auth: BasicAuth | None,
-        proxy_headers: Any,
-        ssl: Any,
-        timeout: ClientTimeout,
-        deadline: float,
-        traces: list[Trace],
-        history: list[ClientResponse],
-        read_bufsize: int | None,
-        auto_decompress: bool | None,
-        upgrade: bool = False,
-        limits: HeadLimits,
-        session_headers: CIMultiDict[str] | None = None,
+        self, hop: _Hop, options: _Options, history: list[ClientResponse]
     ) -> ClientResponse:
         """Send one request (no redirects) and read the response head."""
-        if session_headers is None:
-            session_headers = self._default_headers
+        url = hop.url
         req_headers = build_headers(
-            url, session_headers, headers, skip, body, method,
-            chunked=chunked, compress=compress, expect100=expect100,
+            url, hop.session_headers, hop.headers, options.skip, hop.body, hop.method,
+            chunked=options.chunked, compress=options.compress, expect100=options.expect100,
         )  # fmt: skip
-        self._add_cookies(req_headers, url, cookies)
-        if auth is not None and hdrs.AUTHORIZATION not in req_headers:
-            req_headers[hdrs.AUTHORIZATION] = auth.encode()
-        proxy_url, proxy_auth = self._proxy_for(url, proxy, proxy_auth)
+        self._add_cookies(req_headers, url, hop.cookies)
+        if hop.auth is not None and hdrs.AUTHORIZATION not in req_headers:
+            req_headers[hdrs.AUTHORIZATION] = hop.auth.encode()
+        proxy_url, proxy_auth = self._proxy_for(url, options.proxy, options.proxy_auth)
         is_ssl = url.scheme == "https"
+        proxy_headers = options.proxy_headers
         headers_hash = hash(tuple(CIMultiDict(proxy_headers).items())) if proxy_headers else None
         key = ConnectionKey(
-            url.raw_host or "", url.port, is_ssl, ssl if is_ssl else True,
+            url.raw_host or "", url.port, is_ssl, options.ssl if is_ssl else True,
             proxy_url, proxy_auth, headers_hash,
         )  # fmt: skip
         target = url.raw_path_qs or "/"
@@ -779,36 +822,68 @@ class ClientSession:
             for name, value in CIMultiDict(proxy_headers or ()).items():
                 req_headers[name] = value
         bare_url = url.with_fragment(None) if url.raw_fragment else url
-        request_info = RequestInfo(bare_url, method, CIMultiDictProxy(req_headers), url)
+        request_info = RequestInfo(bare_url, hop.method, CIMultiDictProxy(req_headers), url)
+        exchange, head = await self._send(hop, options, key, target, req_headers, request_info)
+        auto_decompress = options.auto_decompress
+        resp = ClientResponse(
+            hop.method,
+            url,
+            head=head,
+            exchange=exchange,
+            request_info=request_info,
+            history=history,
+            traces=options.traces,
+            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+            read_bufsize=options.read_bufsize or self._read_bufsize,
+            fallback_charset=self._fallback_charset_resolver,
+        )
+        set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
+        if set_cookies:
+            self._cookie_jar.update_cookies_from_headers(set_cookies, url)
+        return resp
+
+    async def _send(
+        self,
+        hop: _Hop,
+        options: _Options,
+        key: ConnectionKey,
+        target: str,
+        headers: CIMultiDict[str],
+        request_info: RequestInfo,
+    ) -> tuple[HTTP11Exchange, ResponseHead]:
+        """Check out a connection, send the request on it, read the head; retry once
+        on a kept-alive connection the server had closed."""
+        method, body, traces, deadline = hop.method, hop.body, options.traces, options.deadline
         attempts = 2 if (body is None or body.replayable) and method in _IDEMPOTENT else 1
-        exchange: HTTP11Exchange | None = None
-        if body is None and not traces and not upgrade:
+        if body is None and not traces and not options.upgrade:
             # The common case, a kept-alive connection ready: no cancel scope
             # for the total timeout, the reads and writes time their own waits.
             conn = self._connector.take_ready(key)
             if conn is not None:
-                exchange = self._exchange(conn, request_info, timeout, deadline, limits)
+                exchange = self._exchange(conn, request_info, options)
                 try:
-                    head = await exchange.send_request(method, target, req_headers, None, url=url)
+                    return exchange, await exchange.send_request(
+                        method, target, headers, None, url=hop.url
+                    )
                 except ServerDisconnectedError:
                     conn.close()
-                    exchange = None
                     if attempts == 1:
                         raise
                     attempts = 1  # a kept-alive connection the server had closed: once, fresh
                 except BaseException:
                     conn.close()
                     raise
-        for attempt in range(0 if exchange is not None else attempts):
+        for attempt in range(attempts):
             # One cancel scope carries the total timeout over connecting,
             # sending and reading the head (none at all without a total).
             with self._deadline_scope(deadline):
-                conn = await self._connect(key, timeout, traces)
-                exchange = self._exchange(conn, request_info, timeout, deadline, limits)
+                conn = await self._connect(key, options.timeout, traces)
+                exchange = self._exchange(conn, request_info, options)
                 try:
-                    head = await exchange.send_request(
-                        method, target, req_headers, body, url=url, expect100=expect100,
-                        compress=compress, traces=traces, upgrade=upgrade,
+                    return exchange, await exchange.send_request(
+                        method, target, headers, body, url=hop.url,
+                        expect100=options.expect100, compress=options.compress,
+                        traces=traces, upgrade=options.upgrade,
                     )  # fmt: skip
                 except ServerDisconnectedError:
                     conn.close()
@@ -818,39 +893,18 @@ class ClientSession:
                 except BaseException:
                     conn.close()
                     raise
-                break
-            raise ServerTimeoutError(f"Total timeout of {timeout.total} seconds exceeded")
-        assert exchange is not None
-        resp = ClientResponse(
-            method,
-            url,
-            head=head,
-            exchange=exchange,
-            request_info=request_info,
-            history=history,
-            traces=traces,
-            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
-            read_bufsize=read_bufsize or self._read_bufsize,
-            fallback_charset=self._fallback_charset_resolver,
-        )
-        set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
-        if set_cookies:
-            self._cookie_jar.update_cookies_from_headers(set_cookies, url)
-        return resp
+            raise ServerTimeoutError(f"Total timeout of {options.timeout.total} seconds exceeded")
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _exchange(
-        self,
-        conn: Connection,
-        request_info: RequestInfo,
-        timeout: ClientTimeout,
-        deadline: float,
-        limits: HeadLimits,
+        self, conn: Connection, request_info: RequestInfo, options: _Options
     ) -> HTTP11Exchange:
-        conn.use_limits(limits)
+        conn.use_limits(options.limits)
+        timeout = options.timeout
         return HTTP11Exchange(
             conn,
             request_info,
-            deadline=deadline,
+            deadline=options.deadline,
             sock_read=timeout.sock_read,
             total=timeout.total,
             now=self._now,
