@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypedDict, Unpack
 
 import anyio
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -82,6 +82,55 @@ _HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SENTINEL: Any = object()
+
+
+class _CommonOptions(TypedDict, total=False):
+    """The keyword arguments of every request method (as aiohttp's), but two."""
+
+    params: Any
+    json: Any
+    cookies: Any
+    headers: Any
+    skip_auto_headers: Iterable[str] | None
+    auth: BasicAuth | None
+    max_redirects: int | None
+    compress: str | bool | None
+    chunked: bool | None
+    expect100: bool
+    raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None
+    read_until_eof: bool
+    proxy: str | URL | None
+    proxy_auth: BasicAuth | None
+    timeout: ClientTimeout | float | None
+    ssl: Any
+    server_hostname: str | None
+    proxy_headers: Any
+    trace_request_ctx: Any
+    read_bufsize: int | None
+    auto_decompress: bool | None
+    max_line_size: int | None
+    max_field_size: int | None
+    max_headers: int | None
+    verify_ssl: bool | None
+    ssl_context: ssl_module.SSLContext | None
+    fingerprint: bytes | None
+
+
+class _BodyOptions(_CommonOptions, total=False):
+    """The keyword arguments of get(), options() and head() (allow_redirects is their own)."""
+
+    data: Any
+
+
+class _RedirectOptions(_CommonOptions, total=False):
+    """The keyword arguments of post(), put() and patch() (data is their own)."""
+
+    allow_redirects: bool
+
+
+class RequestOptions(_BodyOptions, _RedirectOptions, total=False):
+    """The keyword arguments of ``request()`` and ``delete()``, typed, so a misspelt one
+    (``session.get(url, jsn=...)``) is caught by a type checker."""
 
 
 @dataclass(slots=True)
@@ -369,41 +418,49 @@ class ClientSession:
 
     # -- verbs ----------------------------------------------------------------------
 
-    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def request(
+        self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager:
         """Make a request; ``async with`` the result or await it."""
         return _RequestContextManager(self._request(method, url, **kwargs))
 
     def get(
-        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Unpack[_BodyOptions]
     ) -> _RequestContextManager:
         """GET ``url``."""
         return self.request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
 
     def options(
-        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Unpack[_BodyOptions]
     ) -> _RequestContextManager:
         """OPTIONS ``url``."""
         return self.request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
 
     def head(
-        self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
+        self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Unpack[_BodyOptions]
     ) -> _RequestContextManager:
         """HEAD ``url`` (redirects not followed by default, as aiohttp)."""
         return self.request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
 
-    def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+    def post(
+        self, url: str | URL, *, data: Any = None, **kwargs: Unpack[_RedirectOptions]
+    ) -> _RequestContextManager:
         """POST to ``url``."""
         return self.request(hdrs.METH_POST, url, data=data, **kwargs)
 
-    def put(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+    def put(
+        self, url: str | URL, *, data: Any = None, **kwargs: Unpack[_RedirectOptions]
+    ) -> _RequestContextManager:
         """PUT to ``url``."""
         return self.request(hdrs.METH_PUT, url, data=data, **kwargs)
 
-    def patch(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+    def patch(
+        self, url: str | URL, *, data: Any = None, **kwargs: Unpack[_RedirectOptions]
+    ) -> _RequestContextManager:
         """PATCH ``url``."""
         return self.request(hdrs.METH_PATCH, url, data=data, **kwargs)
 
-    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def delete(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         """DELETE ``url``."""
         return self.request(hdrs.METH_DELETE, url, **kwargs)
 
