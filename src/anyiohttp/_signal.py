@@ -77,6 +77,7 @@ class FrozenList(MutableSequence[_T]):
     def __eq__(self, other: object) -> bool:
         return list(self) == other
 
+    # Mutable and compared by value: unhashable, as list is (typeshed types it as a method).
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:

@@ -51,9 +51,11 @@ class reify(Generic[_T]):
     def __get__(self, inst: object | None, owner: type[Any]) -> _T | reify[_T]:
         if inst is None:
             return self
+        # The owner class keeps a _cache dict (a slot or attribute mypy cannot see here).
         cache: dict[str, Any] = inst._cache  # type: ignore[attr-defined]
         try:
-            return cache[self.name]  # type: ignore[no-any-return]
+            value: _T = cache[self.name]
+            return value
         except KeyError:
             value = cache[self.name] = self.wrapped(inst)
             return value
@@ -143,16 +145,16 @@ def parse_mimetype(mimetype: str) -> MimeType:
 
 # -- dates -----------------------------------------------------------------------
 
-_date_cache: list[Any] = [0, ""]
+_date_cache: tuple[int, str] = (0, "")
 
 
 def rfc822_formatted_time() -> str:
     """The current time as an HTTP-date, recomputed at most once per second."""
+    global _date_cache
     now = int(time.time())
     if _date_cache[0] != now:
-        _date_cache[0] = now
-        _date_cache[1] = email.utils.formatdate(now, usegmt=True)
-    return _date_cache[1]  # type: ignore[no-any-return]
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def format_http_date(value: datetime | float | int | str) -> str:

@@ -18,7 +18,7 @@ import sys
 from typing import Any, ClassVar
 
 import anyio
-from gunicorn.workers import base  # type: ignore[import-untyped]
+from gunicorn.workers import base  # type: ignore[import-untyped]  # gunicorn has no types
 
 from ._groups import single_error
 from .web.app import Application
@@ -37,7 +37,7 @@ _GUNICORN_SIGNALS = (
 )
 
 
-class GunicornWebWorker(base.Worker):  # type: ignore[misc]
+class GunicornWebWorker(base.Worker):  # type: ignore[misc]  # base.Worker is untyped (Any)
     """A Gunicorn worker serving an anyiohttp app on asyncio."""
 
     backend: ClassVar[str] = "asyncio"

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
-from typing import Any, Final, NamedTuple, TypedDict, Unpack
+from typing import Any, Final, NamedTuple, TypedDict, Unpack, cast
 
 import anyio
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -248,7 +248,7 @@ class ClientSession:
                     DeprecationWarning,
                     stacklevel=2,
                 )
-                timeout = dataclasses.replace(timeout, total=read_timeout)  # type: ignore[arg-type]
+                timeout = dataclasses.replace(timeout, total=cast(float | None, read_timeout))
             if conn_timeout is not None:
                 warnings.warn(
                     "conn_timeout is deprecated, use timeout argument instead",

@@ -41,7 +41,7 @@ class Decompressor:
         self._full = False  # brotli: the last step filled its output (more may wait)
         self._first = False
         if encoding == "br":
-            import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 
             self._brotli: Any = brotli.Decompressor()
             self._zlib: Any = None
@@ -64,7 +64,7 @@ class Decompressor:
             return self._brotli_feed(data)
         source = self._tail + data if self._tail else data
         try:
-            out = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
+            out: bytes = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
         except zlib.error:
             if not self._first:
                 raise
@@ -74,7 +74,7 @@ class Decompressor:
             out = self._zlib.decompress(source, _DECOMPRESS_CHUNK)
         self._first = False
         self._tail = self._zlib.unconsumed_tail
-        return out  # type: ignore[no-any-return]
+        return out
 
     def _brotli_feed(self, data: bytes) -> bytes:
         if self._spill:
@@ -100,7 +100,8 @@ class Decompressor:
         if self._zlib is not None:
             # No input is left (pending is False): only what inflate held back
             # at the last step's limit, a few hundred bytes at most.
-            return self._zlib.flush()  # type: ignore[no-any-return]
+            tail: bytes = self._zlib.flush()
+            return tail
         return b""
 
 
@@ -116,7 +117,7 @@ def brotli_available() -> bool:
     inflate to any size at once: br is then treated as not installed.
     """
     try:
-        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 
         decompressor = brotli.Decompressor()
         decompressor.process(b"", output_buffer_limit=1)

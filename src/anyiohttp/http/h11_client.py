@@ -160,19 +160,18 @@ class H11ClientParser:
                 # for an idle connection, so callers can retry alike.
                 return CONNECTION_CLOSED
             raise self._translate(exc) from None
-        kind = type(event)
-        if kind is h11.Data:
-            return bytes(event.data)  # type: ignore[union-attr]
+        if type(event) is h11.Data:
+            return bytes(event.data)
         if event is h11.NEED_DATA:
             return NEED_DATA
-        if kind is h11.EndOfMessage:
+        if type(event) is h11.EndOfMessage:
             return END_OF_MESSAGE
-        if kind is h11.Response:
-            return self._response_head(event)  # type: ignore[arg-type]
-        if kind is h11.InformationalResponse:
-            raw = list(event.headers.raw_items())  # type: ignore[union-attr]
+        if type(event) is h11.Response:
+            return self._response_head(event)
+        if type(event) is h11.InformationalResponse:
+            raw = list(event.headers.raw_items())
             check_head_limits(
-                event.reason,  # type: ignore[union-attr]
+                event.reason,
                 raw,
                 self._max_line_size,
                 self._max_field_size,
@@ -181,8 +180,8 @@ class H11ClientParser:
             headers = decode_fields(raw)
             if "Content-Length" in headers and "Transfer-Encoding" in headers:
                 raise _both_lengths()
-            return InformationalHead(status=event.status_code, headers=headers)  # type: ignore[union-attr]
-        if kind is h11.ConnectionClosed:
+            return InformationalHead(status=event.status_code, headers=headers)
+        if type(event) is h11.ConnectionClosed:
             return CONNECTION_CLOSED
         return PAUSED
 

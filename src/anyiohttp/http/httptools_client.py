@@ -15,7 +15,7 @@ import enum
 import re
 from typing import Any, Final
 
-import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
+import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 from multidict import CIMultiDictProxy
 
 from ._abnf import TOKEN_STR, decode_fields

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]
+import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 
 from .exceptions import BadHttpMessage
 from .head_check import VERSIONS, HeadCheckingParser

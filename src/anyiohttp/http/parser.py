@@ -190,7 +190,7 @@ class ClientParser(Protocol):
         """Give the parser bytes read from the server; ``b""`` means EOF."""
 
     def next_event(self) -> ClientEvent:
-        """The next event: a head, body bytes, END_OF_MESSAGE, NEED_DATA, PAUSED, CONNECTION_CLOSED."""
+        """The next event: a head, body bytes, END_OF_MESSAGE, NEED_DATA, PAUSED or CLOSED."""
 
     @property
     def reusable(self) -> bool:

@@ -161,7 +161,7 @@ def _compressor(encoding: str, level: int | None) -> Any:
     if encoding == "deflate":
         return zlib.compressobj(lvl, wbits=zlib.MAX_WBITS)
     if encoding == "br":
-        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 
         return _BrotliCompressor(brotli.Compressor())
     raise ValueError(f"Unknown compression encoding {encoding!r}")
@@ -180,7 +180,9 @@ class _BrotliCompressor:
         self._compressor = compressor
 
     def compress(self, data: bytes) -> bytes:
-        return self._compressor.process(data)  # type: ignore[no-any-return]
+        out: bytes = self._compressor.process(data)
+        return out
 
     def flush(self) -> bytes:
-        return self._compressor.finish()  # type: ignore[no-any-return]
+        tail: bytes = self._compressor.finish()
+        return tail
