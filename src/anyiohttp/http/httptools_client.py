@@ -34,10 +34,12 @@ from .parser import (
     NEED_DATA,
     PAUSED,
     ClientEvent,
+    ConnectionClosed,
     HttpVersion,
     HttpVersion10,
     HttpVersion11,
     InformationalHead,
+    NeedData,
     ResponseHead,
 )
 from .writer import LAST_CHUNK, encode_chunk, serialize_head
@@ -80,6 +82,20 @@ class _Head:
 
 def _tokens(headers: CIMultiDictProxy[str], name: str) -> set[str]:
     return {t.strip().lower() for v in headers.getall(name, ()) for t in v.split(",")}
+
+
+def _parse_head(raw: bytes) -> tuple[Any, _Head]:
+    """llhttp's reading of a whole response head."""
+    collected = _Head()
+    parser: Any = httptools.HttpResponseParser(collected)
+    try:
+        parser.feed_data(raw)
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+        # llhttp stops after a 101 head ("pause on upgrade"): the head is
+        # whole, and what follows is not HTTP.
+        if not collected.complete:
+            raise BadHttpMessage(str(exc) or "Invalid response") from None
+    return parser, collected
 
 
 class HttptoolsClientParser:
@@ -248,45 +264,10 @@ class HttptoolsClientParser:
         return END_OF_MESSAGE
 
     def _head_event(self) -> ClientEvent:
-        buf = self._buf
-        if buf[:5] != b"HTTP/"[: len(buf)]:
-            # As h11: the status line comes first, no blank lines before it.
-            raise BadStatusLine(bytes(buf[:100]).decode("latin-1"), "no status line received")
-        end = buf.find(b"\r\n\r\n") + 4
-        raw = bytes(buf[:end]) if end != 3 else b""
-        if end == 3 or raw.count(b"\n") != raw.count(b"\r\n"):
-            # Bare LF line ends: tolerated in responses (as h11 does), but
-            # llhttp is strict, so find the first blank line either way and
-            # give llhttp CRLFs.
-            found = _HEAD_END.search(buf)
-            if found is None:
-                if len(buf) > self._max_head:
-                    raise LineTooLong(bytes(buf[:100]) + b"...", self._max_head)
-                if self._eof:
-                    if not buf:
-                        return CONNECTION_CLOSED
-                    raise BadStatusLine(
-                        error="peer closed connection in the middle of a response head"
-                    )
-                return NEED_DATA
-            end = found.end()
-            raw = _BARE_LF.sub(b"\r\n", bytes(buf[:end]))
-        if b"\n " in raw or b"\n\t" in raw:
-            # obs-fold: "a user agent ... MUST replace each received obs-fold
-            # with one or more SP octets" (RFC 9112 5.2); llhttp refuses it.
-            # Not after the status line: a fold there has nothing to continue.
-            first = raw.index(b"\r\n") + 2
-            raw = raw[:first] + _OBS_FOLD.sub(b" ", raw[first:])
-        collected = _Head()
-        parser: Any = httptools.HttpResponseParser(collected)
-        try:
-            parser.feed_data(raw)
-        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
-            # llhttp stops after a 101 head ("pause on upgrade"): the head is
-            # whole, and what follows is not HTTP.
-            if not collected.complete:
-                raise BadHttpMessage(str(exc) or "Invalid response") from None
-        del self._buf[:end]
+        raw = self._take_head()
+        if type(raw) is not bytes:
+            return raw  # NEED_DATA or CONNECTION_CLOSED
+        parser, collected = _parse_head(raw)
         # llhttp itself refuses control characters in header values.
         check_head_limits(
             collected.reason,
@@ -315,6 +296,55 @@ class HttptoolsClientParser:
                 self._switched = True  # what follows belongs to the new protocol
             return InformationalHead(status=status, headers=headers)
         self._response_started = True
+        content_length = self._frame_body(status, version, headers, chunked)
+        return ResponseHead(
+            status=status,
+            reason=collected.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
+            version=version,
+            headers=headers,
+            raw_headers=tuple(collected.headers),
+            chunked=self._framing is _Framing.CHUNKED,
+            content_length=content_length,
+        )
+
+    def _take_head(self) -> bytes | NeedData | ConnectionClosed:
+        """The whole head off the buffer, with CRLF line ends and no obs-fold."""
+        buf = self._buf
+        if buf[:5] != b"HTTP/"[: len(buf)]:
+            # As h11: the status line comes first, no blank lines before it.
+            raise BadStatusLine(bytes(buf[:100]).decode("latin-1"), "no status line received")
+        end = buf.find(b"\r\n\r\n") + 4
+        raw = bytes(buf[:end]) if end != 3 else b""
+        if end == 3 or raw.count(b"\n") != raw.count(b"\r\n"):
+            # Bare LF line ends: tolerated in responses (as h11 does), but
+            # llhttp is strict, so find the first blank line either way and
+            # give llhttp CRLFs.
+            found = _HEAD_END.search(buf)
+            if found is None:
+                if len(buf) > self._max_head:
+                    raise LineTooLong(bytes(buf[:100]) + b"...", self._max_head)
+                if self._eof:
+                    if not buf:
+                        return CONNECTION_CLOSED
+                    raise BadStatusLine(
+                        error="peer closed connection in the middle of a response head"
+                    )
+                return NEED_DATA
+            end = found.end()
+            raw = _BARE_LF.sub(b"\r\n", bytes(buf[:end]))
+        del buf[:end]
+        if b"\n " in raw or b"\n\t" in raw:
+            # obs-fold: "a user agent ... MUST replace each received obs-fold
+            # with one or more SP octets" (RFC 9112 5.2); llhttp refuses it.
+            # Not after the status line: a fold there has nothing to continue.
+            first = raw.index(b"\r\n") + 2
+            raw = raw[:first] + _OBS_FOLD.sub(b" ", raw[first:])
+        return raw
+
+    def _frame_body(
+        self, status: int, version: HttpVersion, headers: CIMultiDictProxy[str], chunked: bool
+    ) -> int | None:
+        """Set how the body of a final response is framed; its Content-Length, if any."""
         if "Connection" in headers:
             connection = _tokens(headers, "Connection")
             if "close" in connection or (version < (1, 1) and "keep-alive" not in connection):
@@ -341,15 +371,7 @@ class HttptoolsClientParser:
         else:
             self._framing = _Framing.UNTIL_CLOSE
             self._keep_alive = False
-        return ResponseHead(
-            status=status,
-            reason=collected.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
-            version=version,
-            headers=headers,
-            raw_headers=tuple(collected.headers),
-            chunked=self._framing is _Framing.CHUNKED,
-            content_length=content_length,
-        )
+        return content_length
 
     # -- reuse ---------------------------------------------------------------------
 
