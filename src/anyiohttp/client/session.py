@@ -70,7 +70,7 @@ from .tracing import (
 )
 from .websocket import ClientWebSocketResponse, ClientWSTimeout, WSRequestContextManager
 
-__all__ = ("ClientSession",)
+__all__ = ("ClientSession", "RequestContextManager", "RequestOptions")
 
 _USAGE: Final = (
     "use it as an async context manager:\n"
@@ -168,7 +168,7 @@ class _Options(NamedTuple):
     limits: HeadLimits
 
 
-class _RequestContextManager(AwaitableContext[ClientResponse]):
+class RequestContextManager(AwaitableContext[ClientResponse]):
     """What ``session.get(...)`` returns: await it, or use it with ``async with``."""
 
     __slots__ = ()
@@ -180,6 +180,10 @@ class _RequestContextManager(AwaitableContext[ClientResponse]):
 
     async def _finish(self, value: ClientResponse) -> None:
         value.release()
+
+
+# aiohttp's name for it, which some code spells out in annotations.
+_RequestContextManager = RequestContextManager
 
 
 class ClientSession:
@@ -420,47 +424,47 @@ class ClientSession:
 
     def request(
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """Make a request; ``async with`` the result or await it."""
-        return _RequestContextManager(self._request(method, url, **kwargs))
+        return RequestContextManager(self._request(method, url, **kwargs))
 
     def get(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Unpack[_BodyOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """GET ``url``."""
         return self.request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
 
     def options(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Unpack[_BodyOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """OPTIONS ``url``."""
         return self.request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
 
     def head(
         self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Unpack[_BodyOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """HEAD ``url`` (redirects not followed by default, as aiohttp)."""
         return self.request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
 
     def post(
         self, url: str | URL, *, data: Any = None, **kwargs: Unpack[_RedirectOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """POST to ``url``."""
         return self.request(hdrs.METH_POST, url, data=data, **kwargs)
 
     def put(
         self, url: str | URL, *, data: Any = None, **kwargs: Unpack[_RedirectOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """PUT to ``url``."""
         return self.request(hdrs.METH_PUT, url, data=data, **kwargs)
 
     def patch(
         self, url: str | URL, *, data: Any = None, **kwargs: Unpack[_RedirectOptions]
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """PATCH ``url``."""
         return self.request(hdrs.METH_PATCH, url, data=data, **kwargs)
 
-    def delete(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
+    def delete(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """DELETE ``url``."""
         return self.request(hdrs.METH_DELETE, url, **kwargs)
 

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 import anyio
 from anyio.abc import ByteSendStream
@@ -21,7 +21,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client.response import ClientResponse
-from ..client.session import ClientSession, _RequestContextManager
+from ..client.session import ClientSession, RequestContextManager, RequestOptions
 from ..http.parser import HttpVersion, HttpVersion11, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
@@ -262,40 +262,44 @@ class TestClient(Generic[_S]):
         """Not used: leaving the ``async with`` block closes the client."""
         raise RuntimeError(f"TestClient.close() is not used; {_USAGE}")
 
-    def request(self, method: str, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def request(
+        self, method: str, path: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> RequestContextManager:
         """Request ``path`` on the server (``async with`` it, or await it)."""
-        return _RequestContextManager(self._request(method, path, **kwargs))
+        return RequestContextManager(self._request(method, path, **kwargs))
 
-    async def _request(self, method: str, path: str | URL, **kwargs: Any) -> ClientResponse:
+    async def _request(
+        self, method: str, path: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> ClientResponse:
         resp = await self.session.request(method, self.make_url(path), **kwargs)
         self._responses.append(resp)
         return resp
 
-    def get(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def get(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """GET ``path``."""
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def post(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """POST to ``path``."""
         return self.request("POST", path, **kwargs)
 
-    def put(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def put(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """PUT to ``path``."""
         return self.request("PUT", path, **kwargs)
 
-    def patch(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def patch(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """PATCH ``path``."""
         return self.request("PATCH", path, **kwargs)
 
-    def delete(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def delete(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """DELETE ``path``."""
         return self.request("DELETE", path, **kwargs)
 
-    def head(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def head(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """HEAD ``path``."""
         return self.request("HEAD", path, **kwargs)
 
-    def options(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def options(self, path: str | URL, **kwargs: Unpack[RequestOptions]) -> RequestContextManager:
         """OPTIONS ``path``."""
         return self.request("OPTIONS", path, **kwargs)
 
