@@ -41,6 +41,7 @@ import trio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
 from ._stream import LeanStream, PeerState, peek_state
+from .helpers import ip_family
 
 __all__ = ("TrioSocketStream", "accept", "connect_tcp")
 
@@ -221,20 +222,9 @@ class TrioSocketStream(LeanStream):
         await trio.lowlevel.checkpoint()
 
 
-def _is_ip(host: str) -> int:
-    """The address family of an IP literal, 0 for a name."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host)
-        except OSError:
-            continue
-        return family
-    return 0
-
-
 async def connect_tcp(host: str, port: int, *, local_host: str | None = None) -> SocketStream:
     """Connect to an IP address (a name goes through :func:`anyio.connect_tcp`)."""
-    family = _is_ip(host)
+    family = ip_family(host)
     if not family:
         return await anyio.connect_tcp(host, port, local_host=local_host)
     tsock = trio.socket.socket(family, socket.SOCK_STREAM)

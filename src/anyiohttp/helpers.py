@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import socket
 import time
 from collections import namedtuple
 from collections.abc import Callable
@@ -241,3 +242,15 @@ class BasicAuth(namedtuple("BasicAuth", ["login", "password", "encoding"])):
         """The ``Authorization`` header value."""
         creds = f"{self.login}:{self.password}".encode(self.encoding)
         return "Basic " + base64.b64encode(creds).decode(self.encoding)
+
+
+def ip_family(host: str) -> int:
+    """The address family of an IP literal (``[...]`` allowed around IPv6), 0 for a name."""
+    literal = host.strip("[]")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, literal)
+        except OSError:
+            continue
+        return family
+    return 0

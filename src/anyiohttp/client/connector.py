@@ -36,6 +36,7 @@ from yarl import URL
 from .._backend import clock, deadline_scope_factory
 from .._groups import single_error
 from .._stream import PeerState, connect_tcp, direct_stream, inner_stream, peek_state
+from ..helpers import ip_family
 from ..http.h11_client import H11ClientParser
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, ResponseHead
 from ..http.select import client_parser_class
@@ -634,7 +635,7 @@ class TCPConnector(BaseConnector):
         return context
 
     async def _resolve(self, host: str, port: int, traces: Sequence[Trace]) -> list[str]:
-        if _is_ip_literal(host):
+        if ip_family(host):
             return [host.strip("[]")]
         cache_key = (host, port)
         now = anyio.current_time()
@@ -832,14 +833,6 @@ def _first_set(*values: float | None) -> float | None:
         if value is not None:
             return value
     return None
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.strip("[]"))
-    except OSError:
-        return False
-    return True
 
 
 def _combined(errors: list[OSError]) -> OSError:
