@@ -20,6 +20,7 @@ import hashlib
 import os
 import socket
 import ssl
+import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -259,6 +260,20 @@ class BaseConnector:
     ) -> None:
         if force_close and keepalive_timeout not in (None, 15.0):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
+        if enable_cleanup_closed:
+            # aiohttp's workaround for TLS transports left open (CPython
+            # gh-118960); here a closed connection's stream is always aborted.
+            warnings.warn(
+                "enable_cleanup_closed has no effect: closed connections are always aborted",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+        if timeout_ceil_threshold != 5:
+            warnings.warn(
+                "timeout_ceil_threshold has no effect: timeouts fire at their exact time",
+                DeprecationWarning,
+                stacklevel=3,
+            )
         self._keepalive_timeout = None if force_close else keepalive_timeout
         self._force_close = force_close
         self._limit = limit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -29,7 +30,9 @@ class ClientTimeout:
     ``total``: the whole request, body included; ``connect``: getting a
     connection (waiting for a pool slot included); ``sock_connect``: the TCP
     connect and TLS handshake; ``sock_read``: the longest wait for data from
-    the server.
+    the server. ``ceil_threshold`` is accepted for aiohttp code and has no
+    effect (a DeprecationWarning when set): timeouts fire at their exact time
+    rather than rounded up to a whole second.
     """
 
     total: float | None = None
@@ -37,6 +40,14 @@ class ClientTimeout:
     sock_read: float | None = None
     sock_connect: float | None = None
     ceil_threshold: float = 5
+
+    def __post_init__(self) -> None:
+        if self.ceil_threshold != 5:
+            warnings.warn(
+                "ClientTimeout(ceil_threshold=) has no effect: timeouts fire at their exact time",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
 
 DEFAULT_TIMEOUT: Final = ClientTimeout(total=5 * 60, sock_connect=30)
