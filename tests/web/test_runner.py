@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from functools import partial
 
 import anyio
+import anyio.abc
 import httpx
 import pytest
 
@@ -203,6 +205,25 @@ async def test_app_runner_with_sites() -> None:
         host, port = site.addresses[0][:2]
         assert site.name == f"http://127.0.0.1:{port}"
         assert runner.addresses == site.addresses
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://{host}:{port}/")).text == "hello"
+
+
+@pytest.mark.parametrize(
+    ("reuse_address", "expected"), [(None, True), (True, True), (False, False)]
+)
+async def test_tcp_site_reuse_address_reaches_the_socket(
+    reuse_address: bool | None, expected: bool
+) -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with web.AppRunner(app) as runner:
+        site = web.TCPSite(runner, "127.0.0.1", 0, reuse_address=reuse_address)
+        await site.start()
+        (listener,) = site._listeners
+        raw = listener.extra(anyio.abc.SocketAttribute.raw_socket)
+        assert bool(raw.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)) is expected
+        host, port = site.addresses[0][:2]
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"http://{host}:{port}/")).text == "hello"
 

@@ -428,6 +428,9 @@ class TCPSite(BaseSite):
             hosts = list(self._host)
         listeners: list[Listener[Any]] = []
         for host in hosts:
+            if self._reuse_address is False:
+                listeners.extend(await self._listen_without_reuse_address(host))
+                continue
             listener = await anyio.create_tcp_listener(
                 local_host=host,
                 local_port=self._port,
@@ -436,6 +439,40 @@ class TCPSite(BaseSite):
             )
             listeners.append(listener)
         return listeners[0] if len(listeners) == 1 else MultiListener(listeners)
+
+    async def _listen_without_reuse_address(self, host: str | None) -> list[SocketListener]:
+        """Listeners for ``host`` (every address it has) without SO_REUSEADDR.
+
+        anyio always sets it; ``reuse_address=False`` asks for a bind that
+        fails while an old connection on the port lingers (as asyncio's).
+        """
+        infos = await anyio.getaddrinfo(
+            host, self._port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        listeners: list[SocketListener] = []
+        port = self._port
+        try:
+            for family, kind, proto, _name, address in dict.fromkeys(infos):
+                if port:  # port 0: every address gets the port the first one got
+                    address = (address[0], port, *address[2:])
+                sock = socket.socket(family, kind, proto)
+                try:
+                    if self._reuse_port:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                    if family == socket.AF_INET6:
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    sock.bind(address)
+                    sock.listen(self._backlog)
+                    port = sock.getsockname()[1]
+                except BaseException:
+                    sock.close()
+                    raise
+                listeners.append(await SocketListener.from_socket(sock))
+        except BaseException:
+            for listener in listeners:
+                await listener.aclose()
+            raise
+        return listeners
 
 
 class UnixSite(BaseSite):
