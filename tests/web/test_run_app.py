@@ -76,3 +76,56 @@ async def test_run_app_serves_curl_and_exits_cleanly_on_signal(
     assert "Running on http://127.0.0.1:" in out
     assert out.index("cleanup ran") < out.index("run_app returned")
     assert "Traceback" not in err
+
+
+RUNNER = textwrap.dedent(
+    """
+    import sys
+    import anyio
+    from anyiohttp import web
+
+    async def hello(request):
+        return web.Response(text="hello")
+
+    async def main():
+        app = web.Application()
+        app.router.add_get("/", hello)
+        try:
+            async with web.AppRunner(app, handle_signals=True) as runner:
+                site = web.TCPSite(runner, "127.0.0.1", 0)
+                await site.start()
+                print(site.addresses[0][1], flush=True)
+                await anyio.sleep_forever()
+        except web.GracefulExit:
+            print("GracefulExit after the shutdown", flush=True)
+
+    anyio.run(main, backend=sys.argv[1])
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+async def test_app_runner_handle_signals_ends_its_block_with_graceful_exit(
+    tmp_path: Path, backend: str
+) -> None:
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), backend],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(await anyio.to_thread.run_sync(proc.stdout.readline))
+        result = await anyio.run_process(["curl", "-s", f"http://127.0.0.1:{port}/"])
+        assert result.stdout == b"hello"
+        proc.send_signal(signal.SIGTERM)
+        out, err = await anyio.to_thread.run_sync(lambda: proc.communicate(timeout=20))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "GracefulExit after the shutdown" in out

@@ -193,6 +193,8 @@ class BaseRunner:
 
     Owns the task group in which the server core runs. Leaving the block (or
     being cancelled in it) shuts the server down gracefully before returning.
+    With ``handle_signals=True`` (as aiohttp), SIGINT and SIGTERM cancel the
+    block, and :class:`GracefulExit` comes out of it after that shutdown.
     """
 
     def __init__(
@@ -210,6 +212,7 @@ class BaseRunner:
         self._stack: AsyncExitStack | None = None
         self._sites: list[BaseSite] = []
         self._cancelled = 0
+        self._signalled = False
 
     @property
     def server(self) -> Server | None:
@@ -253,6 +256,8 @@ class BaseRunner:
             with single_error():
                 task_group = await stack.enter_async_context(anyio.create_task_group())
                 await task_group.start(core.run)
+                if self._handle_signals:
+                    await task_group.start(self._end_on_signals, task_group.cancel_scope)
         except BaseException:
             # The task group re-raises the startup failure wrapped in a group:
             # let the original exception be what comes out.
@@ -273,7 +278,11 @@ class BaseRunner:
         assert stack is not None
         try:
             with single_error():
-                return await stack.__aexit__(exc_type, exc, tb)
+                suppress = await stack.__aexit__(exc_type, exc, tb)
+            if self._signalled:
+                self._signalled = False
+                raise GracefulExit
+            return suppress
         finally:
             if self._server is not None:
                 app = self._core.app if self._core is not None else None
@@ -282,6 +291,20 @@ class BaseRunner:
                 )
             self._sites.clear()
             self._server = self._core = None
+
+    async def _end_on_signals(
+        self, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        # SIGINT/SIGTERM end the block: its scope is cancelled here and
+        # GracefulExit raised at its exit, from the task that entered it
+        # (a SystemExit raised in a task would stop asyncio's loop outright).
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            task_status.started()
+            async for signum in signals:
+                server_logger.info("Received %s, shutting down", signal.Signals(signum).name)
+                self._signalled = True
+                scope.cancel()
+                return
 
     def _add_listener(self, site: BaseSite, listener: SocketListener) -> None:
         if self._core is None:
