@@ -101,8 +101,8 @@ async def test_domains_and_masks(anyiohttp_client) -> None:  # type: ignore[no-u
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         main["name"], api["name"], shop["name"] = "main", "api", "shop"
-    # Domain sub-apps are tried after the path-indexed routes, as in aiohttp:
-    # a main-app "/" would answer for every host.
+    # Domain sub-apps are tried first, as aiohttp (3.10+): for a host they
+    # match they answer every path, their own 404 included.
     main.router.add_get("/home", where)
     api.router.add_get("/", where)
     shop.router.add_get("/", where)
@@ -118,7 +118,8 @@ async def test_domains_and_masks(anyiohttp_client) -> None:  # type: ignore[no-u
     assert await app_for("api.example.com:8080") == "api"
     assert await app_for("eu.shop.example.com") == "shop"
     assert await app_for("example.com") is None
-    assert await app_for("api.example.com", "/home") == "main"  # the main app's own route
+    assert await app_for("api.example.com", "/home") is None  # api's 404, not main's route
+    assert await app_for("example.com", "/home") == "main"
     with pytest.raises(ValueError, match="not valid"):
         web.Application().add_domain("bad_domain!", web.Application())
 

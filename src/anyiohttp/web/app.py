@@ -5,16 +5,20 @@ An Application is configuration until it starts serving; then it is frozen
 owns ``app.task_group`` for work that outlives a request but not the app.
 The lifetime itself (startup, shutdown, cleanup) is driven by the runner,
 in aiohttp's order: cleanup_ctx entered, on_startup, serving, on_shutdown,
-cleanup_ctx exited in reverse, on_cleanup.
+cleanup_ctx exited in reverse, on_cleanup. ``app.startup()``,
+``app.shutdown()`` and ``app.cleanup()`` run the same steps by hand (tests,
+tools that use an app without serving it), as aiohttp's do.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import math
 import warnings
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -23,15 +27,16 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, overload
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .. import hdrs
 from .._signal import FrozenList, Signal
+from ..typedefs import Handler, Middleware
 from .exceptions import CleanupError, NotAppKeyWarning
 from .keys import AppKey
 from .log import web_logger
@@ -56,8 +61,9 @@ __all__ = ("AppTaskGroup", "Application", "CleanupContext", "FrozenList", "Signa
 
 _T = TypeVar("_T")
 
-Handler = Callable[[Request], Awaitable[StreamResponse]]
-Middleware = Callable[[Request, Handler], Awaitable[StreamResponse]]
+
+# An old-style middleware: ``async def factory(app, handler) -> handler``.
+_MiddlewareFactory: TypeAlias = Callable[["Application", Handler], Awaitable[Handler]]
 
 
 def middleware(f: _T) -> _T:
@@ -66,12 +72,17 @@ def middleware(f: _T) -> _T:
     return f
 
 
-CleanupCallback = Callable[["Application"], AsyncIterator[None]]
+CleanupCallback = Callable[["Application"], AsyncIterator[None] | AbstractAsyncContextManager[None]]
 
 
 class CleanupContext(FrozenList[CleanupCallback]):
-    """Async generators run around the app's life: code before ``yield`` at
-    startup, after it at cleanup (in reverse order)."""
+    """What runs around the app's life: code before ``yield`` at startup, after
+    it at cleanup (in reverse order).
+
+    An item is an async generator function ``(app)`` or, as aiohttp, a
+    function returning an async context manager (an
+    ``@asynccontextmanager``-decorated one).
+    """
 
     __slots__ = ()
 
@@ -107,6 +118,11 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._debug = debug
         self._task_group: AppTaskGroup | None = None
         self._handler_cache: dict[Any, Handler] = {}
+        # The cleanup contexts startup entered, for cleanup to exit.
+        self._entered: list[AbstractAsyncContextManager[None]] = []
+        # (middleware, is it new-style), set when the app freezes.
+        self._middleware_kinds: tuple[tuple[Middleware, bool], ...] = ()
+        self._has_legacy_middlewares = False
         #: How many tasks of ``task_group`` the last shutdown had to cancel.
         self.background_cancelled = 0
         self._run_middlewares = True
@@ -204,7 +220,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         return resource
 
     def _add_subapp(self, resource: AbstractResource, subapp: Application) -> None:
-        if self._frozen or self._pre_frozen:
+        # Not from on_startup either (as aiohttp): the sub-application would
+        # miss the startup already under way.
+        if self._frozen or self._pre_frozen or self._on_startup.frozen:
             raise RuntimeError("Cannot add sub application to frozen application")
         if subapp.frozen:
             raise RuntimeError("Cannot add frozen application")
@@ -285,8 +303,23 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._cleanup_ctx.freeze()
         for subapp in self._subapps:
             subapp.pre_freeze()
+        kinds = []
+        for mw in self._middlewares:
+            new_style = _is_new_style(mw)
+            if not new_style:
+                warnings.warn(
+                    f'old-style middleware "{mw!r}" deprecated: write it as '
+                    "'async def mw(request, handler)' decorated with @web.middleware",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+            kinds.append((mw, new_style))
+        self._middleware_kinds = tuple(kinds)
         self._run_middlewares = bool(self._middlewares) or any(
             app._run_middlewares for app in self._subapps
+        )
+        self._has_legacy_middlewares = not all(new for _, new in kinds) or any(
+            app._has_legacy_middlewares for app in self._subapps
         )
 
     def freeze(self) -> None:
@@ -314,29 +347,68 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         if self._task_group is None:
             raise RuntimeError(
                 "app.task_group exists only while the application serves "
-                "(between startup and cleanup, e.g. in handlers or on_startup)"
+                "(between startup and cleanup, e.g. in handlers or on_startup) under a "
+                "runner; app.startup() called by hand opens none, nothing would own its tasks"
             )
         return self._task_group
 
     # -- lifecycle --------------------------------------------------------------
 
+    async def startup(self) -> None:
+        """Start the app by hand, as aiohttp's ``app.startup()``.
+
+        The cleanup contexts are entered (this app's, then its
+        sub-applications'), then on_startup is sent (this app first); its
+        callbacks may still add routes. Then the app is frozen. A failure
+        leaves what was entered for :meth:`cleanup` to exit, as aiohttp.
+
+        Runners do all this themselves; call it for tests and tools that use
+        the app without serving it, and call :meth:`cleanup` from the same
+        task (a cleanup context may hold a task group or a cancel scope,
+        which only the task that entered it can exit). ``app.task_group``
+        exists only under a runner: nothing would own its tasks here.
+        """
+        self._freeze_for_startup()
+        await self._enter_contexts()
+        await self._send_startup()
+        self.freeze()
+
+    async def shutdown(self) -> None:
+        """Send on_shutdown (this app, then its sub-applications), as aiohttp's ``app.shutdown()``.
+
+        Runners call it once the connections are done; by hand, call it
+        after :meth:`startup` and before :meth:`cleanup`.
+        """
+        await self._send_shutdown()
+
+    async def cleanup(self) -> None:
+        """Exit the cleanup contexts in reverse, then send on_cleanup (aiohttp's ``app.cleanup()``).
+
+        Sub-applications go first (their contexts, then their on_cleanup).
+        Every step runs even if an earlier one failed; one error is raised
+        as itself, several as CleanupError. After a failed :meth:`startup`
+        it exits what was entered; on_cleanup is sent only if the app got
+        frozen (as aiohttp, where the signal cannot be sent before).
+        Contexts are exited once: a second call does not exit them again.
+        """
+        errors = await self._exit_contexts(send_cleanup=self._on_cleanup.frozen)
+        self._report_cleanup_errors(errors, failed=False)
+
     @asynccontextmanager
     async def _lifetime(self) -> AsyncIterator[None]:
         """The app's life around the serving: driven by the runner.
 
-        Enters the cleanup contexts (this app's, then its sub-applications'),
-        opens ``task_group`` (shared with the sub-applications) and sends
-        on_startup (this app first). On exit it waits for the task group
-        until the deadline the runner set (:meth:`_drain_background_by`),
-        then exits the contexts in reverse (sub-applications first, each
-        followed by its on_cleanup). A failure while starting unwinds what
-        was entered. on_shutdown is sent by the runner once connections are
-        done (:meth:`_send_shutdown`).
+        :meth:`startup` with ``task_group`` open (shared with the
+        sub-applications) around on_startup and the serving. On exit it
+        waits for the task group until the deadline the runner set
+        (:meth:`_drain_background_by`), then runs :meth:`cleanup`'s steps,
+        on_cleanup included after a failed start. on_shutdown is sent by
+        the runner once connections are done (:meth:`_send_shutdown`).
         """
-        # As aiohttp: routes and signals freeze now, the state only after
-        # startup, so cleanup_ctx and on_startup may still fill it in.
-        self.pre_freeze()
-        async with self._contexts():
+        self._freeze_for_startup()
+        failed = False
+        try:
+            await self._enter_contexts()
             group = AppTaskGroup(self)
             try:
                 async with anyio.create_task_group() as task_group:
@@ -354,25 +426,70 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                     "deadline and were cancelled",
                     group.cancelled_at_deadline,
                 )
-
-    @asynccontextmanager
-    async def _contexts(self) -> AsyncIterator[None]:
-        entered: list[AbstractAsyncContextManager[None]] = []
-        failed = False
-        try:
-            for factory in self._cleanup_ctx:
-                context = _cleanup_context(factory, self)
-                await context.__aenter__()
-                entered.append(context)
-            async with AsyncExitStack() as stack:
-                for subapp in self._subapps:
-                    await stack.enter_async_context(subapp._contexts())
-                yield
         except BaseException:
             failed = True
             raise
         finally:
-            await self._cleanup(entered, failed)
+            errors = await self._exit_contexts(send_cleanup=True)
+            self._report_cleanup_errors(errors, failed=failed)
+
+    def _freeze_for_startup(self) -> None:
+        # As aiohttp's runner: only on_startup freezes before it is sent, so
+        # its callbacks may still add routes (the router freezes after it).
+        # The state freezes after startup too, so cleanup_ctx and on_startup
+        # may fill it in.
+        self._on_startup.freeze()
+
+    async def _enter_contexts(self) -> None:
+        """Enter this app's cleanup contexts, then its sub-applications' (kept for the exit)."""
+        for factory in self._cleanup_ctx:
+            context = _cleanup_context(factory, self)
+            await context.__aenter__()
+            self._entered.append(context)
+        for subapp in self._subapps:
+            await subapp._enter_contexts()
+
+    async def _exit_contexts(self, *, send_cleanup: bool) -> list[Exception]:
+        """Exit what :meth:`_enter_contexts` entered, in reverse; return the errors.
+
+        Sub-applications first, each followed by its on_cleanup (when
+        ``send_cleanup``); then this app's contexts and its on_cleanup.
+        Every step runs even if an earlier one failed.
+        """
+        errors: list[Exception] = []
+        for subapp in reversed(self._subapps):
+            errors += await subapp._exit_contexts(send_cleanup=send_cleanup)
+        entered, self._entered = self._entered, []
+        for context in reversed(entered):
+            try:
+                await context.__aexit__(None, None, None)
+            except Exception as exc:
+                errors.append(exc)
+        if send_cleanup:
+            # After a failed start the signal may not be frozen yet; nothing
+            # may be added to it any more either way.
+            self._on_cleanup.freeze()
+            try:
+                await self._on_cleanup.send(self)
+            except Exception as exc:
+                errors.append(exc)
+        return errors
+
+    def _report_cleanup_errors(self, errors: list[Exception], *, failed: bool) -> None:
+        """One error raised as itself, several as CleanupError (as aiohttp).
+
+        When the app is already failing they are logged instead, so that the
+        first error is not hidden.
+        """
+        if not errors:
+            return
+        if failed:
+            for error in errors:
+                self.logger.error("Error during cleanup", exc_info=error)
+            return
+        if len(errors) == 1:
+            raise errors[0]
+        raise CleanupError("Multiple errors on cleanup stage", errors)
 
     def _set_task_group(self, group: AppTaskGroup | None) -> None:
         self._task_group = group
@@ -390,35 +507,6 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         for subapp in self._subapps:
             await subapp._send_shutdown()
 
-    async def _cleanup(
-        self, entered: list[AbstractAsyncContextManager[None]], failed: bool
-    ) -> None:
-        """Exit the entered cleanup contexts in reverse, then send on_cleanup.
-
-        Every step runs even if an earlier one failed. One error is raised as
-        itself, several as CleanupError (as aiohttp); when the app is already
-        failing, they are logged instead so the first error is not hidden.
-        """
-        errors: list[BaseException] = []
-        for context in reversed(entered):
-            try:
-                await context.__aexit__(None, None, None)
-            except Exception as exc:
-                errors.append(exc)
-        try:
-            await self._on_cleanup.send(self)
-        except Exception as exc:
-            errors.append(exc)
-        if not errors:
-            return
-        if failed:
-            for error in errors:
-                self.logger.error("Error during cleanup", exc_info=error)
-            return
-        if len(errors) == 1:
-            raise errors[0]
-        raise CleanupError("Multiple errors on cleanup stage", errors)
-
     def _drain_background_by(self, deadline: float) -> None:
         """Give ``task_group``'s tasks until ``deadline``, then cancel them."""
         if isinstance(self._task_group, AppTaskGroup):
@@ -432,15 +520,29 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             kwargs.setdefault("client_max_fields", self._client_max_fields)
         return Request(*args, **kwargs)
 
-    def _chain(self, handler: Handler, apps: Sequence[Application]) -> Handler:
-        """The handler wrapped in the middlewares of ``apps``, outermost first."""
+    async def _chain(self, handler: Handler, match_info: UrlMappingMatchInfo) -> Handler:
+        """The handler wrapped in the middlewares of the matched apps, outermost first.
+
+        Cached per route, except for 404/405 (a new system route each time)
+        and when an old-style middleware factory is in use: aiohttp calls
+        those factories for every request.
+        """
+        apps = match_info.apps
+        cacheable = not self._has_legacy_middlewares and match_info.http_exception is None
         key = (handler, *apps)
-        chain = self._handler_cache.get(key)
-        if chain is None:
-            chain = handler
-            for app in reversed(apps):
-                for mw in reversed(app._middlewares):
+        if cacheable and (chain := self._handler_cache.get(key)) is not None:
+            return chain
+        chain = handler
+        for owner, enters in reversed(_middleware_layers(apps)):
+            for mw, new_style in reversed(owner._middleware_kinds):
+                if new_style:
                     chain = functools.update_wrapper(functools.partial(mw, handler=chain), chain)  # type: ignore[call-arg]
+                else:
+                    factory = cast(_MiddlewareFactory, mw)
+                    chain = await factory(owner, chain)
+            if enters:
+                chain = _entering_app(owner, chain)
+        if cacheable:
             self._handler_cache[key] = chain
         return chain
 
@@ -460,7 +562,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 return resp
         handler = match_info.handler
         if self._run_middlewares:
-            handler = self._chain(handler, match_info.apps)
+            handler = await self._chain(handler, match_info)
         return await handler(request)
 
     async def _prepare_response(self, response: StreamResponse) -> None:
@@ -471,9 +573,66 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 await app._on_response_prepare.send(request, response)
 
 
+def _middleware_layers(apps: Sequence[Application]) -> list[tuple[Application, bool]]:
+    """The apps whose middlewares wrap a handler, outermost first, and whether
+    entering each one changes ``request.app``.
+
+    As aiohttp: inside an app's middlewares ``request.app`` is that app, and
+    the handler sees the innermost app (the one owning the route), which is
+    also what ``request.app`` is before any middleware runs. An app is
+    entered only where that changes something.
+    """
+    innermost = apps[-1]
+    current = innermost
+    layers: list[tuple[Application, bool]] = []
+    for app in apps:
+        if app._middlewares:
+            layers.append((app, app is not current))
+            current = app
+    if current is not innermost:
+        layers.append((innermost, True))  # back to the route's app for the handler
+    return layers
+
+
+def _entering_app(app: Application, handler: Handler) -> Handler:
+    """``handler`` run with ``request.app`` set to ``app``, restored afterwards."""
+
+    async def entered(request: Request) -> StreamResponse:
+        match_info = request.match_info
+        previous = match_info.current_app
+        match_info.current_app = app
+        try:
+            return await handler(request)
+        finally:
+            match_info.current_app = previous
+
+    return entered
+
+
+def _is_new_style(mw: Any) -> bool:
+    """``@web.middleware``-marked: ``(request, handler)``; else an old-style factory."""
+    return getattr(mw, "__middleware_version__", None) == 1
+
+
+def _cleanup_context(
+    factory: CleanupCallback, app: Application
+) -> AbstractAsyncContextManager[None]:
+    """The context manager of one cleanup_ctx item, made as it is about to be entered."""
+    made = factory(app)
+    if isinstance(made, AbstractAsyncContextManager):
+        return made  # e.g. an @asynccontextmanager function's (as aiohttp)
+    if inspect.isasyncgen(made):
+        return _generator_context(factory, cast(AsyncGenerator[None, None], made))
+    raise TypeError(
+        f"cleanup_ctx item {factory!r} returned {made!r}: expected an async generator "
+        "(an async function with one 'yield') or an async context manager"
+    )
+
+
 @asynccontextmanager
-async def _cleanup_context(factory: CleanupCallback, app: Application) -> AsyncIterator[None]:
-    gen = factory(app)
+async def _generator_context(
+    factory: CleanupCallback, gen: AsyncGenerator[None, None]
+) -> AsyncIterator[None]:
     try:
         await gen.__anext__()
     except StopAsyncIteration:

@@ -6,7 +6,8 @@ import ipaddress
 import re
 from collections.abc import Awaitable, Callable, Iterable
 
-from .app import Handler, middleware
+from ..typedefs import Handler
+from .app import middleware
 from .exceptions import HTTPMove, HTTPPermanentRedirect
 from .request import Request
 from .response import StreamResponse

@@ -824,10 +824,17 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     def resolve_path(self, method: str, path: str, host: str | None = None) -> UrlMappingMatchInfo:
         """Match a method and a (``path_safe``-decoded) path; errors as MatchInfoError.
 
-        ``host`` (the Host header) is for sub-applications added by domain,
-        which are tried after every path-indexed resource.
+        ``host`` (the Host header) is for sub-applications added by domain.
+        They are tried first, as aiohttp: a sub-app whose domain matches
+        answers for every path of that host (its own 404 and 405 included),
+        even where the parent app has a route for the same path.
         """
         allowed: set[str] = set()
+        for resource in self._domain_resources:
+            match, methods = resource.resolve(method, path, host)
+            if match is not None:
+                return match
+            allowed |= methods
         index = self._index
         key = path
         while True:
@@ -841,11 +848,6 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             if not key:
                 break
             key = key[: key.rfind("/")]
-        for resource in self._domain_resources:
-            match, methods = resource.resolve(method, path, host)
-            if match is not None:
-                return match
-            allowed |= methods
         if allowed:
             return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
         return MatchInfoError(HTTPNotFound())
