@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .. import hdrs
 from .._awaitable import AwaitableContext
-from ..http.websocket import WebSocketMethods, WebSocketProtocol, WSCloseCode, WSMessage, WSMsgType
+from ..http.websocket import WebSocketMethods, WebSocketProtocol, WSCloseCode, WSMessage
+from .exceptions import ClientConnectionResetError
 
 if TYPE_CHECKING:
     from .connector import Connection
@@ -45,10 +47,16 @@ class ClientWebSocketResponse(WebSocketMethods):
         receive_timeout: float | None,
     ) -> None:
         self._engine = engine
+        # Sends after the close raise what aiohttp's client raises.
+        engine.reset_error = ClientConnectionResetError
         self._response = response
         self._connection = connection
         self._protocol = protocol
-        self._compress = compress
+        self._compress = (
+            negotiated_window_bits(response.headers.get(hdrs.SEC_WEBSOCKET_EXTENSIONS, ""))
+            if compress
+            else 0
+        )
         self._receive_timeout = receive_timeout
 
     # -- state ------------------------------------------------------------------
@@ -60,7 +68,11 @@ class ClientWebSocketResponse(WebSocketMethods):
 
     @property
     def compress(self) -> int:
-        """The negotiated permessage-deflate window bits (0: none)."""
+        """The negotiated permessage-deflate window bits (0: none).
+
+        As aiohttp: the ``client_max_window_bits`` of the server's answer
+        when it has one, else 15, whatever the client asked for.
+        """
         return self._compress
 
     @property
@@ -100,7 +112,9 @@ class ClientWebSocketResponse(WebSocketMethods):
     async def receive(self, timeout: float | None = None) -> WSMessage:
         """The next message (one task at a time)."""
         msg = await self._engine.receive(timeout if timeout is not None else self._receive_timeout)
-        if msg.type in (WSMsgType.CLOSED, WSMsgType.ERROR) and self._engine.closed:
+        if self._engine.closed and self._engine.reader_done:
+            # Over (a close() in another task may still be waiting for the
+            # echo: its connection stays until then).
             self._connection.close()
         return msg
 
@@ -123,3 +137,16 @@ class WSRequestContextManager(AwaitableContext[ClientWebSocketResponse]):
 
     async def _finish(self, value: ClientWebSocketResponse) -> None:
         await value.close()
+
+
+def negotiated_window_bits(answer: str) -> int:
+    """The window bits of the server's permessage-deflate answer (15 when it names none).
+
+    As aiohttp: the answer's ``client_max_window_bits``, the window this
+    client compresses its messages with (RFC 7692 7.1.2.2).
+    """
+    for param in answer.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "client_max_window_bits" and value.strip().isdigit():
+            return int(value.strip())
+    return 15

@@ -45,6 +45,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
 from .._stream import callback_stream, direct_stream
+from .streams import EofStream
 
 __all__ = (
     "WS_CLOSED_MESSAGE",
@@ -53,6 +54,7 @@ __all__ = (
     "WSMessage",
     "WSMessageTypeError",
     "WSMsgType",
+    "WSState",
     "WebSocketError",
     "WebSocketMethods",
     "WebSocketProtocol",
@@ -84,6 +86,17 @@ class WSMsgType(enum.IntEnum):
     CLOSING = 0x100
     CLOSED = 0x101
     ERROR = 0x102
+
+    # aiohttp's lower-case spellings, which older aiohttp code still uses:
+    # aliases of the members above (``WSMsgType.text is WSMsgType.TEXT``).
+    text = TEXT
+    binary = BINARY
+    ping = PING
+    pong = PONG
+    close = CLOSE
+    closing = CLOSING
+    closed = CLOSED
+    error = ERROR
 
 
 class WSCloseCode(enum.IntEnum):
@@ -243,8 +256,43 @@ class _Queue:
         self._waiter = self._space = None
 
 
+class WSState(enum.Enum):
+    """Where a WebSocket stands, as its application has seen it (aiohttp's states).
+
+    The reader task learns of the peer's Close, of a broken stream or of a
+    protocol error before the application does; the state moves when the
+    application meets them, in order, through ``receive()`` (or when it
+    calls ``close()``), so ``closed`` and ``close_code`` never run ahead of
+    the messages still queued before them.
+    """
+
+    OPEN = "open"
+    #: The application received the peer's Close but has not closed (``autoclose=False``).
+    CLOSING = "closing"
+    #: ``close()`` was called, the peer's Close was received with autoclose,
+    #: the connection failed, or the heartbeat got no pong.
+    CLOSED = "closed"
+
+
+class _Wire(enum.Enum):
+    """How the connection itself ended, as the reader task saw it."""
+
+    OPEN = "open"
+    PEER_CLOSED = "peer closed"  # the peer sent Close first
+    ECHOED = "echoed"  # the peer answered our Close
+    BROKEN = "broken"  # the stream ended (or was stopped) without a Close
+
+
 class WebSocketProtocol:
-    """One WebSocket connection after the handshake (server or client side)."""
+    """One WebSocket connection after the handshake (server or client side).
+
+    ``closed``, ``close_code`` and ``exception()`` follow aiohttp: see
+    :class:`WSState` for when they change. Sends after the application
+    closed raise ``reset_error`` ("Cannot write to closing transport"); a
+    send after the peer's Close arrived, before the application received it,
+    is dropped without an error, as aiohttp lets it through to a peer that
+    no longer reads.
+    """
 
     def __init__(
         self,
@@ -257,6 +305,7 @@ class WebSocketProtocol:
         heartbeat: float | None = None,
         close_timeout: float = 10.0,
         timeout_error: Callable[[str], BaseException] = TimeoutError,
+        decode_text: bool = True,
     ) -> None:
         self._stream = stream
         # Our own TCP stream: a send that does not have to wait needs no lock.
@@ -268,6 +317,10 @@ class WebSocketProtocol:
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
         self._timeout_error = timeout_error
+        self._decode_text = decode_text
+        #: What sends raise once the WebSocket is closed (the client makes it
+        #: ClientConnectionResetError, as aiohttp raises).
+        self.reset_error: Callable[[str], BaseException] = ConnectionResetError
         self._queue = _Queue()
         self._write_lock = anyio.Lock(fast_acquire=True)
         self._scope = anyio.CancelScope()
@@ -277,13 +330,21 @@ class WebSocketProtocol:
         self._finished = anyio.Event()
         self._runner: anyio.TaskInfo | None = None
         self._pong = anyio.Event()
-        self._closing = False
-        self._closed = False
+        # What the application sees (aiohttp's closed / close_code / exception()).
+        self._state = WSState.OPEN
         self._close_code: int | None = None
         self._exception: BaseException | None = None
         self._receiving = False
         self._closed_receives = 0
+        # What happened on the wire (the reader task's view).
+        self._wire = _Wire.OPEN
+        self._peer_code: int | None = None
+        self._sent_close = False
+        # With autoclose off, the reader keeps the stream open after the
+        # peer's Close until the application answers it with close().
+        self._answered = anyio.Event()
         self._stream_closed = False
+        self._failure: WebSocketError | None = None
         self._fail_reason: tuple[int, str] | None = None
         self._failure_closed = anyio.Event()
         # The message being received (its parts so far) and what the stream's
@@ -295,13 +356,18 @@ class WebSocketProtocol:
     # -- state ------------------------------------------------------------------
 
     @property
+    def state(self) -> WSState:
+        """Where the WebSocket stands, as the application has seen it."""
+        return self._state
+
+    @property
     def closed(self) -> bool:
-        """True once closing began (by either side) or the connection broke."""
-        return self._closed or self._closing
+        """True once the application closed, met the peer's Close (autoclose) or an error."""
+        return self._state is WSState.CLOSED
 
     @property
     def close_code(self) -> int | None:
-        """The close code, once known."""
+        """The close code, once known (1006 when the connection ended without a handshake)."""
         return self._close_code
 
     def exception(self) -> BaseException | None:
@@ -312,6 +378,20 @@ class WebSocketProtocol:
     def close_timeout(self) -> float:
         """How long a closing handshake may take."""
         return self._close_timeout
+
+    @property
+    def _is_client(self) -> bool:
+        return self._conn.client
+
+    def _peer_closed_first(self) -> bool:
+        """True when the peer's Close came before ours (a method: it changes across awaits).
+
+        wsproto knows it as soon as it parsed the frame, which may be before
+        the reader task handled the event (it waits in the stream callback).
+        """
+        if self._wire is _Wire.PEER_CLOSED:
+            return True
+        return not self._sent_close and self._conn.state is not ConnectionState.OPEN
 
     # -- the tasks ----------------------------------------------------------------
 
@@ -332,12 +412,19 @@ class WebSocketProtocol:
                     else:
                         await self._read_loop()
             finally:
+                if self._wire is _Wire.OPEN:
+                    self._wire = _Wire.BROKEN  # cancelled, or the stream failed
                 self._queue.close(WS_CLOSED_MESSAGE)
                 self._done.set()
                 with anyio.CancelScope(shield=True):
                     await self._close_stream()
         finally:
             self._finished.set()
+
+    @property
+    def reader_done(self) -> bool:
+        """True once the reader ended: the connection is over and its stream closed."""
+        return self._done.is_set()
 
     async def wait_closed(self) -> None:
         """Wait until the reader ended (the closing handshake is over, or the stream broke)."""
@@ -399,10 +486,7 @@ class WebSocketProtocol:
                 if data_in is None:
                     if self._deferred is not None:
                         continue  # handle what the callback left before the end
-                    if not self._closing:
-                        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                    self._closed = True
-                    return
+                    return  # the stream ended without a Close: _run marks it broken
                 event = self._deferred
                 if event is not None:
                     # What the callback left comes before any newer bytes
@@ -463,6 +547,11 @@ class WebSocketProtocol:
         parts = self._parts
         if isinstance(event, TextMessage):
             data: Any = event.data if not parts else "".join([*parts, event.data])
+            if not self._decode_text:
+                # wsproto has checked the UTF-8 already (RFC 6455 8.1 asks it
+                # of every endpoint): what decode_text=False saves aiohttp is
+                # the str, which the application asked not to get.
+                data = data.encode("utf-8")
             kind = WSMsgType.TEXT
         else:
             data = event.data if not parts else b"".join([*parts, event.data])
@@ -490,7 +579,7 @@ class WebSocketProtocol:
             await self._queue.put(self._assemble(event))  # the last part, the queue full
         elif isinstance(event, Ping):
             if self._autoping:
-                await self._send_event(event.response())
+                await self._answer(event.response())
             else:
                 await self._queue.put(WSMessage(WSMsgType.PING, bytes(event.payload), ""))
         elif isinstance(event, Pong):  # with autoping off (else taken above)
@@ -501,6 +590,13 @@ class WebSocketProtocol:
             return False
         return True
 
+    async def _answer(self, event: Any) -> None:
+        """Send a control frame the reader owes the peer; a closing connection takes none."""
+        try:
+            await self._send_event(event)
+        except ConnectionResetError:
+            pass  # the peer or our close() got there first: nothing left to answer
+
     async def _on_close(self, event: CloseConnection) -> None:
         if self._conn.state is ConnectionState.OPEN:
             # wsproto reports what it could not parse as a CloseConnection
@@ -510,14 +606,19 @@ class WebSocketProtocol:
                 code = WSCloseCode.PROTOCOL_ERROR
             await self._fail(code, event.reason or "Protocol error")
             return
-        if self._closing:
-            return  # the echo of our own close
-        self._close_code = event.code
-        self._closed = True
+        self._peer_code = event.code
+        if self._sent_close:
+            self._wire = _Wire.ECHOED  # the answer to our own Close
+            return
+        self._wire = _Wire.PEER_CLOSED
         if self._autoclose:
-            await self._send_event(event.response())
+            await self._answer(event.response())
         await self._queue.put(WSMessage(WSMsgType.CLOSE, event.code, event.reason or ""))
         self._queue.close(WS_CLOSED_MESSAGE)
+        if not self._autoclose:
+            # The application answers with close() when it gets to the CLOSE
+            # message; the stream stays open until then.
+            await self._answered.wait()
 
     async def _fail(self, code: int, reason: str) -> None:
         """_Fail the WebSocket Connection_ over what the peer sent (1002, 1007, 1009).
@@ -528,10 +629,9 @@ class WebSocketProtocol:
         does not), and then the stream is closed without reading further
         ("the endpoint ... SHOULD NOT try to read more data" -- RFC 6455 7.1.7).
         """
-        self._exception = WebSocketError(code, reason)
-        self._close_code = code
+        self._failure = WebSocketError(code, reason)
         self._fail_reason = (code, reason[:100])
-        await self._queue.put(WSMessage(WSMsgType.ERROR, self._exception, None))
+        await self._queue.put(WSMessage(WSMsgType.ERROR, self._failure, None))
         self._queue.close(WS_CLOSED_MESSAGE)
         with anyio.move_on_after(self._close_timeout):
             await self._failure_closed.wait()
@@ -541,13 +641,22 @@ class WebSocketProtocol:
         if self._failure_closed.is_set() or self._fail_reason is None:
             return
         self._failure_closed.set()
-        self._closing = True
-        self._closed = True
+        self._sent_close = True
         code, reason = self._fail_reason
         try:
             await self._send_event(CloseConnection(code=code, reason=reason))
         except ConnectionResetError:
             pass
+
+    def _failed(self, error: BaseException) -> None:
+        """The application met the end of a connection that had no closing handshake.
+
+        As aiohttp: closed, with 1006 ("no Close control frame was received"
+        -- RFC 6455 7.1.5) whatever code went out, and ``error`` to tell why.
+        """
+        self._state = WSState.CLOSED
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._exception = error
 
     async def _beat(self, interval: float) -> None:
         while True:
@@ -560,11 +669,14 @@ class WebSocketProtocol:
             with anyio.move_on_after(interval / 2):
                 await pong.wait()
             if not pong.is_set():
-                # No pong in time: the peer (or the path to it) is gone.
-                self._exception = self._timeout_error("No PONG received after heartbeat")
-                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                self._closed = True
-                await self._queue.put(WSMessage(WSMsgType.ERROR, self._exception, None))
+                # No pong in time: the peer (or the path to it) is gone. As
+                # aiohttp: closed at once; a receive() waiting gets the error,
+                # a later one CLOSED.
+                if self._state is WSState.CLOSED:
+                    return
+                self._failed(self._timeout_error(f"No PONG received after {interval / 2} seconds"))
+                if self._receiving:
+                    self._queue.put_nowait(WSMessage(WSMsgType.ERROR, self._exception, None))
                 self._queue.close(WS_CLOSED_MESSAGE)
                 self._scope.cancel()
                 return
@@ -598,37 +710,82 @@ class WebSocketProtocol:
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
                 raise ConnectionResetError("Cannot write to closing transport") from exc
 
+    async def _send_app_frame(self, event: Any) -> None:
+        """Send what the application asked for, with aiohttp's errors.
+
+        Once the application closed: ``reset_error``. After the peer's Close,
+        before the application received it: dropped, as the peer takes no
+        more (aiohttp writes it to a peer that ignores it). A broken stream:
+        ``reset_error``.
+        """
+        if self._state is WSState.CLOSED:
+            raise self.reset_error("Cannot write to closing transport")
+        if self._peer_closed_first():
+            return
+        try:
+            await self._send_event(event)
+        except ConnectionResetError as exc:
+            if self._peer_closed_first():
+                return  # the peer's Close arrived while this was on its way
+            raise self.reset_error("Cannot write to closing transport") from exc
+
     async def send_message(self, data: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message."""
-        if self._closing or self._closed:
-            raise ConnectionResetError("Cannot write to closing transport")
-        await self._send_event(_message(data))
+        await self._send_app_frame(_message(data))
 
     async def ping(self, payload: bytes = b"") -> None:
         """Send a ping."""
-        await self._send_event(Ping(payload=payload))
+        await self._send_app_frame(Ping(payload=payload))
 
     async def pong(self, payload: bytes = b"") -> None:
         """Send an unsolicited pong."""
-        await self._send_event(Pong(payload=payload))
+        await self._send_app_frame(Pong(payload=payload))
 
     # -- receiving ------------------------------------------------------------------
 
     async def receive(self, timeout: float | None = None) -> WSMessage:
-        """The next message; ``timeout`` (seconds) raises TimeoutError."""
+        """The next message; ``timeout`` (seconds) raises TimeoutError.
+
+        As aiohttp: once closed, CLOSED (messages still queued are dropped;
+        the server raises RuntimeError at the fifth such call); after the
+        peer's Close with autoclose off, CLOSING on the server, while the
+        client closes and answers CLOSED.
+        """
         if self._receiving:
             raise RuntimeError("Concurrent call to receive() is not allowed")
-        if self._queue.closed_with is not None and not self._queue._items:
-            self._closed_receives += 1
-            if self._closed_receives > _CLOSED_RECEIVES_BEFORE_ERROR:
-                raise RuntimeError("WebSocket connection is closed.")
+        if self._state is WSState.CLOSED:
+            if not self._is_client:
+                self._closed_receives += 1
+                if self._closed_receives >= _CLOSED_RECEIVES_BEFORE_ERROR:
+                    raise RuntimeError("WebSocket connection is closed.")
+            return WS_CLOSED_MESSAGE
+        if self._state is WSState.CLOSING:
+            if self._is_client:
+                await self.close()
+                return WS_CLOSED_MESSAGE
+            return WS_CLOSING_MESSAGE
         self._receiving = True
         try:
             msg = await self._next(timeout)
+        except BaseException:
+            if self._is_client:
+                # aiohttp's client counts a receive() cut short as an abnormal end.
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            raise
         finally:
             self._receiving = False
-        if msg.type is WSMsgType.ERROR and self._fail_reason is not None:
-            await self._send_failure_close()
+        kind = msg.type
+        if kind is WSMsgType.CLOSE:
+            self._close_code = msg.data
+            self._state = WSState.CLOSED if self._autoclose else WSState.CLOSING
+        elif kind is WSMsgType.ERROR:
+            if not self.closed:  # (the heartbeat's failure is in place already)
+                self._failed(msg.data)
+                await self._send_failure_close()
+        elif kind is WSMsgType.CLOSED and self._state is WSState.OPEN:
+            # The stream ended without a Close. aiohttp then tries to send
+            # its Close, which fails: that failure is what exception() holds.
+            self._failed(self.reset_error("Cannot write to closing transport"))
         return msg
 
     async def _next(self, timeout: float | None) -> WSMessage:
@@ -641,11 +798,17 @@ class WebSocketProtocol:
     # -- closing --------------------------------------------------------------------
 
     async def close(self, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
-        """Close: send Close, wake the receiver, wait for the echo; False if already closed."""
-        if self._closing:
-            # Closing already (another task's close, or the peer's): let that
-            # handshake finish, then make sure the tasks are over when this
-            # returns too, as the end of an ``async with`` relies on.
+        """Close: send Close, wake the receiver, wait for the echo; False if already closed.
+
+        Returns once the reader and heartbeat have ended, a second close()
+        too (an ``async with`` block relies on it). As aiohttp: the close
+        code becomes the peer's (its echo, or its own Close); no echo within
+        ``close_timeout`` gives 1006 and a TimeoutError in exception().
+        """
+        if self._state is WSState.CLOSED:
+            # Closed already (by another task's close, the peer's Close, an
+            # error): let a handshake under way finish, then make sure the
+            # tasks are over when this returns too.
             try:
                 with anyio.move_on_after(self._close_timeout):
                     await self._done.wait()
@@ -653,23 +816,52 @@ class WebSocketProtocol:
                 with anyio.CancelScope(shield=True):
                     await self.stop()
             return False
-        self._closing = True
-        if self._close_code is None:
-            self._close_code = code
+        seen_peer_close = self._state is WSState.CLOSING
+        self._state = WSState.CLOSED
+        self._queue.close(WS_CLOSING_MESSAGE)  # a receive() waiting gets CLOSING
         reason = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
-        self._queue.close(WS_CLOSING_MESSAGE)
         try:
-            if not self._closed:
-                await self._send_event(CloseConnection(code=code, reason=reason))
-            with anyio.move_on_after(self._close_timeout):
-                await self._done.wait()  # the reader ends on the echo (or a broken stream)
-        except ConnectionResetError:
-            pass
+            await self._close_handshake(code, reason, seen_peer_close)
         finally:
-            self._closed = True
             with anyio.CancelScope(shield=True):
                 await self.stop()
         return True
+
+    async def _close_handshake(self, code: int, reason: str, seen_peer_close: bool) -> None:
+        if self._wire is _Wire.PEER_CLOSED:
+            if not self._autoclose:
+                await self._answer(CloseConnection(code=code, reason=reason))
+                self._answered.set()
+            if not seen_peer_close:
+                self._close_code = self._peer_code  # aiohttp reads the peer's Close next
+            return
+        if self._failure is not None:
+            # A protocol error the application had not received yet.
+            await self._send_failure_close()
+            self._failed(self._failure)
+            return
+        if self._wire is _Wire.BROKEN:
+            self._failed(self.reset_error("Cannot write to closing transport"))
+            return
+        self._sent_close = True
+        try:
+            await self._send_event(CloseConnection(code=code, reason=reason))
+        except ConnectionResetError as exc:
+            if self._peer_closed_first():  # both closed at once: that is a handshake
+                self._close_code = self._peer_code
+            else:
+                error = self.reset_error("Cannot write to closing transport")
+                error.__cause__ = exc
+                self._failed(error)
+            return
+        with anyio.move_on_after(self._close_timeout):
+            await self._done.wait()  # the reader ends on the echo (or a broken stream)
+        if self._wire in (_Wire.ECHOED, _Wire.PEER_CLOSED):
+            self._close_code = self._peer_code
+        elif not self._done.is_set():
+            self._failed(TimeoutError())
+        else:
+            self._failed(EofStream())
 
 
 class _Raise(NamedTuple):
@@ -700,7 +892,7 @@ class WebSocketMethods:
 
     @property
     def closed(self) -> bool:
-        """True once closing started (either side)."""
+        """True once closed: by close(), the peer's Close (received, with autoclose) or an error."""
         return self._engine_or_raise().closed
 
     @property
@@ -734,6 +926,20 @@ class WebSocketMethods:
         """Send ``data`` as a JSON text message."""
         await self.send_str(dumps(data), compress=compress)
 
+    async def send_json_bytes(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], bytes],
+    ) -> None:
+        """Send ``data`` as JSON in a binary message, with an encoder that returns bytes.
+
+        For encoders such as orjson's ``dumps``: the bytes go out as they
+        are, without a round trip through str (as aiohttp 3.14).
+        """
+        await self.send_bytes(dumps(data), compress=compress)
+
     async def send_frame(
         self, message: bytes, opcode: WSMsgType, compress: int | None = None
     ) -> None:
@@ -766,18 +972,18 @@ class WebSocketMethods:
             )
         return msg.data
 
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message, which must be text."""
-        return str(await self._receive_typed(WSMsgType.TEXT, timeout))
+    async def receive_str(self, *, timeout: float | None = None) -> Any:
+        """The next message, which must be text: a str, or bytes with ``decode_text=False``."""
+        return await self._receive_typed(WSMsgType.TEXT, timeout)
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         """The next message, which must be binary."""
         return bytes(await self._receive_typed(WSMsgType.BINARY, timeout))
 
     async def receive_json(
-        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
     ) -> Any:
-        """The next text message, parsed as JSON."""
+        """The next text message parsed as JSON (``loads`` gets bytes if ``decode_text=False``)."""
         return loads(await self.receive_str(timeout=timeout))
 
     def __aiter__(self) -> WebSocketMethods:

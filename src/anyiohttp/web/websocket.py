@@ -65,6 +65,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         compress: bool = True,
         max_msg_size: int = 4 * 1024 * 1024,
         writer_limit: int = 2**16,
+        decode_text: bool = True,
     ) -> None:
         super().__init__(status=101)
         self._protocols = tuple(protocols)
@@ -75,7 +76,10 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         self._autoping = autoping
         self._heartbeat = heartbeat
         self._compress_allowed = compress
-        self._compress = False
+        # The constructor's flag until prepare(), then the negotiated window
+        # bits (0: none), as aiohttp.
+        self._compress: bool | int = compress
+        self._decode_text = decode_text
         self._max_msg_size = max_msg_size
         self._engine: WebSocketProtocol | None = None
 
@@ -149,9 +153,13 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
             return await super().prepare(request)
         connection = request._conn
         headers, protocol, extension = self._handshake(request)
+        # Whatever set_status() said before: the handshake's answer is a 101.
+        self.set_status(101)
         self._headers.update(headers)
         self._ws_protocol = protocol
-        self._compress = extension is not None
+        # The window the peer's messages to us may use (its offer's
+        # server_max_window_bits, else 15), which aiohttp reports.
+        self._compress = extension.server_max_window_bits if extension is not None else 0
         writer = await super().prepare(request)
         stream, trailing = await connection.take_over()
         conn = Connection(
@@ -167,6 +175,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
             autoclose=self._autoclose,
             heartbeat=self._heartbeat,
             close_timeout=self._timeout,
+            decode_text=self._decode_text,
         )
         connection.adopt_websocket(self._engine)
         return writer
@@ -179,13 +188,13 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         return self._ws_protocol
 
     @property
-    def compress(self) -> bool:
-        """True when permessage-deflate was negotiated."""
+    def compress(self) -> bool | int:
+        """The constructor's flag before prepare(); then the negotiated window bits (0: none)."""
         return self._compress
 
     @property
     def closed(self) -> bool:
-        """True once closing started (either side); False before prepare()."""
+        """True once closed (see ``WebSocketProtocol``); False before prepare()."""
         return self._engine is not None and self._engine.closed
 
     @property
