@@ -438,18 +438,21 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
     def http_range(self) -> slice:
         """The Range header as a slice of the body (``slice(None, None)`` when absent).
 
-        Raises ValueError for a malformed header, as aiohttp.
+        As aiohttp: one ``bytes=first-last`` range (the unit in any case,
+        no spaces, ASCII digits only: ``int()`` would take other scripts'
+        digits); ``bytes=-n`` is ``slice(-n, None)``. Anything else raises
+        ValueError.
         """
         value = self._head.headers.get(hdrs.RANGE)
         if value is None:
             return slice(None, None, 1)
-        unit, _, spec = value.partition("=")
-        if unit.strip() != "bytes" or "," in spec:
+        match = _BYTE_RANGE.fullmatch(value)
+        if match is None:
             raise ValueError("range not in acceptable format")
-        first, dash, last = spec.strip().partition("-")
-        if not dash or not (first.isdigit() or last.isdigit()):
-            raise ValueError("range not in acceptable format")
+        first, last = match.groups()
         if not first:
+            if not last:
+                raise ValueError("No start or end of range specified")
             return slice(-int(last), None, 1)
         start = int(first)
         end = int(last) + 1 if last else None
@@ -679,6 +682,11 @@ _COOKIE_PAIR = re.compile(
     r'|([^\s;=]+)(?:=("(?:[^"\\]|\\.)*"|[^\s;]*))?'
 )
 _QUOTED_CHAR = re.compile(r"\\(.)")
+
+# One byte range (RFC 9110 14.1.2) as aiohttp reads it. re.ASCII keeps both
+# the digits and the case-insensitive "bytes" ASCII (the long s, U+017F, folds
+# to "s" otherwise).
+_BYTE_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.ASCII | re.IGNORECASE)
 
 
 def _parse_cookie_header(raw: str) -> dict[str, str]:

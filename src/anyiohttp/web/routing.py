@@ -975,14 +975,18 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     def add_static(
         self, prefix: str, path: str | os.PathLike[str], **kwargs: Any
     ) -> AbstractResource:
-        """Serve the files under ``path`` at ``prefix`` (see web.static.StaticResource).
+        """Serve the files under ``path`` at ``prefix`` (see web.staticfiles.StaticResource).
 
-        Options: ``name``, ``expect_handler``, ``chunk_size``, ``show_index``,
+        ``"/"`` serves them at the root; as aiohttp, a route whose fixed path
+        is longer is tried first (``/api`` beside the files). Options: ``name``,
+        ``expect_handler``, ``chunk_size``, ``show_index``,
         ``follow_symlinks``, ``append_version``.
         """
         from .staticfiles import StaticResource
 
-        prefix = prefix.rstrip("/") if prefix != "/" else prefix
+        if not prefix.startswith("/"):
+            raise ValueError(f"Bad prefix {prefix!r}: it must start with /")
+        prefix = prefix.rstrip("/")
         resource = StaticResource(prefix, path, **kwargs)
         self.register_resource(resource)
         return resource

@@ -3,12 +3,14 @@
 (Not ``static.py``: ``web.static`` is aiohttp's route-definition function.)
 
 A FileResponse answers conditional requests (If-None-Match, If-Match,
-If-Modified-Since, If-Unmodified-Since → 304/412), single byte ranges (206,
-416), and streams the file in chunks read in a worker thread. The static
-resource maps ``/prefix/<path>`` to files under a directory and never serves
-anything outside it: absolute paths, ``..`` (encoded or not) and symlinks
-leading out (unless ``follow_symlinks=True``) are answered 404, directories
-403 (or an index page with ``show_index=True``).
+If-Modified-Since, If-Unmodified-Since → 304/412), byte ranges as aiohttp
+(one ``bytes=`` range: 206, anything else in a Range header: 416), and
+streams the file in chunks read in a worker thread. The static resource maps
+``/prefix/<path>`` (``/<path>`` for ``add_static("/", ...)``) to files under
+a directory and never serves anything outside it: absolute paths, ``..``
+(encoded or not) and symlinks leading out (unless ``follow_symlinks=True``)
+are answered 404, directories 403 (or aiohttp's index page with
+``show_index=True``).
 """
 
 from __future__ import annotations
@@ -133,19 +135,18 @@ class FileResponse(StreamResponse):
             self._set_validators(stat, etag)
             return await super().prepare(request)
         start, end = 0, stat.st_size
-        range_header = headers.get(hdrs.RANGE)
         if_range = headers.get(hdrs.IF_RANGE)
-        if range_header and (if_range is None or _if_range_holds(if_range, etag, stat)):
-            parsed = _parse_range(range_header, stat.st_size)
-            if parsed is None:
+        if hdrs.RANGE in headers and (if_range is None or _if_range_holds(if_range, etag, stat)):
+            byte_range = _byte_range(request, stat.st_size)
+            if byte_range is None:
                 self.set_status(416)
                 self._headers[hdrs.CONTENT_RANGE] = f"bytes */{stat.st_size}"
                 self.content_length = 0
                 return await super().prepare(request)
-            start, end = parsed
-            if (start, end) != (0, stat.st_size):
-                self.set_status(206)
-                self._headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{end - 1}/{stat.st_size}"
+            # As aiohttp: a range covering the whole file is still a 206.
+            start, end = byte_range
+            self.set_status(206)
+            self._headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{end - 1}/{stat.st_size}"
         self._set_validators(stat, etag)
         if hdrs.CONTENT_TYPE not in self._headers:
             guessed, encoding = mimetypes.guess_type(self._path.name)
@@ -207,27 +208,25 @@ class FileResponse(StreamResponse):
                 await self.write(chunk)
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """One ``bytes=`` range as (start, end-exclusive); None if unsatisfiable (RFC 9110 14)."""
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return 0, size  # other units or several ranges: answer the whole file
-    first, dash, last = spec.strip().partition("-")
-    if not dash:
-        return 0, size
+def _byte_range(request: BaseRequest, size: int) -> tuple[int, int] | None:
+    """The bytes the Range header asks for, as (start, end-exclusive), as aiohttp.
+
+    ``request.http_range`` parses the header: one ``bytes=first-last``,
+    ``bytes=first-`` or ``bytes=-suffix`` range in ASCII digits. Anything
+    else (another unit, several ranges, a malformed value) and a start at or
+    past the end are None: 416. A suffix longer than the file, or a last
+    byte past its end, are cut to the file.
+    """
     try:
-        if first:
-            start = int(first)
-            end = int(last) + 1 if last else size
-        else:
-            length = int(last)
-            if length == 0:
-                return None
-            start, end = max(0, size - length), size
+        wanted = request.http_range
     except ValueError:
-        return 0, size
-    end = min(end, size)
-    if start >= size or start >= end:
+        return None
+    start = 0 if wanted.start is None else wanted.start
+    if start < 0:
+        start, end = max(0, size + start), size
+    else:
+        end = size if wanted.stop is None else min(wanted.stop, size)
+    if start >= size:
         return None
     return start, end
 
@@ -248,7 +247,8 @@ class StaticResource(AbstractResource):
         append_version: bool = False,
     ) -> None:
         super().__init__(name=name)
-        _check_prefix(prefix)
+        if prefix:  # "" serves the directory at the root: add_static("/", ...)
+            _check_prefix(prefix)
         try:
             root = Path(directory).expanduser().resolve(strict=True)
         except FileNotFoundError:
@@ -343,26 +343,42 @@ class StaticResource(AbstractResource):
 
     async def _handle(self, request: Request) -> StreamResponse:
         filename = request.match_info["filename"]
-        path = await anyio.to_thread.run_sync(self._file_for, filename)
-        if path.is_dir():
-            if self._show_index:
-                return Response(text=self._index_page(path), content_type="text/html")
-            raise HTTPForbidden()
+        path, index = await anyio.to_thread.run_sync(self._target, filename)
+        if index is not None:
+            return Response(text=index, content_type="text/html")
         return FileResponse(path, chunk_size=self._chunk_size)
 
+    def _target(self, filename: str) -> tuple[Path, str | None]:
+        """The file to serve, or the directory and its index page (file system work: a thread)."""
+        path = self._file_for(filename)
+        try:
+            if not path.is_dir():
+                return path, None
+            if not self._show_index:
+                raise HTTPForbidden()
+            return path, self._index_page(path)
+        except PermissionError:
+            raise HTTPForbidden() from None
+
     def _index_page(self, directory: Path) -> str:
-        relative = (
-            directory.relative_to(self._directory) if directory != self._directory else Path()
-        )
-        title = html.escape(f"Index of /{relative.as_posix()}".rstrip("/") + "/")
+        """The directory listing in aiohttp's HTML.
+
+        The title is ``Index of /<directory>`` (``/.`` at the root, as
+        aiohttp); one link per entry, sorted, directories shown with a
+        trailing ``/``. The links are percent-encoded paths and, unlike
+        aiohttp, also HTML-escaped, so a name with ``&`` cannot turn into
+        a character reference: the same page for any other name.
+        """
+        title = f"Index of /{html.escape(directory.relative_to(self._directory).as_posix())}"
         items = []
         for entry in sorted(directory.iterdir()):
-            name = entry.name + ("/" if entry.is_dir() else "")
-            url = self.url_for(filename=(relative / entry.name).as_posix())
-            items.append(f'<li><a href="{html.escape(str(url))}">{html.escape(name)}</a></li>')
+            href = URL.build(path=f"{self._prefix}/{entry.relative_to(self._directory).as_posix()}")
+            name = f"{entry.name}/" if entry.is_dir() else entry.name
+            items.append(f'<li><a href="{html.escape(href.raw_path)}">{html.escape(name)}</a></li>')
+        listing = "\n".join(items)
         return (
-            f"<html>\n<head>\n<title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n"
-            f"<ul>\n{chr(10).join(items)}\n</ul>\n</body>\n</html>"
+            f"<html>\n<head>\n<title>{title}</title>\n</head>\n"
+            f"<body>\n<h1>{title}</h1>\n<ul>\n{listing}\n</ul>\n</body>\n</html>"
         )
 
     def __repr__(self) -> str:
