@@ -87,7 +87,10 @@ class NotAppKeyWarning(UserWarning):
 
 
 class RequestPayloadError(Exception):
-    """The request body could not be parsed (a broken multipart body, say)."""
+    """The request body could not be read: it does not decode (a bad gzip body),
+    its framing is broken (a bad chunk, a short body). As aiohttp, reads raise it
+    with the parser's error as ``__cause__``; left unhandled, the answer is a 400.
+    """
 
 
 class PayloadAccessError(Exception):

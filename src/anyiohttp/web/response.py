@@ -10,7 +10,9 @@ silently wrote into the first request's connection.
 from __future__ import annotations
 
 import enum
+import io
 import json
+import os
 import warnings
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import aclosing
@@ -26,7 +28,7 @@ from .. import hdrs
 from ..helpers import ETag, format_http_date, parse_content_type, parse_http_date
 from ..http.compression import brotli_available
 from ..http.parser import HttpVersion10, HttpVersion11
-from ..http.payload import Payload, get_payload
+from ..http.payload import Payload, content_disposition_header, get_payload
 from ..http.stream_writer import StreamWriter, compress_whole
 from ..http.writer import serialize_head
 from .keys import ResponseKey
@@ -645,14 +647,28 @@ class Response(StreamResponse):
             try:
                 payload = get_payload(body)
             except TypeError:
-                raise TypeError(
-                    f"Unsupported body type {type(body).__name__}: use bytes, str, a file "
+                # ValueError and this message start as aiohttp's.
+                raise ValueError(
+                    f"Unsupported body type {type(body)!r}: use bytes, str, a file "
                     "object or an async iterable of bytes"
                 ) from None
             self._body = None
             self._payload = payload
-            if hdrs.CONTENT_TYPE not in self._headers and payload.content_type:
-                self._headers[hdrs.CONTENT_TYPE] = payload.content_type
+            headers = self._headers
+            if hdrs.CONTENT_TYPE not in headers:
+                if isinstance(body, io.TextIOBase):
+                    # A text file is sent UTF-8 encoded, whatever its name (as aiohttp).
+                    headers[hdrs.CONTENT_TYPE] = "text/plain; charset=utf-8"
+                elif payload.content_type:
+                    headers[hdrs.CONTENT_TYPE] = payload.content_type
+            filename = _file_name(body)
+            if filename is not None and hdrs.CONTENT_DISPOSITION not in headers:
+                # As aiohttp: a named file is offered as a download of that name.
+                headers[hdrs.CONTENT_DISPOSITION] = content_disposition_header(
+                    "attachment", filename=filename
+                )
+            for name, value in payload.headers.items():
+                headers.setdefault(name, value)
 
     @property
     def text(self) -> str | None:
@@ -723,6 +739,16 @@ class Response(StreamResponse):
                     await self._writer.write(chunk)
         body = self._compressed_body if self._compressed_body is not None else self._body or b""
         await super().write_eof(body + data if data else body)
+
+
+def _file_name(body: Any) -> str | None:
+    """The base name of an open file (None for in-memory ones, ``<stdin>``, a bare fd)."""
+    if not isinstance(body, io.IOBase):
+        return None
+    name = getattr(body, "name", None)
+    if not isinstance(name, str) or not name or name[0] == "<" or name[-1] == ">":
+        return None
+    return os.path.basename(name)
 
 
 _NO_DATA: Final[Any] = object()

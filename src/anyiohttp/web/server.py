@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html import escape as html_escape
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import anyio
 from anyio.abc import ByteStream, SocketAttribute, TaskGroup
@@ -44,7 +44,7 @@ from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
 from ..http.websocket import WebSocketProtocol, WSCloseCode
 from ..http.writer import serialize_head
-from .exceptions import HTTPException, PayloadAccessError
+from .exceptions import HTTPException, PayloadAccessError, RequestPayloadError
 from .log import server_logger
 from .request import BaseRequest, ConnectionInfo
 from .response import SERVER_SOFTWARE, Response, StreamResponse
@@ -63,6 +63,15 @@ _RECEIVE_ERRORS: Final = (
     anyio.BrokenResourceError,
     anyio.ClosedResourceError,
     OSError,
+)
+
+_NOT_A_PROTOCOL_FACTORY: Final = (
+    "anyiohttp's web.Server is not an asyncio protocol factory: "
+    "loop.create_server(web.Server(handler)) cannot serve it. Run it with a ServerRunner:\n"
+    "    async with web.ServerRunner(web.Server(handler)) as runner:\n"
+    "        await web.TCPSite(runner, host, port).start()\n"
+    "        await anyio.sleep_forever()\n"
+    "(see 'web.Server is not a protocol factory' in docs/migrating.rst)"
 )
 
 RequestHandler = Callable[[BaseRequest], Awaitable[StreamResponse]]
@@ -110,6 +119,18 @@ class Server:
         self._closing = False
         self._cancelled_at_shutdown = 0
         self._connection_ended: anyio.Event | None = None
+
+    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
+        """Refuse aiohttp's low-level use as a protocol factory, saying what to do instead.
+
+        In aiohttp ``loop.create_server(web.Server(handler))`` calls the
+        server for an asyncio protocol per connection. This one serves anyio
+        byte streams, on asyncio and trio alike, through a runner. The error
+        is logged too: asyncio drops an exception from a protocol factory
+        unless the loop is in debug mode.
+        """
+        self.config.logger.error("%s", _NOT_A_PROTOCOL_FACTORY)
+        raise TypeError(_NOT_A_PROTOCOL_FACTORY)
 
     @property
     def connections(self) -> int:
@@ -186,8 +207,15 @@ class Server:
     def handle_error(
         self, request: BaseRequest, status: int = 500, exc: BaseException | None = None
     ) -> Response:
-        """The response for a failed handler: logged, plain text or HTML, closing."""
+        """The response for a failed handler: logged, plain text or HTML, closing.
+
+        As aiohttp, only a 500 has a body; other statuses (504) are empty.
+        """
         self.config.logger.error("Error handling request from %s", request.remote, exc_info=exc)
+        if status != 500:
+            empty = Response(status=status, content_type="text/plain")
+            empty.force_close()
+            return empty
         title = f"{status} {HTTPStatus(status).phrase}"
         message = HTTPStatus(status).description
         tb = None
@@ -638,11 +666,23 @@ class _Connection(ConnectionInfo):
         return True
 
     def _body_source(self, head: RequestHead) -> Callable[[], Awaitable[bytes]]:
-        """The request body as the handler reads it: decoded if it came compressed."""
+        """The request body as the handler reads it: decoded if it came compressed.
+
+        A body that does not decode or is badly framed fails the read with
+        RequestPayloadError, as aiohttp (the handler runs either way).
+        """
         encoding = head.headers.get("Content-Encoding", "").strip().lower()
+        source: Callable[[], Awaitable[bytes]] = self._read_body_chunk
         if encoding in DECODABLE and (encoding != "br" or brotli_available()):
-            return DecodingSource(self._read_body_chunk, encoding)
-        return self._read_body_chunk
+            source = DecodingSource(source, encoding)
+
+        async def read() -> bytes:
+            try:
+                return await source()
+            except HttpProcessingError as exc:
+                raise RequestPayloadError(str(exc)) from exc
+
+        return read
 
     async def _run_handler(self, request: BaseRequest) -> StreamResponse:
         server = self.server
@@ -650,26 +690,38 @@ class _Connection(ConnectionInfo):
             resp = await server.handler(request)
         except HTTPException as exc:
             return exc
-        except HttpProcessingError as exc:
-            # A broken body (bad chunk, short body) surfaced in the handler.
-            server.config.logger.info("Bad request body from %s: %s", request.remote, exc)
-            bad = Response(status=exc.code or 400, text=exc.message or "Bad Request")
+        except (HttpProcessingError, RequestPayloadError) as exc:
+            cause = exc.__cause__ if isinstance(exc, RequestPayloadError) else exc
+            if not isinstance(cause, HttpProcessingError):
+                return self._handler_failed(request, exc)
+            # A broken body (bad chunk, short body, bad gzip) the handler let through.
+            server.config.logger.info("Bad request body from %s: %s", request.remote, cause)
+            bad = Response(status=cause.code or 400, text=cause.message or "Bad Request")
             bad.force_close()
             return bad
         except Exception as exc:
-            writer = request.writer
-            if writer is not None and writer.output_size:
-                # Part of a response (or a 101 and a WebSocket) is out: no 500
-                # can follow, the connection just ends.
-                server.config.logger.error(
-                    "Error handling request from %s", request.remote, exc_info=exc
-                )
-                return _ABANDONED
-            return server.handle_error(request, 500, exc)
+            return self._handler_failed(request, exc)
         if not isinstance(resp, StreamResponse):
             error = RuntimeError(f"Web-handler should return a response instance, got {resp!r}")
             return server.handle_error(request, 500, error)
         return resp
+
+    def _handler_failed(self, request: BaseRequest, exc: Exception) -> StreamResponse:
+        """The answer to a handler that raised: 500, or 504 for a timeout (as aiohttp)."""
+        server = self.server
+        writer = request.writer
+        if writer is not None and writer.output_size:
+            # Part of a response (or a 101 and a WebSocket) is out: no 500
+            # can follow, the connection just ends.
+            server.config.logger.error(
+                "Error handling request from %s", request.remote, exc_info=exc
+            )
+            return _ABANDONED
+        if isinstance(exc, TimeoutError):
+            # The handler's own deadline (fail_after) or an upstream's timeout.
+            server.config.logger.debug("Request handler timed out", exc_info=exc)
+            return server.handle_error(request, 504)
+        return server.handle_error(request, 500, exc)
 
     async def _finish(self, request: BaseRequest, resp: StreamResponse) -> bool:
         """Send the response; True when the connection may be reused."""
