@@ -71,27 +71,59 @@ def normalize_path_middleware(
     return impl
 
 
-_FORWARDED_PAIR = re.compile(
-    r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\\\]|\\\\.)*"|[^;,\s]*)\s*'
-)
+# RFC 7239 4: forwarded-pair = token "=" value, value = token / quoted-string
+# (RFC 9110 5.6.2, 5.6.4; obs-text left out, its encoding is unknown), plus
+# an optional ":port" after a token value, as aiohttp allows.
+_TCHAR = r"!#$%&'*+.^_`|~0-9A-Za-z-"
+_QUOTED_STRING = r'"(?:\\[\t !-~]|[\t !#-\[\]-~])*"'
+_FORWARDED_PAIR = re.compile(rf"([{_TCHAR}]+)=([{_TCHAR}]+|{_QUOTED_STRING})(:[0-9]{{1,4}})?")
+_QUOTED_PAIR = re.compile(r"\\([\t !-~])")
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_forwarded(values: Iterable[str]) -> list[dict[str, str]]:
-    """The elements of ``Forwarded`` headers (RFC 7239 4), nearest proxy last."""
+    """The elements of ``Forwarded`` headers (RFC 7239 4), nearest proxy last.
+
+    Read as aiohttp's ``request.forwarded`` reads them: one element per
+    comma-separated forwarded-element, each a dict of its parameters (names
+    lower-cased, the last of a name wins, extension parameters kept);
+    quoted values are unquoted and their quoted-pairs unescaped, so a quoted
+    ``,`` or ``;`` does not split anything. Whitespace between parts is
+    allowed. Where the syntax breaks, the rest of that element is skipped up
+    to the next comma (the parameters before stay). Values are not checked
+    further (``for``, ``host``, ``proto`` are the proxies' strings).
+    """
     elements: list[dict[str, str]] = []
     for value in values:
-        for element in value.split(","):
-            pairs: dict[str, str] = {}
-            for pair in element.split(";"):
-                match = _FORWARDED_PAIR.fullmatch(pair)
-                if match is None:
-                    continue
-                key, val = match.group(1).lower(), match.group(2)
-                if len(val) >= 2 and val[0] == val[-1] == '"':
-                    val = re.sub(r"\\(.)", r"\1", val[1:-1])
-                pairs.setdefault(key, val)
-            elements.append(pairs)
+        element: dict[str, str] = {}
+        elements.append(element)
+        pos, end = 0, len(value)
+        after_pair = False  # a pair must be followed by ";", "," or the end
+        while pos < end:
+            match = None if after_pair else _FORWARDED_PAIR.match(value, pos)
+            if match is not None:
+                name, pair_value, port = match.groups()
+                if pair_value.startswith('"'):
+                    pair_value = _QUOTED_PAIR.sub(r"\1", pair_value[1:-1])
+                element[name.lower()] = pair_value + (port or "")
+                pos = match.end()
+                after_pair = True
+                continue
+            char = value[pos]
+            if char == ",":
+                element = {}
+                elements.append(element)
+                after_pair = False
+            elif char == ";":
+                after_pair = False
+            elif char not in " \t":
+                # Bad syntax: skip to the next element.
+                comma = value.find(",", pos)
+                if comma < 0:
+                    break
+                pos = comma
+                continue
+            pos += 1
     return elements
 
 
