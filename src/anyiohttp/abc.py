@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterable, Sized
 from http.cookies import BaseCookie, Morsel, SimpleCookie
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -44,12 +45,32 @@ class AbstractAccessLogger(abc.ABC):
 
 
 class AbstractCookieJar(Sized, Iterable["Morsel[str]"]):
-    """Base of client cookie jars."""
+    """Base of client cookie jars (aiohttp's interface)."""
+
+    @property
+    @abc.abstractmethod
+    def unsafe(self) -> bool:
+        """Whether cookies of IP-address hosts are accepted."""
 
     @property
     @abc.abstractmethod
     def quote_cookie(self) -> bool:
         """Whether cookie values are quoted when sent."""
+
+    @property
+    def treat_as_secure_origin(self) -> frozenset[URL]:
+        """Origins whose plain-http requests may carry Secure cookies (none by default)."""
+        return frozenset()
+
+    @property
+    @abc.abstractmethod
+    def cookies(self) -> MappingProxyType[tuple[str, str], SimpleCookie]:
+        """The stored cookies by ``(domain, path)``."""
+
+    @property
+    @abc.abstractmethod
+    def host_only_cookies(self) -> frozenset[tuple[str, str, str]]:
+        """The ``(domain, path, name)`` of the host-only cookies."""
 
     @abc.abstractmethod
     def clear(self, predicate: Callable[[Morsel[str]], bool] | None = None) -> None:
@@ -64,11 +85,13 @@ class AbstractCookieJar(Sized, Iterable["Morsel[str]"]):
         """Store cookies a response set."""
 
     def update_cookies_from_headers(self, headers: Iterable[str], response_url: URL) -> None:
-        """Store the cookies of ``Set-Cookie`` header values."""
-        for header in headers:
-            cookie: SimpleCookie = SimpleCookie()
-            cookie.load(header)
-            self.update_cookies(cookie, response_url)
+        """Store the cookies of ``Set-Cookie`` header values (parsed by aiohttp's rules)."""
+        # Imported here: the parser lives with the client's jar, which imports this module.
+        from .client.cookies import parse_set_cookie_headers
+
+        cookies = parse_set_cookie_headers(headers)
+        if cookies:
+            self.update_cookies(cookies, response_url)
 
     @abc.abstractmethod
     def filter_cookies(self, request_url: URL) -> BaseCookie[str]:

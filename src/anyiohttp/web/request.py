@@ -674,14 +674,27 @@ def _etags(value: str | None) -> tuple[ETag, ...] | None:
     return tuple(tags)
 
 
-# One name[=value] in a Cookie header: the value quoted or up to a space or
-# ";". A "=value" with no name is skipped. As aiohttp's parser: one malformed
-# pair never costs the others (SimpleCookie would drop them all).
+# The Cookie header, parsed as aiohttp parses it (its names may hold braces,
+# brackets and the like; one malformed pair never costs the others, where
+# SimpleCookie would drop them all). A pair: a name, maybe "=" and a value
+# (a quoted string, a date with its comma and spaces, or a run of visible
+# characters), ended by whitespace, ";" or the end.
 _COOKIE_PAIR = re.compile(
-    r'=(?:"(?:[^"\\]|\\.)*"|[^\s;]*)'  # a value without a name: skipped
-    r'|([^\s;=]+)(?:=("(?:[^"\\]|\\.)*"|[^\s;]*))?'
+    r"\s*(?P<name>[!#-:<>-\[\]-~]+)"  # (a "," is taken, and the name refused below)
+    r"(?:\s*=\s*(?P<value>"
+    r'"(?:[^\\"]|\\.)*"'
+    r'|"[^";]*'
+    r"|(?:\w{3,6}day|\w{3}),\s[\w\s-]{9,11}\s[\d:]{8}\s(?:GMT|[+-]\d{4})"
+    r"|\w{3}\s+\w{3}\s+[\s\d]\d\s+\d{2}:\d{2}:\d{2}\s+\d{4}"
+    r"|[!#-:<-\[\]-~]*"
+    r"))?\s*(?:\s+|;|$)",
+    re.ASCII,
 )
-_QUOTED_CHAR = re.compile(r"\\(.)")
+# A name worth keeping: visible ASCII but '"', ',', ';' and '\'.
+_COOKIE_NAME = re.compile(r"[!#-+\--:<-\[\]-~]+")
+# In a quoted value: \NNN is an octal escape (how SimpleCookie writes "," and
+# ";", so JSON in a cookie arrives whole), \X is X.
+_QUOTED_CHAR = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
 
 # One byte range (RFC 9110 14.1.2) as aiohttp reads it. re.ASCII keeps both
 # the digits and the case-insensitive "bytes" ASCII (the long s, U+017F, folds
@@ -689,15 +702,33 @@ _QUOTED_CHAR = re.compile(r"\\(.)")
 _BYTE_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.ASCII | re.IGNORECASE)
 
 
+def _unquote_cookie(value: str) -> str:
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    return _QUOTED_CHAR.sub(
+        lambda m: chr(int(m.group(1), 8)) if m.group(1) else m.group(2), value[1:-1]
+    )
+
+
 def _parse_cookie_header(raw: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
-    for match in _COOKIE_PAIR.finditer(raw):
-        name, value = match.group(1), match.group(2)
-        if name is None:
+    pos, end = 0, len(raw)
+    while pos < end:
+        match = _COOKIE_PAIR.match(raw, pos)
+        if match is None:
+            # Not a pair the grammar knows: take "name=value" up to the next
+            # ";" if that is what it looks like, else skip to it.
+            semicolon = raw.find(";", pos)
+            stop = end if semicolon < 0 else semicolon
+            equals = raw.find("=", pos, stop)
+            if equals >= 0:
+                name = raw[pos:equals].strip()
+                if _COOKIE_NAME.fullmatch(name):
+                    cookies[name] = _unquote_cookie(raw[equals + 1 : stop].strip())
+            pos = stop + 1
             continue
-        if value is None:
-            value = ""
-        elif len(value) >= 2 and value[0] == value[-1] == '"':
-            value = _QUOTED_CHAR.sub(r"\1", value[1:-1])
-        cookies[name] = value  # the last of a name wins
+        pos = match.end()
+        name = match.group("name")
+        if _COOKIE_NAME.fullmatch(name):
+            cookies[name] = _unquote_cookie(match.group("value") or "")  # the last wins
     return cookies
