@@ -150,7 +150,9 @@ async def test_raw_server(anyiohttp_raw_server, anyiohttp_client):
 
 def test_plugin_runs_each_fixture_on_both_backends(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_generated=PLUGIN_TEST)
-    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "-v", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"
+    )
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*test_client?asyncio? PASSED*", "*test_client?trio? PASSED*"])
 
@@ -165,6 +167,8 @@ async def test_wrong(anyiohttp_client):
     assert await resp.text() == "not this"
 """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--timeout=60")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--timeout=60"
+    )
     result.assert_outcomes(passed=6, failed=2)
     result.stdout.fnmatch_lines(["*assert 'hi' == 'not this'*"])
