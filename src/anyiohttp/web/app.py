@@ -23,8 +23,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
-    Iterator,
-    MutableMapping,
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -38,7 +36,7 @@ from .. import hdrs
 from .._signal import FrozenList, Signal
 from ..typedefs import Handler, Middleware
 from .exceptions import CleanupError, NotAppKeyWarning
-from .keys import AppKey
+from .keys import AppKey, StateMapping
 from .log import web_logger
 from .request import DEFAULT_CLIENT_MAX_FIELDS, DEFAULT_CLIENT_MAX_SIZE, Request
 from .response import StreamResponse
@@ -87,7 +85,7 @@ class CleanupContext(FrozenList[CleanupCallback]):
     __slots__ = ()
 
 
-class Application(MutableMapping[str | AppKey[Any], Any]):
+class Application(StateMapping[AppKey[Any]]):
     """A web application: a router, middlewares, state and lifecycle signals."""
 
     def __init__(
@@ -104,7 +102,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._handler_args = handler_args
         self.logger = logger
         self._middlewares: FrozenList[Middleware] = FrozenList(middlewares)
-        self._state: dict[str | AppKey[Any], Any] = {}
+        self._state_dict: dict[str | AppKey[Any], Any] = {}
         self._frozen = False
         self._pre_frozen = False
         self._subapps: list[Application] = []
@@ -144,12 +142,14 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 stacklevel=3,
             )
 
+    # -- the dict interface (StateMapping), typed ----------------------------------
+
     @overload
     def __getitem__(self, key: AppKey[_T]) -> _T: ...
     @overload
     def __getitem__(self, key: str) -> Any: ...
     def __getitem__(self, key: str | AppKey[_T]) -> Any:
-        return self._state[key]
+        return self._state_dict[key]
 
     @overload
     def __setitem__(self, key: AppKey[_T], value: _T) -> None: ...
@@ -164,26 +164,11 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 category=NotAppKeyWarning,
                 stacklevel=2,
             )
-        self._state[key] = value
+        self._state_dict[key] = value
 
     def __delitem__(self, key: str | AppKey[_T]) -> None:
         self._check_frozen()
-        del self._state[key]
-
-    def __len__(self) -> int:
-        return len(self._state)
-
-    def __iter__(self) -> Iterator[str | AppKey[Any]]:
-        return iter(self._state)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __bool__(self) -> bool:
-        return True
+        del self._state_dict[key]
 
     def __repr__(self) -> str:
         return f"<Application 0x{id(self):x}>"

@@ -8,11 +8,13 @@ responses) does. Plain string keys still work but warn on applications.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Any, Generic, TypeVar, final
 
 _T = TypeVar("_T")
+_K = TypeVar("_K", bound="_TypedKey[Any]")
 
-__all__ = ("AppKey", "RequestKey", "ResponseKey")
+__all__ = ("AppKey", "RequestKey", "ResponseKey", "StateMapping")
 
 
 class _TypedKey(Generic[_T]):
@@ -63,3 +65,40 @@ class ResponseKey(_TypedKey[_T]):
     """A typed key for ``StreamResponse`` state."""
 
     __slots__ = ()
+
+
+class StateMapping(MutableMapping["str | _K", Any], Generic[_K]):
+    """The dict interface of Application, Request and StreamResponse, written once.
+
+    Keys are the class's typed keys (``_K``) or, for aiohttp code, strings;
+    the values live in ``_state_dict``. Compared and hashed by identity, and
+    always true, as aiohttp's. Each class adds its typed ``__getitem__``
+    overloads (``app[AppKey[T]] -> T``), which a generic base cannot express.
+    """
+
+    __slots__ = ()
+    _state_dict: dict[Any, Any]
+
+    def __getitem__(self, key: str | _K) -> Any:
+        return self._state_dict[key]
+
+    def __setitem__(self, key: str | _K, value: Any) -> None:
+        self._state_dict[key] = value
+
+    def __delitem__(self, key: str | _K) -> None:
+        del self._state_dict[key]
+
+    def __len__(self) -> int:
+        return len(self._state_dict)
+
+    def __iter__(self) -> Iterator[str | _K]:
+        return iter(self._state_dict)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        return True

@@ -12,7 +12,7 @@ import json
 import re
 import socket
 import warnings
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
@@ -28,7 +28,7 @@ from ..http.parser import HttpVersion, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
 from .exceptions import HTTPRequestEntityTooLarge
-from .keys import RequestKey
+from .keys import RequestKey, StateMapping
 
 if TYPE_CHECKING:
     from anyio.abc import ByteStream
@@ -116,7 +116,7 @@ class ConnectionInfo:
 _NO_CONNECTION: Final = ConnectionInfo()
 
 
-class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
+class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
     """An HTTP request: head, lazily parsed details, the body stream.
 
     Works as a dict to carry data between middlewares and the handler.
@@ -148,7 +148,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         self._client_max_size = client_max_size
         if client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
             self._client_max_fields = client_max_fields
-        self._state = {} if state is None else state
+        self._state_dict = {} if state is None else state
         self._cache: dict[str, Any] = {}
         if scheme is not None or secure:
             self._scheme = scheme if scheme is not None else "https"
@@ -240,7 +240,7 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
             client_max_fields=client_max_fields
             if client_max_fields is not None
             else self._client_max_fields,
-            state=self._state.copy(),
+            state=self._state_dict.copy(),
             scheme=scheme if scheme is not None else self._scheme,
             host=host if host is not None else self._host_override,
             remote=remote if remote is not None else self._remote_override,
@@ -583,35 +583,14 @@ class BaseRequest(ContentTypeMixin, MutableMapping[str | RequestKey[Any], Any]):
         """Read and discard the rest of the body."""
         await self._payload.wait_eof()
 
-    # -- the dict interface -----------------------------------------------------
+    # -- the dict interface (StateMapping), typed ----------------------------------
 
     @overload
     def __getitem__(self, key: RequestKey[_T]) -> _T: ...
     @overload
     def __getitem__(self, key: str) -> Any: ...
     def __getitem__(self, key: str | RequestKey[_T]) -> Any:
-        return self._state[key]
-
-    def __setitem__(self, key: str | RequestKey[Any], value: Any) -> None:
-        self._state[key] = value
-
-    def __delitem__(self, key: str | RequestKey[Any]) -> None:
-        del self._state[key]
-
-    def __len__(self) -> int:
-        return len(self._state)
-
-    def __iter__(self) -> Iterator[str | RequestKey[Any]]:
-        return iter(self._state)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __bool__(self) -> bool:
-        return True
+        return self._state_dict[key]
 
     def __repr__(self) -> str:
         path = self.raw_path.encode("ascii", "backslashreplace").decode("ascii")
@@ -644,7 +623,7 @@ class Request(BaseRequest):
         from collections import ChainMap
 
         apps = self.match_info.apps
-        return MappingProxyType(ChainMap(*[app._state for app in reversed(apps)]))
+        return MappingProxyType(ChainMap(*[app._state_dict for app in reversed(apps)]))
 
 
 def _too_large(limit: int, size: int) -> HTTPRequestEntityTooLarge:

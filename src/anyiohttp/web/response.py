@@ -14,7 +14,7 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime
 from http import HTTPStatus
@@ -31,7 +31,7 @@ from ..http.parser import HttpVersion10, HttpVersion11
 from ..http.payload import Payload, content_disposition_header, get_payload
 from ..http.stream_writer import StreamWriter, compress_whole
 from ..http.writer import serialize_head
-from .keys import ResponseKey
+from .keys import ResponseKey, StateMapping
 
 if TYPE_CHECKING:
     from .request import BaseRequest
@@ -79,7 +79,7 @@ def _reason_for(status: int) -> str:
     return _REASONS.get(status, "")
 
 
-class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
+class StreamResponse(StateMapping[ResponseKey[Any]]):
     """A response whose body is written piece by piece after :meth:`prepare`.
 
     ``await resp.prepare(request)`` sends the status line and headers;
@@ -522,7 +522,7 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
         self._state = ResponseState.FINISHED
         self._body_length = self._writer.output_size
 
-    # -- the dict interface ----------------------------------------------------
+    # -- the dict interface (StateMapping), typed ----------------------------------
 
     @overload
     def __getitem__(self, key: ResponseKey[_T]) -> _T: ...
@@ -530,27 +530,6 @@ class StreamResponse(MutableMapping[str | ResponseKey[Any], Any]):
     def __getitem__(self, key: str) -> Any: ...
     def __getitem__(self, key: str | ResponseKey[_T]) -> Any:
         return self._state_dict[key]
-
-    def __setitem__(self, key: str | ResponseKey[Any], value: Any) -> None:
-        self._state_dict[key] = value
-
-    def __delitem__(self, key: str | ResponseKey[Any]) -> None:
-        del self._state_dict[key]
-
-    def __len__(self) -> int:
-        return len(self._state_dict)
-
-    def __iter__(self) -> Iterator[str | ResponseKey[Any]]:
-        return iter(self._state_dict)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __bool__(self) -> bool:
-        return True
 
     def __repr__(self) -> str:
         if self._req is not None:
