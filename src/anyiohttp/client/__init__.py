@@ -4,9 +4,11 @@ from ..helpers import BasicAuth
 from ..http.payload import FormData
 from .connector import BaseConnector, Connection, Fingerprint, TCPConnector, UnixConnector
 from .cookies import CookieJar, DummyCookieJar
+from .digest_auth import DigestAuthMiddleware
 from .exceptions import *  # noqa: F403 - the exception tree is the module's public list
 from .exceptions import __all__ as _exception_names
-from .request import ClientTimeout
+from .middlewares import ClientHandlerType, ClientMiddlewareType
+from .request import ClientRequest, ClientTimeout
 from .response import ClientResponse
 from .session import ClientSession
 from .tracing import *  # noqa: F403
@@ -15,11 +17,15 @@ from .tracing import __all__ as _tracing_names
 __all__ = [
     "BaseConnector",
     "BasicAuth",
+    "ClientHandlerType",
+    "ClientMiddlewareType",
+    "ClientRequest",
     "ClientResponse",
     "ClientSession",
     "ClientTimeout",
     "Connection",
     "CookieJar",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
     "Fingerprint",
     "FormData",

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import math
 import os
 import ssl as ssl_module
 import urllib.request
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -58,7 +59,8 @@ from .exceptions import (
     WSServerHandshakeError,
 )
 from .exchange import HTTP11Exchange
-from .request import DEFAULT_TIMEOUT, ClientTimeout, build_body, build_headers
+from .middlewares import ClientHandlerType, ClientMiddlewareType, build_client_middlewares
+from .request import DEFAULT_TIMEOUT, ClientRequest, ClientTimeout, build_body, build_headers
 from .response import ClientResponse
 from .tracing import (
     Trace,
@@ -114,6 +116,7 @@ class _CommonOptions(TypedDict, total=False):
     verify_ssl: bool | None
     ssl_context: ssl_module.SSLContext | None
     fingerprint: bytes | None
+    middlewares: Sequence[ClientMiddlewareType] | None
 
 
 class _BodyOptions(_CommonOptions, total=False):
@@ -166,6 +169,7 @@ class _Options(NamedTuple):
     auto_decompress: bool | None
     upgrade: bool
     limits: HeadLimits
+    middlewares: Sequence[ClientMiddlewareType]
 
 
 class RequestContextManager(AwaitableContext[ClientResponse]):
@@ -220,6 +224,7 @@ class ClientSession:
         read_timeout: float | object | None = _SENTINEL,
         conn_timeout: float | None = None,
         ssl_shutdown_timeout: float | object | None = _SENTINEL,
+        middlewares: Sequence[ClientMiddlewareType] = (),
     ) -> None:
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
@@ -289,6 +294,7 @@ class ClientSession:
         # For bodies whose Content-Type names no charset (get_encoding, text()).
         self._fallback_charset_resolver = fallback_charset_resolver
         self._max_redirects = max_redirects
+        self._middlewares = tuple(middlewares)
         self._deadline_scope: Callable[[float], AbstractContextManager[object]] = (
             _anyio_deadline_scope
         )
@@ -414,6 +420,11 @@ class ClientSession:
     def version(self) -> HttpVersion:
         """The HTTP version of requests."""
         return self._version
+
+    @property
+    def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
+        """The client middlewares every request goes through (the first one outermost)."""
+        return self._middlewares
 
     @property
     def requote_redirect_url(self) -> bool:
@@ -621,6 +632,7 @@ class ClientSession:
         verify_ssl: bool | None = None,
         ssl_context: ssl_module.SSLContext | None = None,
         fingerprint: bytes | None = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
         _upgrade: bool = False,
     ) -> ClientResponse:
         self._check_usable()
@@ -660,6 +672,7 @@ class ClientSession:
             deadline=self._now() + timeout.total if timeout.total is not None else math.inf,
             traces=traces, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
             upgrade=_upgrade, limits=self._limits_for(max_line_size, max_field_size, max_headers),
+            middlewares=self._middlewares if middlewares is None else tuple(middlewares),
         )  # fmt: skip
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
         history: list[ClientResponse] = []
@@ -695,8 +708,12 @@ class ClientSession:
                     )
             raise
         finally:
+            # A file given as the body is closed once the request ends (and
+            # one a middleware put in its place).
             if body is not None:
-                body.close()  # a file given as the body is closed once the request ends
+                body.close()
+            if hop.body is not None and hop.body is not body:
+                hop.body.close()
         return resp
 
     def _request_url(self, str_or_url: str | URL, params: Any) -> URL:
@@ -858,7 +875,18 @@ class ClientSession:
     async def _one_request(
         self, hop: _Hop, options: _Options, history: list[ClientResponse]
     ) -> ClientResponse:
-        """Send one request (no redirects) and read the response head."""
+        """Send one request (no redirects) through the middlewares; the response head."""
+        req = self._client_request(hop, options)
+        send: ClientHandlerType = functools.partial(self._dispatch, options, history)
+        if options.middlewares:
+            send = build_client_middlewares(send, options.middlewares)
+        try:
+            return await send(req)
+        finally:
+            hop.body = req.payload  # a middleware may have replaced it
+
+    def _client_request(self, hop: _Hop, options: _Options) -> ClientRequest:
+        """The request a hop sends: its headers, cookies and credentials, its proxy."""
         url = hop.url
         req_headers = build_headers(
             url, hop.session_headers, hop.headers, options.skip, hop.body, hop.method,
@@ -868,27 +896,46 @@ class ClientSession:
         if hop.auth is not None and hdrs.AUTHORIZATION not in req_headers:
             req_headers[hdrs.AUTHORIZATION] = hop.auth.encode()
         proxy_url, proxy_auth = self._proxy_for(url, options.proxy, options.proxy_auth)
-        is_ssl = url.scheme == "https"
         proxy_headers = options.proxy_headers
-        headers_hash = hash(tuple(CIMultiDict(proxy_headers).items())) if proxy_headers else None
+        return ClientRequest(
+            hop.method, url, headers=req_headers, body=hop.body, session=self, auth=hop.auth,
+            skip_auto_headers=options.skip, chunked=options.chunked, compress=options.compress,
+            proxy=proxy_url, proxy_auth=proxy_auth,
+            proxy_headers=CIMultiDict(proxy_headers) if proxy_headers else None,
+            ssl=options.ssl, version=self._version,
+        )  # fmt: skip
+
+    async def _dispatch(
+        self, options: _Options, history: list[ClientResponse], req: ClientRequest
+    ) -> ClientResponse:
+        """The innermost handler: send ``req`` on a pooled connection, read the head."""
+        url = req.url
+        body = req.payload
+        if body is not None and not body.rewind():
+            raise ClientPayloadError(
+                "Cannot send a consumed request body again: use bytes or a seekable file"
+            )
+        is_ssl = url.scheme == "https"
+        proxy_url, proxy_auth, proxy_headers = req.proxy, req.proxy_auth, req.proxy_headers
+        headers_hash = hash(tuple(proxy_headers.items())) if proxy_headers else None
         key = ConnectionKey(
-            url.raw_host or "", url.port, is_ssl, options.ssl if is_ssl else True,
+            url.raw_host or "", url.port, is_ssl, req.ssl if is_ssl else True,
             proxy_url, proxy_auth, headers_hash,
         )  # fmt: skip
         target = url.raw_path_qs or "/"
+        req_headers = req.headers
         if proxy_url is not None and not is_ssl:
             target = str(url.origin()) + target  # absolute-form (RFC 9112 3.2.2)
             if proxy_auth is not None:
                 req_headers[hdrs.PROXY_AUTHORIZATION] = proxy_auth.encode()
-            for name, value in CIMultiDict(proxy_headers or ()).items():
+            for name, value in (proxy_headers or {}).items():
                 req_headers[name] = value
-        bare_url = url.with_fragment(None) if url.raw_fragment else url
-        request_info = RequestInfo(bare_url, hop.method, CIMultiDictProxy(req_headers), url)
-        exchange, head = await self._send(hop, options, key, target, req_headers, request_info)
+        request_info = RequestInfo(url, req.method, CIMultiDictProxy(req_headers), req.original_url)
+        exchange, head = await self._send(req, options, key, target, request_info)
         auto_decompress = options.auto_decompress
         resp = ClientResponse(
-            hop.method,
-            url,
+            req.method,
+            req.original_url,
             head=head,
             exchange=exchange,
             request_info=request_info,
@@ -905,16 +952,16 @@ class ClientSession:
 
     async def _send(
         self,
-        hop: _Hop,
+        req: ClientRequest,
         options: _Options,
         key: ConnectionKey,
         target: str,
-        headers: CIMultiDict[str],
         request_info: RequestInfo,
     ) -> tuple[HTTP11Exchange, ResponseHead]:
         """Check out a connection, send the request on it, read the head; retry once
         on a kept-alive connection the server had closed."""
-        method, body, traces, deadline = hop.method, hop.body, options.traces, options.deadline
+        method, body, traces, deadline = req.method, req.payload, options.traces, options.deadline
+        headers, url = req.headers, req.url
         attempts = 2 if (body is None or body.replayable) and method in _IDEMPOTENT else 1
         if body is None and not traces and not options.upgrade:
             # The common case, a kept-alive connection ready: no cancel scope
@@ -924,7 +971,7 @@ class ClientSession:
                 exchange = self._exchange(conn, request_info, options)
                 try:
                     return exchange, await exchange.send_request(
-                        method, target, headers, None, url=hop.url
+                        method, target, headers, None, url=url
                     )
                 except ServerDisconnectedError:
                     conn.close()
@@ -942,7 +989,7 @@ class ClientSession:
                 exchange = self._exchange(conn, request_info, options)
                 try:
                     return exchange, await exchange.send_request(
-                        method, target, headers, body, url=hop.url,
+                        method, target, headers, body, url=url,
                         expect100=options.expect100, compress=options.compress,
                         traces=traces, upgrade=options.upgrade,
                     )  # fmt: skip
