@@ -11,12 +11,28 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 import anyio
 from anyio.abc import ByteSendStream
 
 from .writer import LAST_CHUNK, encode_chunk
+
+#: What a send on a broken or closed stream raises, on either backend.
+SEND_ERRORS: Final = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+
+
+def transport_closed() -> ConnectionResetError:
+    """The error a write to a connection that went away raises (aiohttp's wording)."""
+    return ConnectionResetError("Cannot write to closing transport")
+
+
+async def send_all(stream: ByteSendStream, data: bytes) -> None:
+    """Send ``data``; a broken or closed stream is a ConnectionResetError."""
+    try:
+        await stream.send(data)
+    except SEND_ERRORS as exc:
+        raise transport_closed() from exc
 
 
 class StreamWriter:
@@ -144,10 +160,7 @@ class StreamWriter:
         return chunk
 
     async def _send(self, data: bytes) -> None:
-        try:
-            await self._stream.send(data)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise ConnectionResetError("Cannot write to closing transport") from exc
+        await send_all(self._stream, data)
         self.output_size += len(data)
 
     async def drain(self) -> None:

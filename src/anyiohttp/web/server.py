@@ -40,7 +40,7 @@ from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead, ServerParser
 from ..http.select import server_parser_class
-from ..http.stream_writer import StreamWriter
+from ..http.stream_writer import StreamWriter, send_all
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
 from ..http.websocket import WebSocketProtocol, WSCloseCode
 from ..http.writer import serialize_head
@@ -569,10 +569,7 @@ class _Connection(ConnectionInfo):
     # -- writing --------------------------------------------------------------------
 
     async def _send_raw(self, data: bytes) -> None:
-        try:
-            await self.stream.send(data)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise ConnectionResetError("Cannot write to closing transport") from exc
+        await send_all(self.stream, data)
 
     def new_writer(self) -> StreamWriter:
         """The writer of the current request's response."""
