@@ -1,25 +1,32 @@
 """Message bodies to send: bytes, text, files, async iterables, forms, multipart.
 
 A :class:`Payload` knows its size when it can (then the message gets a
-Content-Length, else it is sent chunked), its default Content-Type, and
-yields its bytes piece by piece, so large bodies are streamed and never held
-in memory whole.
+Content-Length, else it is sent chunked), its headers (Content-Type first,
+as aiohttp's payloads carry it), and yields its bytes piece by piece, so
+large bodies are streamed and never held in memory whole.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import mimetypes
 import os
 import re
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Mapping
-from typing import IO, Any, Final
+import zlib
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import IO, Any, Final, Protocol
 from urllib.parse import quote, urlencode
 
 import anyio
 from multidict import CIMultiDict, MultiDict, MultiDictProxy
+
+from .. import hdrs
+from ..helpers import parse_content_type
 
 __all__ = (
     "AsyncIterablePayload",
@@ -29,6 +36,7 @@ __all__ = (
     "MultipartWriter",
     "Payload",
     "StringPayload",
+    "content_disposition_header",
     "get_payload",
 )
 
@@ -36,6 +44,13 @@ CHUNK_SIZE: Final = 2**16
 
 # Control characters (HTAB aside) would end or split a part's header line.
 _FORBIDDEN_HEADER_CHARS: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+# token = 1*tchar -- RFC 9110 5.6.2
+_TOKEN: Final = frozenset(chr(c) for c in range(0x21, 0x7F)) - frozenset('()<>@,;:\\"/[]?={}')
+# What a quoted-string holds unescaped (qdtext); the rest of 7-bit text is
+# written as a quoted-pair -- RFC 5322 3.2.4 (a MIME header is 7-bit email).
+_NOT_QTEXT: Final = re.compile(r"[^\x21\x23-\x5b\x5d-\x7e]")
+_QUOTABLE: Final = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\t"}
 
 
 def _safe_header(value: str) -> str:
@@ -47,16 +62,99 @@ def _safe_header(value: str) -> str:
     return value
 
 
+def content_disposition_header(
+    disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
+) -> str:
+    """A MIME Content-Disposition value (RFC 2183, RFC 7578 4.2), as aiohttp writes it.
+
+    With ``quote_fields``, ``filename`` is percent-encoded in ``_charset``
+    and other parameters are quoted-strings, or ``key*=charset''...``
+    (RFC 5987) when they are not 7-bit text; without it, values are quoted
+    as they are (for recipients that take 8-bit values). The type and the
+    parameter names must be tokens (else ValueError).
+    """
+    if not disptype or not _TOKEN.issuperset(disptype):
+        raise ValueError(f"bad content disposition type {disptype!r}")
+    pieces = [disptype]
+    for key, value in params.items():
+        if not key or not _TOKEN.issuperset(key):
+            raise ValueError(f"bad content disposition parameter {key!r}={value!r}")
+        if not quote_fields:
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+            pieces.append(f'{key}="{escaped}"')
+        elif key.lower() == "filename":
+            pieces.append(f'{key}="{quote(value, "", encoding=_charset)}"')
+        elif _QUOTABLE.issuperset(value):
+            escaped = _NOT_QTEXT.sub(lambda m: "\\" + m.group(0), value)
+            pieces.append(f'{key}="{escaped}"')
+        else:
+            pieces.append(f"{key}*={_charset}''{quote(value, '', encoding=_charset)}")
+    return "; ".join(pieces)
+
+
+class _Writer(Protocol):
+    async def write(self, data: bytes) -> None: ...
+
+
 class Payload:
-    """A body to send; subclasses yield its bytes from :meth:`iter_chunks`."""
+    """A body to send; subclasses yield its bytes from :meth:`iter_chunks`.
 
-    size: int | None = None
-    content_type: str = "application/octet-stream"
+    ``headers`` holds the Content-Type (the given one, one guessed from
+    ``filename``, or the default) and whatever else describes the body
+    (Content-Disposition ...): a multipart part sends them as its headers.
+    """
 
-    def __init__(self, *, content_type: str | None = None, headers: Any = None) -> None:
-        if content_type is not None:
-            self.content_type = content_type
-        self.headers: CIMultiDict[str] = CIMultiDict(headers or ())
+    _default_content_type: str = "application/octet-stream"
+    _size: int | None = None
+
+    def __init__(
+        self,
+        *,
+        content_type: str | None = None,
+        headers: Any = None,
+        filename: str | None = None,
+        encoding: str | None = None,
+    ) -> None:
+        self._filename = filename
+        self._encoding = encoding
+        self.headers: CIMultiDict[str] = CIMultiDict()
+        if content_type is None and filename is not None:
+            content_type = mimetypes.guess_type(filename)[0]
+        self.headers[hdrs.CONTENT_TYPE] = content_type or self._default_content_type
+        if headers:
+            self.headers.update(headers)
+
+    @property
+    def size(self) -> int | None:
+        """The body's length in bytes, when known."""
+        return self._size
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type of the body."""
+        return self.headers.get(hdrs.CONTENT_TYPE, self._default_content_type)
+
+    @property
+    def filename(self) -> str | None:
+        """The file name the body carries, if any."""
+        return self._filename
+
+    @property
+    def encoding(self) -> str | None:
+        """The charset text was encoded with, if any."""
+        return self._encoding
+
+    def set_content_disposition(
+        self, disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
+    ) -> None:
+        """Set the Content-Disposition header (see :func:`content_disposition_header`).
+
+        On a part already appended to a :class:`MultipartWriter` it still
+        counts: a part's headers are written when the body is.
+        """
+        self.headers[hdrs.CONTENT_DISPOSITION] = content_disposition_header(
+            disptype, quote_fields=quote_fields, _charset=_charset, **params
+        )
 
     async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """Yield the body's bytes."""
@@ -66,6 +164,19 @@ class Payload:
     async def read_all(self) -> bytes:
         """The whole body (for small payloads and tests)."""
         return b"".join([chunk async for chunk in self.iter_chunks()])
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        """The whole body as bytes (aiohttp's name for :meth:`read_all`)."""
+        return await self.read_all()
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The body as text, for payloads held in memory (others raise TypeError)."""
+        raise TypeError(f"{type(self).__name__} cannot be decoded without reading it")
+
+    async def write(self, writer: _Writer) -> None:
+        """Write the body to ``writer`` (anything with ``await write(bytes)``, a response)."""
+        async for chunk in self.iter_chunks():
+            await writer.write(chunk)
 
     @property
     def replayable(self) -> bool:
@@ -89,12 +200,16 @@ class BytesPayload(Payload):
     def __init__(self, value: bytes | bytearray | memoryview, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._value = bytes(value)
-        self.size = len(self._value)
+        self._size = len(self._value)
 
     async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """One chunk: the bytes."""
         if self._value:
             yield self._value
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The bytes as text."""
+        return self._value.decode(self._encoding or encoding, errors)
 
     @property
     def replayable(self) -> bool:
@@ -107,7 +222,7 @@ class BytesPayload(Payload):
 
 
 class StringPayload(BytesPayload):
-    """Text, encoded with its charset (UTF-8 unless the content type says)."""
+    """Text, encoded with ``encoding``, else the content type's charset, else UTF-8."""
 
     def __init__(
         self,
@@ -118,26 +233,35 @@ class StringPayload(BytesPayload):
         **kwargs: Any,
     ) -> None:
         if encoding is None:
-            encoding = "utf-8"
             if content_type is None:
+                encoding = "utf-8"
                 content_type = "text/plain; charset=utf-8"
+            else:
+                # A charset in the given type is the one to encode with (as aiohttp).
+                encoding = parse_content_type(content_type)[1].get("charset") or "utf-8"
         elif content_type is None:
             content_type = f"text/plain; charset={encoding}"
-        super().__init__(value.encode(encoding), content_type=content_type, **kwargs)
+        super().__init__(
+            value.encode(encoding), content_type=content_type, encoding=encoding, **kwargs
+        )
 
 
 class IOPayload(Payload):
-    """A file-like object, read in chunks in a worker thread (so reads never block the loop)."""
+    """A file-like object, read in chunks in a worker thread (so reads never block the loop).
 
-    def __init__(self, value: IO[Any], **kwargs: Any) -> None:
-        filename = getattr(value, "name", None)
-        if kwargs.get("content_type") is None and isinstance(filename, str):
-            guessed = mimetypes.guess_type(filename)[0]
-            if guessed:
-                kwargs["content_type"] = guessed
+    A named file is typed from its name and carries a Content-Disposition
+    ``attachment; filename=...`` (as aiohttp's), which a multipart part
+    sends and a form field replaces.
+    """
+
+    def __init__(self, value: IO[Any], *, disposition: str = "attachment", **kwargs: Any) -> None:
+        if kwargs.get("filename") is None:
+            kwargs["filename"] = _guess_filename(value)
         super().__init__(**kwargs)
+        if self._filename is not None and hdrs.CONTENT_DISPOSITION not in self.headers:
+            self.set_content_disposition(disposition, filename=self._filename)
         self._value = value
-        self.size = _remaining_size(value)
+        self._size = _remaining_size(value)
         self._autoclose = True
         # Where sending starts, to start there again (a 307/308 redirect, a retry).
         self._start: int | None
@@ -181,6 +305,14 @@ class IOPayload(Payload):
             self._value.close()
 
 
+def _guess_filename(value: Any) -> str | None:
+    """The base name of a file object's ``name`` (not ``<stdin>`` and the like)."""
+    name = getattr(value, "name", None)
+    if isinstance(name, str) and name and not (name[0] == "<" and name[-1] == ">"):
+        return os.path.basename(name)
+    return None
+
+
 class AsyncIterablePayload(Payload):
     """An async iterable of bytes: streamed, chunked (its size is unknown)."""
 
@@ -214,21 +346,29 @@ def _remaining_size(value: IO[Any]) -> int | None:
     return max(0, end - position)
 
 
-def get_payload(data: Any, *, content_type: str | None = None) -> Payload:
-    """The Payload for a request body as aiohttp accepts it."""
+def get_payload(
+    data: Any,
+    *,
+    content_type: str | None = None,
+    headers: Any = None,
+    encoding: str | None = None,
+) -> Payload:
+    """The Payload for a body as aiohttp accepts it (a Payload is returned as it is)."""
     if isinstance(data, Payload):
         return data
     if isinstance(data, bytes | bytearray | memoryview):
-        return BytesPayload(data, content_type=content_type)
+        return BytesPayload(data, content_type=content_type, headers=headers)
     if isinstance(data, str):
-        return StringPayload(data, content_type=content_type)
+        return StringPayload(data, content_type=content_type, encoding=encoding, headers=headers)
     if isinstance(data, io.StringIO):
         # Text in memory: sent as its text (with a length), as aiohttp does.
-        return StringPayload(data.read(), content_type=content_type)
+        return StringPayload(
+            data.read(), content_type=content_type, encoding=encoding, headers=headers
+        )
     if isinstance(data, io.IOBase | io.BufferedReader) or hasattr(data, "read"):
-        return IOPayload(data, content_type=content_type)
+        return IOPayload(data, content_type=content_type, headers=headers)
     if isinstance(data, AsyncIterable):
-        return AsyncIterablePayload(data, content_type=content_type)
+        return AsyncIterablePayload(data, content_type=content_type, headers=headers)
     raise TypeError(f"Unsupported body type {type(data).__name__}")
 
 
@@ -275,7 +415,8 @@ class FormData:
         As aiohttp: a name, filename or content type with CR, LF, NUL or
         another control character raises ValueError (they would go into the
         part's headers); a filename or content type that is not a str raises
-        TypeError.
+        TypeError. A text field with a ``charset`` in its content type is
+        encoded in that charset.
         """
         if not isinstance(name, str):
             raise TypeError(f"name must be an instance of str. Got: {name!r}")
@@ -290,11 +431,7 @@ class FormData:
             self._is_multipart = True
             if filename is None:
                 # As aiohttp: the file's own name, else the field's.
-                name_attr = getattr(value, "name", None)
-                if isinstance(name_attr, str) and not name_attr.startswith("<"):
-                    filename = os.path.basename(name_attr)
-                else:
-                    filename = name
+                filename = _guess_filename(value) or name
         elif isinstance(value, bytes | bytearray | memoryview):
             if filename is None:
                 filename = name  # bytes are a file upload, named after the field
@@ -308,7 +445,7 @@ class FormData:
             type_options["filename"] = _safe_header(filename)
         headers: CIMultiDict[str] = CIMultiDict()
         if content_type is not None:
-            headers["Content-Type"] = content_type
+            headers[hdrs.CONTENT_TYPE] = content_type
         self._fields.append((type_options, headers, value))
 
     def add_fields(self, *fields: Any) -> None:
@@ -337,19 +474,34 @@ class FormData:
         for options, _, value in self._fields:
             data.append((options["name"], value))
         charset = self._charset or "utf-8"
+        content_type = "application/x-www-form-urlencoded"
+        if charset != "utf-8":
+            content_type += f"; charset={charset}"  # as aiohttp says which
         return BytesPayload(
-            urlencode(data, doseq=True, encoding=charset).encode(),
-            content_type="application/x-www-form-urlencoded",
+            urlencode(data, doseq=True, encoding=charset).encode(), content_type=content_type
         )
 
     def _multipart(self) -> MultipartWriter:
         writer = MultipartWriter("form-data")
         for options, headers, value in self._fields:
-            payload = get_payload(value, content_type=headers.get("Content-Type"))
+            payload = get_payload(
+                value,
+                content_type=headers.get(hdrs.CONTENT_TYPE),
+                headers=headers,
+                encoding=self._charset,
+            )
             disposition = f'form-data; name="{_quote_param(options["name"])}"'
             if "filename" in options:
                 disposition += f'; filename="{_quote_param(options["filename"])}"'
-            writer.append_payload(payload, disposition)
+            # The field's disposition replaces any (a file's "attachment"),
+            # first among the part's headers, as this library always wrote it.
+            payload.headers.popall(hdrs.CONTENT_DISPOSITION, None)
+            payload.headers.popall(hdrs.CONTENT_LENGTH, None)
+            others = list(payload.headers.items())
+            payload.headers.clear()
+            payload.headers[hdrs.CONTENT_DISPOSITION] = disposition
+            payload.headers.extend(others)
+            writer.append_payload(payload)
         return writer
 
 
@@ -358,105 +510,246 @@ def _quote_param(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
+# -- multipart ---------------------------------------------------------------------
+
+#: A part of a MultipartWriter: its payload, Content-Encoding and
+#: Content-Transfer-Encoding (empty or None when sent as they are).
+Part = tuple[Payload, str | None, str | None]
+
+_TCHARS_BOUNDARY: Final = re.compile(r"[!#$%&'*+\-.^_`|~\w]+", re.ASCII)
+
+
 class MultipartWriter(Payload):
-    """A multipart body (``form-data``, ``mixed`` ...) whose parts are payloads."""
+    """A multipart body (``form-data``, ``mixed`` ...) whose parts are payloads.
+
+    As aiohttp's: iterating gives ``(payload, content_encoding,
+    transfer_encoding)`` per part; a part's headers (Content-Type,
+    Content-Disposition, Content-Length outside form-data) are written when
+    the body is, so they may change after ``append``; a part with
+    ``Content-Encoding: gzip/deflate`` or ``Content-Transfer-Encoding:
+    base64/quoted-printable`` is encoded so (and the size is then unknown).
+    """
 
     def __init__(self, subtype: str = "mixed", boundary: str | None = None) -> None:
-        self._boundary = boundary or uuid.uuid4().hex
-        if not self._boundary.isascii() or len(self._boundary) > 70:
-            raise ValueError("boundary should be at most 70 ASCII characters")
-        super().__init__(content_type=f"multipart/{subtype}; boundary={self._boundary}")
-        self._parts: list[tuple[Payload, bytes]] = []
+        boundary = boundary if boundary is not None else uuid.uuid4().hex
+        if not boundary.isascii():
+            raise ValueError("boundary should contain ASCII only chars")
+        if not boundary or len(boundary) > 70:  # "1*70<bchars>" -- RFC 2046 5.1.1
+            raise ValueError("boundary should be 1 to 70 characters")
+        self._boundary = boundary
+        super().__init__(content_type=f"multipart/{subtype}; boundary={self._boundary_value}")
+        self._parts: list[Part] = []
+        self._is_form_data = subtype == "form-data"
+
+    @property
+    def _boundary_value(self) -> str:
+        # parameter = token "=" ( token / quoted-string ) -- RFC 9110 5.6.6
+        if _TCHARS_BOUNDARY.fullmatch(self._boundary):
+            return self._boundary
+        if _FORBIDDEN_HEADER_CHARS.search(self._boundary):
+            raise ValueError("boundary value contains invalid characters")
+        escaped = self._boundary.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
 
     @property
     def boundary(self) -> str:
-        """The part delimiter."""
+        """The part delimiter (without its ``--``)."""
         return self._boundary
+
+    def __enter__(self) -> MultipartWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        pass  # nothing to release: as aiohttp, the block only scopes the building
+
+    def __iter__(self) -> Iterator[Part]:
+        return iter(self._parts)
 
     def __len__(self) -> int:
         return len(self._parts)
 
+    def __bool__(self) -> bool:
+        return True  # an empty multipart body is still a body
+
     def append(self, obj: Any, headers: Mapping[str, str] | None = None) -> Payload:
-        """Add a part from bytes, text, a file or another payload."""
-        payload = get_payload(obj)
-        payload.headers.update(headers or {})
+        """Add a part from bytes, text, a file or another payload (``headers`` added to it)."""
+        if isinstance(obj, Payload):
+            obj.headers.update(headers or {})
+            return self.append_payload(obj)
+        try:
+            payload = get_payload(obj, headers=headers)
+        except TypeError:
+            raise TypeError(f"Cannot create payload from {obj!r}") from None
         return self.append_payload(payload)
 
     def append_json(self, obj: Any, headers: Mapping[str, str] | None = None) -> Payload:
         """Add a JSON part."""
-        payload = StringPayload(json.dumps(obj), content_type="application/json")
-        payload.headers.update(headers or {})
-        return self.append_payload(payload)
-
-    def append_form(self, obj: Any, headers: Mapping[str, str] | None = None) -> Payload:
-        """Add an urlencoded form part."""
-        data = obj.items() if isinstance(obj, Mapping) else obj
-        payload = BytesPayload(
-            urlencode(list(data), doseq=True).encode(),
-            content_type="application/x-www-form-urlencoded",
+        return self.append_payload(
+            StringPayload(json.dumps(obj), content_type="application/json", headers=headers)
         )
-        payload.headers.update(headers or {})
-        return self.append_payload(payload)
+
+    def append_form(
+        self,
+        obj: Iterable[tuple[str, str]] | Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
+    ) -> Payload:
+        """Add an urlencoded form part."""
+        data = list(obj.items()) if isinstance(obj, Mapping) else list(obj)
+        return self.append_payload(
+            StringPayload(
+                urlencode(data, doseq=True),
+                content_type="application/x-www-form-urlencoded",
+                headers=headers,
+            )
+        )
+
+    def append_payload(self, payload: Payload) -> Payload:
+        """Add a payload as the next part.
+
+        A control character in its headers raises ValueError (and nothing is
+        added). In form-data a part without Content-Disposition is named
+        ``section-N``, and Content-Encoding, Content-Length and
+        Content-Transfer-Encoding are refused ("Senders MUST NOT generate any
+        header fields other than Content-Type, Content-Disposition" ... --
+        RFC 7578 4.8); elsewhere a part of known size gets a Content-Length.
+        """
+        for name, value in payload.headers.items():
+            _safe_header(name)
+            _safe_header(value)
+        encoding: str | None = None
+        transfer: str | None = None
+        if self._is_form_data:
+            forbidden = {
+                name
+                for name in (
+                    hdrs.CONTENT_ENCODING,
+                    hdrs.CONTENT_LENGTH,
+                    hdrs.CONTENT_TRANSFER_ENCODING,
+                )
+                if name in payload.headers
+            }
+            if forbidden:
+                raise ValueError(f"A form-data part cannot have {', '.join(sorted(forbidden))}")
+            if hdrs.CONTENT_DISPOSITION not in payload.headers:
+                payload.set_content_disposition("form-data", name=f"section-{len(self._parts)}")
+        else:
+            # As aiohttp iterates them: "" when the header is absent, None for
+            # "identity" / "binary" (sent as they are either way).
+            encoding = payload.headers.get(hdrs.CONTENT_ENCODING, "").lower()
+            if encoding not in ("", "deflate", "gzip", "identity"):
+                raise RuntimeError(f"unknown content encoding: {encoding}")
+            if encoding == "identity":
+                encoding = None
+            transfer = payload.headers.get(hdrs.CONTENT_TRANSFER_ENCODING, "").lower()
+            if transfer not in ("", "base64", "quoted-printable", "binary"):
+                raise RuntimeError(f"unknown content transfer encoding: {transfer}")
+            if transfer == "binary":
+                transfer = None
+            if payload.size is not None and not (encoding or transfer):
+                payload.headers[hdrs.CONTENT_LENGTH] = str(payload.size)
+        self._parts.append((payload, encoding, transfer))
+        return payload
+
+    @property
+    def size(self) -> int | None:
+        """The body's length, when every part's is known (an encoded part's is not)."""
+        delimiter = len(self._boundary) + 4  # "--" boundary CRLF
+        total = delimiter + 2  # the close delimiter's "--"
+        for payload, encoding, transfer in self._parts:
+            if payload.size is None or encoding or transfer:
+                return None
+            total += delimiter + len(_part_head(payload)) + payload.size + 2
+        return total
 
     @property
     def replayable(self) -> bool:
         """True when every part can be sent again."""
-        return all(part.replayable for part, _ in self._parts)
+        return all(payload.replayable for payload, _, _ in self._parts)
 
     def rewind(self) -> bool:
         """Rewind every part (False if one cannot be)."""
         rewound = True
-        for part, _ in self._parts:  # every part, even after one that cannot
-            rewound = part.rewind() and rewound
+        for payload, _, _ in self._parts:  # every part, even after one that cannot
+            rewound = payload.rewind() and rewound
         return rewound
 
     def keep_open(self) -> None:
         """Keep every part's file open after sending."""
-        for part, _ in self._parts:
-            part.keep_open()
+        for payload, _, _ in self._parts:
+            payload.keep_open()
 
     def close(self) -> None:
         """Close every part's file."""
-        for part, _ in self._parts:
-            part.close()
+        for payload, _, _ in self._parts:
+            payload.close()
 
-    def append_payload(self, payload: Payload, disposition: str | None = None) -> Payload:
-        """Add a payload as the next part."""
-        headers: CIMultiDict[str] = CIMultiDict()
-        if disposition is not None:
-            headers["Content-Disposition"] = disposition
-        if payload.content_type and "Content-Type" not in payload.headers:
-            headers["Content-Type"] = payload.content_type
-        headers.extend(payload.headers)
-        head = f"--{self._boundary}\r\n" + "".join(
-            f"{_safe_header(k)}: {_safe_header(v)}\r\n" for k, v in headers.items()
-        )
-        self._parts.append((payload, (head + "\r\n").encode("utf-8")))
-        self._size_changed()
-        return payload
-
-    def _size_changed(self) -> None:
-        total = len(f"--{self._boundary}--\r\n")
-        for payload, head in self._parts:
-            if payload.size is None:
-                self.size = None
-                return
-            total += len(head) + payload.size + 2
-        self.size = total
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The body as text (every part held in memory, none encoded)."""
+        pieces = []
+        for payload, _, _ in self._parts:
+            pieces.append(f"--{self._boundary}\r\n")
+            pieces.append(_part_head(payload).decode(encoding, errors))
+            pieces.append(payload.decode(encoding, errors) + "\r\n")
+        return "".join(pieces) + f"--{self._boundary}--\r\n"
 
     async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
-        """Every part's head and body, then the closing delimiter."""
-        for payload, head in self._parts:
-            yield head
-            async for chunk in payload.iter_chunks():
-                yield chunk
+        """Every part's delimiter, headers and body, then the close delimiter."""
+        delimiter = f"--{self._boundary}\r\n".encode()
+        for payload, encoding, transfer in self._parts:
+            yield delimiter + _part_head(payload)
+            if encoding or transfer:
+                async for chunk in _encoded(payload.iter_chunks(), encoding, transfer):
+                    yield chunk
+            else:
+                async for chunk in payload.iter_chunks():
+                    yield chunk
             yield b"\r\n"
         yield f"--{self._boundary}--\r\n".encode()
 
 
-def content_disposition_header(disptype: str, quote_fields: bool = True, **params: str) -> str:
-    """A Content-Disposition value with parameters (filenames percent-encoded)."""
-    parts = [disptype]
-    for key, value in params.items():
-        parts.append(f'{key}="{quote(value, "") if quote_fields else value}"')
-    return "; ".join(parts)
+def _part_head(payload: Payload) -> bytes:
+    """A part's header lines and the blank line after them."""
+    lines = "".join(
+        f"{_safe_header(name)}: {_safe_header(value)}\r\n"
+        for name, value in payload.headers.items()
+    )
+    return (lines + "\r\n").encode("utf-8")
+
+
+async def _encoded(
+    chunks: AsyncIterable[bytes], encoding: str | None, transfer: str | None
+) -> AsyncGenerator[bytes, None]:
+    """A part's body compressed (``encoding``), then transfer-encoded (``transfer``)."""
+    compressor = None
+    if encoding:
+        # deflate is raw, as aiohttp writes (and reads) it in a part.
+        compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS if encoding == "deflate" else 31)
+    pending = b""  # base64 goes in groups of three bytes
+
+    def transfer_encode(data: bytes, final: bool) -> bytes:
+        nonlocal pending
+        if transfer == "base64":
+            data = pending + data
+            cut = len(data) if final else len(data) - len(data) % 3
+            pending = data[cut:]
+            return base64.b64encode(data[:cut])
+        if transfer == "quoted-printable":
+            return binascii.b2a_qp(data)
+        return data
+
+    async for chunk in chunks:
+        if compressor is not None:
+            chunk = compressor.compress(chunk)
+        if chunk:
+            out = transfer_encode(chunk, final=False)
+            if out:
+                yield out
+    tail = compressor.flush() if compressor is not None else b""
+    out = transfer_encode(tail, final=True)
+    if out:
+        yield out
