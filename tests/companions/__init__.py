@@ -1,0 +1,1 @@
+"""Tests of the aiohttp companions: templating, sessions, CORS."""
