@@ -6,19 +6,33 @@ entry point ``anyiohttp``) provides the fixtures ``anyiohttp_client``,
 """
 
 from .utils import (
+    REUSE_ADDRESS,
     BaseTestServer,
     RawTestServer,
     TestClient,
     TestServer,
+    get_port_socket,
+    get_unused_port_socket,
+    loop_context,
+    make_mocked_coro,
     make_mocked_request,
+    setup_test_loop,
+    teardown_test_loop,
     unused_port,
 )
 
 __all__ = [
+    "REUSE_ADDRESS",
     "BaseTestServer",
     "RawTestServer",
     "TestClient",
     "TestServer",
+    "get_port_socket",
+    "get_unused_port_socket",
+    "loop_context",
+    "make_mocked_coro",
     "make_mocked_request",
+    "setup_test_loop",
+    "teardown_test_loop",
     "unused_port",
 ]

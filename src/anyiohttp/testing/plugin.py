@@ -4,8 +4,10 @@ Every ``@pytest.mark.anyio`` test runs on asyncio and on trio (unless the
 project defines its own ``anyio_backend`` fixture, which then wins). The
 fixtures take the arguments of aiohttp's:
 
-* ``anyiohttp_server(app, *, port=None, **kwargs)`` → a started TestServer
-* ``anyiohttp_raw_server(handler, *, port=None, **kwargs)`` → a RawTestServer
+* ``anyiohttp_server(app, *, host="127.0.0.1", port=None, **kwargs)`` → a
+  started TestServer
+* ``anyiohttp_raw_server(handler, *, host="127.0.0.1", port=None, **kwargs)``
+  → a RawTestServer
 * ``anyiohttp_client(app_or_server, *, server_kwargs=None, **session_kwargs)``
   → a started TestClient
 * ``anyiohttp_unused_port()`` → a free port number
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar, cast, overload
 
 import anyio
 import pytest
@@ -30,6 +32,7 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from .._groups import single_error
 from ..web.app import Application
+from ..web.request import BaseRequest, Request
 from .utils import BaseTestServer, RawTestServer, TestClient, TestServer, unused_port
 
 BACKENDS = ("asyncio", "trio")
@@ -145,6 +148,49 @@ async def _keeper() -> AsyncIterator[_Keeper]:
         raise BaseExceptionGroup("Errors in what the fixture held", errors)
 
 
+class AiohttpClient(Protocol):
+    """The type of the ``anyiohttp_client`` fixture (aiohttp's name)."""
+
+    @overload
+    async def __call__(
+        self,
+        __param: Application,
+        *,
+        server_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> TestClient[Request, Application]: ...
+
+    @overload
+    async def __call__(
+        self,
+        __param: BaseTestServer,
+        *,
+        server_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> TestClient[BaseRequest, None]: ...
+
+
+class AiohttpServer(Protocol):
+    """The type of the ``anyiohttp_server`` fixture (aiohttp's name)."""
+
+    def __call__(
+        self, app: Application, *, host: str = ..., port: int | None = None, **kwargs: Any
+    ) -> Awaitable[TestServer]: ...
+
+
+class AiohttpRawServer(Protocol):
+    """The type of the ``anyiohttp_raw_server`` fixture (aiohttp's name)."""
+
+    def __call__(
+        self,
+        handler: Callable[[BaseRequest], Awaitable[Any]],
+        *,
+        host: str = ...,
+        port: int | None = None,
+        **kwargs: Any,
+    ) -> Awaitable[RawTestServer]: ...
+
+
 @pytest.fixture
 def anyiohttp_unused_port() -> Callable[[], int]:
     """A function returning a free TCP port on 127.0.0.1."""
@@ -152,32 +198,47 @@ def anyiohttp_unused_port() -> Callable[[], int]:
 
 
 @pytest.fixture
-async def anyiohttp_server() -> AsyncIterator[Callable[..., Awaitable[TestServer]]]:
-    """Start TestServers for the test: ``server = await anyiohttp_server(app)``."""
+async def anyiohttp_server() -> AsyncIterator[AiohttpServer]:
+    """Start TestServers for the test: ``server = await anyiohttp_server(app)``.
+
+    Keyword arguments are TestServer's (``ssl=``, ``skip_url_asserts=``, the
+    runner's options...). ``await server.close()`` in the test closes one early.
+    """
     async with _keeper() as keeper:
 
         async def factory(
-            app: Application, *, port: int | None = None, **kwargs: Any
+            app: Application, *, host: str = "127.0.0.1", port: int | None = None, **kwargs: Any
         ) -> TestServer:
-            return await keeper.enter(TestServer(app, port=port, **kwargs))
+            return await keeper.enter(TestServer(app, host=host, port=port, **kwargs))
 
         yield factory
 
 
 @pytest.fixture
-async def anyiohttp_raw_server() -> AsyncIterator[Callable[..., Awaitable[RawTestServer]]]:
+async def anyiohttp_raw_server() -> AsyncIterator[AiohttpRawServer]:
     """Start RawTestServers: ``server = await anyiohttp_raw_server(handler)``."""
     async with _keeper() as keeper:
 
-        async def factory(handler: Any, *, port: int | None = None, **kwargs: Any) -> RawTestServer:
-            return await keeper.enter(RawTestServer(handler, port=port, **kwargs))
+        async def factory(
+            handler: Callable[[BaseRequest], Awaitable[Any]],
+            *,
+            host: str = "127.0.0.1",
+            port: int | None = None,
+            **kwargs: Any,
+        ) -> RawTestServer:
+            return await keeper.enter(RawTestServer(handler, host=host, port=port, **kwargs))
 
         yield factory
 
 
 @pytest.fixture
-async def anyiohttp_client() -> AsyncIterator[Callable[..., Awaitable[TestClient[Any]]]]:
-    """Start a server and a client: ``client = await anyiohttp_client(app)``."""
+async def anyiohttp_client() -> AsyncIterator[AiohttpClient]:
+    """Start a server and a client: ``client = await anyiohttp_client(app)``.
+
+    ``server_kwargs`` go to the TestServer made for an application, the
+    other keyword arguments to the client's session. ``await client.close()``
+    in the test closes it early (and the server it started).
+    """
     async with _keeper() as keeper:
 
         async def factory(
@@ -185,13 +246,14 @@ async def anyiohttp_client() -> AsyncIterator[Callable[..., Awaitable[TestClient
             *,
             server_kwargs: dict[str, Any] | None = None,
             **session_kwargs: Any,
-        ) -> TestClient[Any]:
+        ) -> TestClient[Any, Any]:
             if isinstance(app_or_server, Application):
                 server: BaseTestServer = TestServer(app_or_server, **(server_kwargs or {}))
             elif isinstance(app_or_server, BaseTestServer):
                 server = app_or_server
             else:
                 raise TypeError(f"Unknown argument type: {type(app_or_server)!r}")
-            return await keeper.enter(TestClient(server, **session_kwargs))
+            client: TestClient[Any, Any] = TestClient(server, **session_kwargs)
+            return await keeper.enter(client)
 
-        yield factory
+        yield cast(AiohttpClient, factory)
