@@ -2,6 +2,7 @@
 
 from .testing import (
     REUSE_ADDRESS,
+    AioHTTPTestCase,
     BaseTestServer,
     RawTestServer,
     TestClient,
@@ -13,11 +14,13 @@ from .testing import (
     make_mocked_request,
     setup_test_loop,
     teardown_test_loop,
+    unittest_run_loop,
     unused_port,
 )
 
 __all__ = [
     "REUSE_ADDRESS",
+    "AioHTTPTestCase",
     "BaseTestServer",
     "RawTestServer",
     "TestClient",
@@ -29,5 +32,6 @@ __all__ = [
     "make_mocked_request",
     "setup_test_loop",
     "teardown_test_loop",
+    "unittest_run_loop",
     "unused_port",
 ]

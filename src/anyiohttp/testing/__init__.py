@@ -3,8 +3,10 @@
 The pytest plugin (``anyiohttp.testing.plugin``, registered as the pytest11
 entry point ``anyiohttp``) provides the fixtures ``anyiohttp_client``,
 ``anyiohttp_server``, ``anyiohttp_raw_server`` and ``anyiohttp_unused_port``.
+``AioHTTPTestCase`` is the unittest way, on the anyio backend of its choice.
 """
 
+from .testcase import AioHTTPTestCase, unittest_run_loop
 from .utils import (
     REUSE_ADDRESS,
     BaseTestServer,
@@ -23,6 +25,7 @@ from .utils import (
 
 __all__ = [
     "REUSE_ADDRESS",
+    "AioHTTPTestCase",
     "BaseTestServer",
     "RawTestServer",
     "TestClient",
@@ -34,5 +37,6 @@ __all__ = [
     "make_mocked_request",
     "setup_test_loop",
     "teardown_test_loop",
+    "unittest_run_loop",
     "unused_port",
 ]
