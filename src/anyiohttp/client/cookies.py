@@ -25,6 +25,7 @@ from typing import Any, Final
 from yarl import URL
 
 from ..abc import AbstractCookieJar
+from ..http.cookies import COOKIE_NAME, unquote_cookie_value
 
 __all__ = ("CookieJar", "DummyCookieJar", "parse_set_cookie_headers", "unquote_cookie_value")
 
@@ -131,10 +132,6 @@ def parse_cookie_date(value: str) -> int | None:
 
 # -- Set-Cookie parsing (aiohttp's rules: one cookie per field, lenient names) -------
 
-# RFC 6265 wants a token for the name; real servers send braces, brackets,
-# parentheses and more, which aiohttp accepts: every visible ASCII character
-# but '"', ',', ';' and '\'.
-_COOKIE_NAME = re.compile(r"[!#-+\--:<-\[\]-~]+")
 # A Set-Cookie field with a control character other than HTAB is refused whole.
 _FORBIDDEN_IN_FIELD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -155,7 +152,6 @@ _ATTRIBUTE = re.compile(
     re.ASCII,
 )
 _NEXT_ATTRIBUTE = re.compile(r"[^;\s]", re.ASCII)
-_QUOTED_CHARACTER = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
 
 _KNOWN_ATTRIBUTES: Final = frozenset(Morsel._reserved)  # type: ignore[attr-defined]  # typeshed lacks it
 _FLAG_ATTRIBUTES: Final = frozenset(Morsel._flags)  # type: ignore[attr-defined]
@@ -165,22 +161,6 @@ _MAX_COOKIES_PER_RESPONSE: Final = 50
 _MAX_PAIR_LENGTH: Final = 4096
 _MAX_ATTRIBUTE_LENGTH: Final = 1024
 _MAX_ATTRIBUTES: Final = 32
-
-
-def unquote_cookie_value(value: str) -> str:
-    r"""A cookie value as meant: a quoted one loses its quotes and escapes.
-
-    ``\NNN`` (octal, as SimpleCookie writes a ``,`` or ``;``) is that
-    character, ``\X`` is X; an unquoted value is kept as it is.
-    """
-    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
-        return value
-    return _QUOTED_CHARACTER.sub(_unescape, value[1:-1])
-
-
-def _unescape(match: re.Match[str]) -> str:
-    octal, other = match.groups()
-    return chr(int(octal, 8)) if octal else other
 
 
 def _utf8_length(text: str) -> int | None:
@@ -248,7 +228,7 @@ def _parse_set_cookie(header: str) -> tuple[str, Morsel[str]] | None:
     coded_value = coded_value.strip(" \t")
     if not key:
         return None
-    if _COOKIE_NAME.fullmatch(key) is None:
+    if COOKIE_NAME.fullmatch(key) is None:
         logger.warning("Can not load cookies: Illegal cookie name %r", key)
         return None
     length = _utf8_length(key + coded_value)

@@ -24,6 +24,7 @@ from yarl import URL
 
 from .. import hdrs
 from ..helpers import ContentTypeMixin, ETag, parse_http_date, reify, rfc822_formatted_time
+from ..http.cookies import COOKIE_NAME, unquote_cookie_value
 from ..http.parser import HttpVersion, RequestHead
 from ..http.stream_writer import StreamWriter
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
@@ -669,24 +670,11 @@ _COOKIE_PAIR = re.compile(
     r"))?\s*(?:\s+|;|$)",
     re.ASCII,
 )
-# A name worth keeping: visible ASCII but '"', ',', ';' and '\'.
-_COOKIE_NAME = re.compile(r"[!#-+\--:<-\[\]-~]+")
-# In a quoted value: \NNN is an octal escape (how SimpleCookie writes "," and
-# ";", so JSON in a cookie arrives whole), \X is X.
-_QUOTED_CHAR = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
 
 # One byte range (RFC 9110 14.1.2) as aiohttp reads it. re.ASCII keeps both
 # the digits and the case-insensitive "bytes" ASCII (the long s, U+017F, folds
 # to "s" otherwise).
 _BYTE_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.ASCII | re.IGNORECASE)
-
-
-def _unquote_cookie(value: str) -> str:
-    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
-        return value
-    return _QUOTED_CHAR.sub(
-        lambda m: chr(int(m.group(1), 8)) if m.group(1) else m.group(2), value[1:-1]
-    )
 
 
 def _parse_cookie_header(raw: str) -> dict[str, str]:
@@ -702,12 +690,12 @@ def _parse_cookie_header(raw: str) -> dict[str, str]:
             equals = raw.find("=", pos, stop)
             if equals >= 0:
                 name = raw[pos:equals].strip()
-                if _COOKIE_NAME.fullmatch(name):
-                    cookies[name] = _unquote_cookie(raw[equals + 1 : stop].strip())
+                if COOKIE_NAME.fullmatch(name):
+                    cookies[name] = unquote_cookie_value(raw[equals + 1 : stop].strip())
             pos = stop + 1
             continue
         pos = match.end()
         name = match.group("name")
-        if _COOKIE_NAME.fullmatch(name):
-            cookies[name] = _unquote_cookie(match.group("value") or "")  # the last wins
+        if COOKIE_NAME.fullmatch(name):
+            cookies[name] = unquote_cookie_value(match.group("value") or "")  # the last wins
     return cookies
