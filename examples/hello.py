@@ -32,8 +32,11 @@ def main() -> None:
         "--no-access-log", action="store_true", help="do not log each request (for benchmarks)"
     )
     args = parser.parse_args()
-    kwargs = {"access_log": None} if args.no_access_log else {}
-    web.run_app(make_app(), host=args.host, port=args.port, backend=args.backend, **kwargs)
+    app = make_app()
+    if args.no_access_log:
+        web.run_app(app, host=args.host, port=args.port, backend=args.backend, access_log=None)
+    else:
+        web.run_app(app, host=args.host, port=args.port, backend=args.backend)
 
 
 if __name__ == "__main__":
