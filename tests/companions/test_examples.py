@@ -1,4 +1,4 @@
-"""examples/aiohttp_port.py: the aiohttp app ported by its imports, and the original on aiohttp."""
+"""The companions' examples: aiohttp_port.py (also run on aiohttp), sessions_server_side.py."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import aiohttp_port  # noqa: E402
+import sessions_server_side  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -217,3 +218,52 @@ async def test_the_original_on_aiohttp_answers_the_same(anyio_backend: str) -> N
             assert "Hello, ann! Visit 2" in (await http.get("/")).text
     check(their_transcript)
     assert our_transcript == their_transcript
+
+
+# -- examples/sessions_server_side.py -------------------------------------------------
+
+
+async def test_server_side_sessions_with_our_client(anyiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    app = sessions_server_side.make_app()
+    store = app[sessions_server_side.store_key]
+    client = await anyiohttp_client(app)
+    assert (await client.get("/")).status == 401
+
+    resp = await client.post("/login", data={"user": "ann"})
+    assert resp.history[0].status == 303
+    assert await resp.json() == {"user": "ann", "visits": 1}
+    assert await (await client.get("/")).json() == {"user": "ann", "visits": 2}
+    key = resp.history[0].cookies["AIOHTTP_SESSION"].value
+    assert list(store.data) == [f"session:{key}"]  # the cookie holds the key only
+    assert "ann" not in key
+
+    resp = await client.post("/logout")
+    assert resp.cookies["AIOHTTP_SESSION"].value == ""
+    assert store.data == {}
+    assert (await client.get("/")).status == 401
+
+
+async def test_server_side_sessions_with_httpx() -> None:
+    app = sessions_server_side.make_app()
+    store = app[sessions_server_side.store_key]
+    async with run_app(app) as url:
+        # A key the server never gave out is not adopted: login makes a new one.
+        async with httpx.AsyncClient(
+            base_url=str(url), headers={"Cookie": "AIOHTTP_SESSION=chosen-by-attacker"}
+        ) as http:
+            assert (await http.get("/")).status_code == 401
+            resp = await http.post("/login", data={"user": "bob"}, follow_redirects=True)
+            assert resp.json() == {"user": "bob", "visits": 1}
+            key = resp.history[0].cookies["AIOHTTP_SESSION"]
+            assert key != "chosen-by-attacker" and f"session:{key}" in store.data
+        async with httpx.AsyncClient(
+            base_url=str(url), headers={"Cookie": f"AIOHTTP_SESSION={key}"}
+        ) as other_device:
+            assert (await other_device.get("/")).json() == {"user": "bob", "visits": 2}
+
+
+async def test_server_side_sessions_expire() -> None:
+    app = sessions_server_side.make_app(max_age=0)  # expired as soon as stored
+    async with run_app(app) as url, httpx.AsyncClient(base_url=str(url)) as http:
+        resp = await http.post("/login", data={"user": "cy"}, follow_redirects=True)
+        assert resp.status_code == 401
