@@ -350,3 +350,21 @@ def test_resource_options() -> None:
     assert not ResourceOptions().is_method_allowed("GET")
     assert ResourceOptions(allow_methods="*").is_method_allowed("PATCH")
     assert options == ResourceOptions(allow_headers=("X-A",), allow_methods=("GET",))
+
+
+async def test_cors_in_a_sub_application() -> None:
+    api = web.Application()
+    cors = aiohttp_cors.setup(api, defaults={APP_ORIGIN: ResourceOptions(allow_credentials=True)})
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text="api")
+
+    cors.add(api.router.add_get("/items", handler))
+    app = web.Application()
+    app.add_subapp("/api", api)
+    async with run_app(app) as url:
+        status, headers, _ = await preflight(url / "api/items", APP_ORIGIN, "GET")
+        assert status == 200 and headers["access-control-allow-credentials"] == "true"
+        status, headers, body = await curl("-H", f"Origin: {APP_ORIGIN}", str(url / "api/items"))
+        assert (status, body) == (200, "api")
+        assert headers["access-control-allow-origin"] == APP_ORIGIN

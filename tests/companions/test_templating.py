@@ -326,3 +326,17 @@ async def test_async_template_lets_others_run_between_chunks(anyiohttp_client) -
     client = await anyiohttp_client(gated_app(gate, enable_async=True))
     endings = await render_alongside_cheap(client, gate, renders=2)
     assert endings == ["served while rendering"] * 2
+
+
+async def test_static_root_url_string_key_still_works(anyiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(loader=jinja2.DictLoader({"s.html": "{{ static('a.css') }}"}))
+    with pytest.warns(web.NotAppKeyWarning):
+        app["static_root_url"] = "https://cdn.example"
+
+    async def page(request: web.Request) -> web.Response:
+        with pytest.warns(DeprecationWarning, match="static_root_key"):
+            return await aiohttp_jinja2.render_template_async("s.html", request, {})
+
+    app.router.add_get("/", page)
+    client = await anyiohttp_client(app)
+    assert await (await client.get("/")).text() == "https://cdn.example/a.css"
