@@ -27,7 +27,8 @@ from __future__ import annotations
 import functools
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import aclosing
 from typing import Any, Final, Protocol, TypeAlias, TypedDict, TypeVar, overload
 
 import anyio
@@ -222,22 +223,25 @@ async def render_string_async(
     """
     template, context = _prepare(template_name, request, context, app_key)
     if template.environment.is_async:
-        return "".join([part async for part in _checkpointed(template.generate_async(context))])
+        return await _render_async(template, context)
     parts, rest = _render_inline(template, context)
     if rest is not None:
         parts.append(await anyio.to_thread.run_sync(_finish, rest))
     return "".join(parts)
 
 
-async def _checkpointed(parts: AsyncIterator[str]) -> AsyncIterator[str]:
-    """The parts of an async render, yielding to other tasks every 64 KiB."""
+async def _render_async(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render an async template in the loop, yielding to other tasks every 64 KiB."""
+    parts: list[str] = []
     since = 0
-    async for part in parts:
-        yield part
-        since += len(part)
-        if since >= _ASYNC_CHECKPOINT_BYTES:
-            since = 0
-            await anyio.lowlevel.checkpoint()
+    async with aclosing(template.generate_async(context)) as generated:
+        async for part in generated:
+            parts.append(part)
+            since += len(part)
+            if since >= _ASYNC_CHECKPOINT_BYTES:
+                since = 0
+                await anyio.lowlevel.checkpoint()
+    return "".join(parts)
 
 
 def _render_inline(
