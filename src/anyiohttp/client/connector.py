@@ -22,7 +22,7 @@ import socket
 import ssl
 import warnings
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager
 from ssl import SSLContext
 from types import TracebackType
@@ -179,6 +179,10 @@ class Connection:
     def deadline_scope(self) -> Callable[[float], AbstractContextManager[Any]]:
         """A maker of cancel scopes with a deadline, the cheapest for the backend."""
         return self._connector._deadline_scope
+
+    def start_soon(self, func: Callable[..., Coroutine[Any, Any, object]], *args: object) -> None:
+        """Run ``func(*args)`` in the pool's task group (a request body's upload)."""
+        self._connector._check_open().start_soon(func, *args)
 
     def use_limits(self, limits: HeadLimits) -> None:
         """The limits on the next response heads (a request's own, or its session's)."""

@@ -12,6 +12,17 @@ parser's, a timeout) becomes a ClientError here, once, in :meth:`_error`.
 The pool hands out :class:`~anyiohttp.client.connector.Connection` handles;
 the session decides what to send (redirects, cookies, auth, retries) and
 the response decides when the connection goes back (``release``/``close``).
+
+A request body goes out while the response head is awaited, so a server
+that answers early (a 413, a 401, a stream that answers before it reads
+everything) is heard, and a body that waits on the response does not
+deadlock. A small in-memory body is written with the head, inline; any
+other body is sent by an :class:`Upload` task that the exchange owns and
+starts in the pool's task group (the session's). It ends when the body is
+sent, when the exchange is closed (cancelled: the response was closed, the
+request failed or was cancelled), or with the pool (the session closed).
+A connection whose response ended while its upload still runs goes back to
+the pool when the upload ends.
 """
 
 from __future__ import annotations
@@ -19,12 +30,12 @@ from __future__ import annotations
 import enum
 import math
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..http.exceptions import HttpProcessingError
@@ -36,7 +47,7 @@ from ..http.parser import (
     InformationalHead,
     ResponseHead,
 )
-from ..http.payload import Payload
+from ..http.payload import BytesPayload, Payload
 from .exceptions import (
     ClientOSError,
     ClientPayloadError,
@@ -51,9 +62,11 @@ from .tracing import Trace, TraceRequestChunkSentParams, TraceRequestHeadersSent
 if TYPE_CHECKING:
     from .connector import Connection
 
-__all__ = ("BodyEnd", "HTTP11Exchange")
+__all__ = ("BodyEnd", "HTTP11Exchange", "Upload")
 
 READ_SIZE: Final = 65536
+# An in-memory body up to this size goes out with the head, without a task.
+INLINE_BODY: Final = 65536
 # What a broken or closed stream raises, on either backend.
 _STREAM_ERRORS: Final = (
     anyio.EndOfStream,
@@ -74,18 +87,73 @@ class BodyEnd(enum.Enum):
     CLOSED = "closed"
 
 
+class Upload:
+    """A request body going out in a task of the pool's task group; await it for its end.
+
+    What ``ClientResponse.upload_complete`` hands out: ``done()`` is True
+    once the body was sent, or the upload failed or was cancelled
+    (:attr:`error` says which).
+    """
+
+    __slots__ = ("_callbacks", "_done", "error", "head_scope", "scope")
+
+    def __init__(self) -> None:
+        self._done = anyio.Event()
+        self._callbacks: list[Callable[[Upload], object]] = []
+        #: Cancelled to stop the upload (the exchange was closed).
+        self.scope = anyio.CancelScope()
+        #: The wait for the response head, cancelled when the body itself fails.
+        self.head_scope: anyio.CancelScope | None = None
+        #: Why the body was not sent whole (None once sent, or when cancelled).
+        self.error: BaseException | None = None
+
+    @classmethod
+    def completed(cls) -> Upload:
+        """One that is done already (a request sent whole with its head)."""
+        upload = cls()
+        upload._done.set()
+        return upload
+
+    def done(self) -> bool:
+        """True once the upload ended, however."""
+        return self._done.is_set()
+
+    def add_done_callback(self, callback: Callable[[Upload], object]) -> None:
+        """Call ``callback(upload)`` when it ends (now, if it did)."""
+        if self._done.is_set():
+            callback(self)
+        else:
+            self._callbacks.append(callback)
+
+    def _finish(self) -> None:
+        self._done.set()
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+    async def wait(self) -> None:
+        """Until the upload ended."""
+        await self._done.wait()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._done.wait().__await__()
+
+
 class HTTP11Exchange:
     """A request and its response on one connection (see the module docstring)."""
 
     __slots__ = (
         "_deadline",
         "_now",
+        "_release_pending",
         "_sock_read",
         "_total",
         "body_end",
         "conn",
+        "output_size",
         "parser",
         "request_info",
+        "upload",
     )
 
     def __init__(
@@ -106,6 +174,36 @@ class HTTP11Exchange:
         self._total = total
         self._now = now
         self.body_end = BodyEnd.OPEN
+        #: The bytes of the request written so far (head, framing and body).
+        self.output_size = 0
+        #: The body's upload task, when the body is not sent inline.
+        self.upload: Upload | None = None
+        self._release_pending = False
+
+    # -- the connection, once the response is done with it ---------------------------
+
+    def release(self) -> None:
+        """The response ended: the connection goes back (once the upload ended too)."""
+        upload = self.upload
+        if upload is not None and not upload.done():
+            self._release_pending = True
+        else:
+            self.conn.release()
+
+    def close(self) -> None:
+        """Close the connection, and stop the upload."""
+        upload = self.upload
+        if upload is not None and not upload.done():
+            upload.scope.cancel()
+        self.conn.close()
+
+    async def abort(self) -> None:
+        """:meth:`close`, then wait for the upload task to end (before the body is resent)."""
+        self.close()
+        upload = self.upload
+        if upload is not None:
+            with anyio.CancelScope(shield=True):
+                await upload.wait()
 
     # -- errors, once ---------------------------------------------------------------
 
@@ -131,6 +229,7 @@ class HTTP11Exchange:
         """Send ``data`` within the deadline."""
         conn = self.conn
         direct = conn.direct
+        self.output_size += len(data)
         try:
             if direct is not None:
                 direct.write(data)
@@ -165,36 +264,110 @@ class HTTP11Exchange:
         """Send the request and return the final response head.
 
         With ``expect100`` the body waits for ``100 Continue``; with
-        ``upgrade``, a ``101 Switching Protocols`` is final too.
+        ``upgrade``, a ``101 Switching Protocols`` is final too. A body other
+        than a small in-memory one may still be going out when this returns.
         """
         parser = self.parser
         data = parser.request_head(method, target, list(headers.items()))
-        if body is None:
+        inline = body is None or (
+            not expect100
+            and not compress
+            and not traces
+            and isinstance(body, BytesPayload)
+            and body.size is not None
+            and body.size <= INLINE_BODY
+        )
+        if body is not None and inline:
+            chunks = [chunk async for chunk in body.iter_chunks()]  # runs to its end
+            data += b"".join([parser.request_body(chunk) for chunk in chunks])
+        if inline:
             data += parser.request_end()
-        await self.send(data)
+        try:
+            await self.send(data)
+        except ClientOSError:
+            if body is None:
+                raise
+            # The server may have answered and closed: its answer, if any, is read.
         for trace in traces:
             await trace.send(
                 "on_request_headers_sent", TraceRequestHeadersSentParams(method, url, headers)
             )
-        if body is not None and not expect100:
-            await self.send_body(body, method=method, url=url, compress=compress, traces=traces)
+        if inline or body is None:
+            return await self._final_head(upgrade)
+        return await self._head_while_uploading(
+            body, method=method, url=url, expect100=expect100, compress=compress, traces=traces
+        )
+
+    async def _final_head(self, upgrade: bool) -> ResponseHead:
+        """The final response head, stepping over interim ones."""
         while True:
             event = await self.receive_head()
             if type(event) is ResponseHead:
                 return event
             if upgrade and event.status == 101:
-                return ResponseHead(
-                    status=101,
-                    reason="Switching Protocols",
-                    version=HttpVersion11,
-                    headers=event.headers,
-                    raw_headers=(),
-                    chunked=False,
-                    content_length=None,
-                )
-            if event.status == 100 and body is not None and expect100:
-                expect100 = False
-                await self.send_body(body, method=method, url=url, compress=compress, traces=traces)
+                return _switching_head(event.headers)
+
+    async def _head_while_uploading(
+        self,
+        body: Payload,
+        *,
+        method: str,
+        url: URL,
+        expect100: bool,
+        compress: str | bool | None,
+        traces: Sequence[Trace],
+    ) -> ResponseHead:
+        """The final response head, read while the upload task sends the body."""
+        upload = self.upload = Upload()
+        args = (upload, body, method, url, compress, traces)
+        if not expect100:
+            self.conn.start_soon(self._upload, *args)
+        with anyio.CancelScope() as head_scope:
+            upload.head_scope = head_scope
+            try:
+                while True:
+                    event = await self.receive_head()
+                    if type(event) is ResponseHead:
+                        return event
+                    if event.status == 100 and expect100:
+                        expect100 = False
+                        self.conn.start_soon(self._upload, *args)
+            finally:
+                upload.head_scope = None
+        # The body failed (its source, or the deadline), not the connection.
+        assert upload.error is not None
+        raise upload.error
+
+    async def _upload(
+        self,
+        upload: Upload,
+        body: Payload,
+        method: str,
+        url: URL,
+        compress: str | bool | None,
+        traces: Sequence[Trace],
+    ) -> None:
+        """The upload task: send the body; a failure is reported, never raised into the pool."""
+        try:
+            with upload.scope:
+                try:
+                    await self.send_body(
+                        body, method=method, url=url, compress=compress, traces=traces
+                    )
+                except ClientOSError as exc:
+                    # The connection broke: the server's answer, if any, is still read.
+                    upload.error = exc
+                except Exception as exc:
+                    upload.error = exc
+                    if upload.head_scope is not None:
+                        upload.head_scope.cancel()  # the request fails with this error
+                    else:
+                        self.conn.close()  # the response is out; the connection is not in step
+        finally:
+            upload._finish()
+            if self._release_pending:
+                self._release_pending = False
+                self.conn.release()
 
     async def send_body(
         self,
@@ -264,6 +437,17 @@ class HTTP11Exchange:
             else:
                 raise ServerDisconnectedError(f"Unexpected {event!r} before the response")
 
+    def end_empty_body(self) -> bool:
+        """Take the end of a body that cannot have one (HEAD, 204, 304); False if not there."""
+        try:
+            event = self.parser.next_event()
+        except HttpProcessingError:
+            return False
+        if event is END_OF_MESSAGE:
+            self.body_end = BodyEnd.COMPLETE
+            return True
+        return False
+
     async def receive_body(self) -> bytes:
         """The next bytes of the body as they arrive; b"" at its end (see :attr:`body_end`)."""
         parser = self.parser
@@ -285,3 +469,16 @@ class HTTP11Exchange:
 
 def _looks_closed(exc: HttpProcessingError) -> bool:
     return "closed" in exc.message.lower() or "peer" in exc.message.lower()
+
+
+def _switching_head(headers: CIMultiDictProxy[str]) -> ResponseHead:
+    """A ``101`` taken as the final head of an upgrade request."""
+    return ResponseHead(
+        status=101,
+        reason="Switching Protocols",
+        version=HttpVersion11,
+        headers=headers,
+        raw_headers=(),
+        chunked=False,
+        content_length=None,
+    )

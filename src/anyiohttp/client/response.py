@@ -33,7 +33,7 @@ from .exceptions import (
     ContentTypeError,
     RequestInfo,
 )
-from .exchange import BodyEnd
+from .exchange import BodyEnd, Upload
 from .tracing import Trace, TraceResponseChunkReceivedParams
 
 if TYPE_CHECKING:
@@ -106,6 +106,8 @@ class ClientResponse(ContentTypeMixin):
         self._head = head
         # The exchange that reads the body, while the response holds its connection.
         self._exchange = exchange
+        # The same, kept for what the request sent (output_size, upload_complete).
+        self._sent_by = exchange
         self._request_info = request_info
         self._history = tuple(history)
         self._traces = traces
@@ -129,7 +131,10 @@ class ClientResponse(ContentTypeMixin):
         if no_body or exchange is None:
             self.content.feed_eof()
             if exchange is not None and head.status != 101:  # 101: the connection switches
-                self._finish_body()
+                if exchange.end_empty_body():
+                    self._finish_body()
+                else:
+                    self._close_connection()
 
     # -- the head -------------------------------------------------------------------
 
@@ -197,6 +202,28 @@ class ClientResponse(ContentTypeMixin):
     def closed(self) -> bool:
         """True once the connection was released or closed."""
         return self._closed
+
+    @property
+    def output_size(self) -> int:
+        """How many bytes of the request were written so far (head, framing and body)."""
+        return self._sent_by.output_size if self._sent_by is not None else 0
+
+    @property
+    def upload_complete(self) -> Upload:
+        """Awaitable: done once the request body was sent (or its upload failed or stopped).
+
+        ``done()`` tells without waiting. The response head may come while the
+        body still goes out (a server that answers early, a body that waits on
+        the response).
+        """
+        upload = self._sent_by.upload if self._sent_by is not None else None
+        return upload if upload is not None else Upload.completed()
+
+    async def _wait_upload(self) -> None:
+        """Until the request body went out (as aiohttp's reads and exits wait for it)."""
+        upload = self._sent_by.upload if self._sent_by is not None else None
+        if upload is not None and not upload.done():
+            await upload.wait()
 
     @property
     def cookies(self) -> SimpleCookie:
@@ -314,11 +341,11 @@ class ClientResponse(ContentTypeMixin):
         return exchange.conn if exchange is not None else None
 
     def _finish_body(self) -> None:
-        """The body ended: the connection goes back to the pool."""
+        """The body ended: the connection goes back to the pool (once the upload ended too)."""
         exchange = self._exchange
         if exchange is not None:
             self._exchange = None
-            exchange.conn.release()
+            exchange.release()
         self._closed = True
         self._decoding = None  # nothing is pending in it when the body ends
 
@@ -326,7 +353,7 @@ class ClientResponse(ContentTypeMixin):
         exchange = self._exchange
         if exchange is not None:
             self._exchange = None
-            exchange.conn.close()
+            exchange.close()
         self._closed = True
         self._decoding = None
         # Nothing more comes (what is buffered can still be read); this also
@@ -344,6 +371,7 @@ class ClientResponse(ContentTypeMixin):
         if self._body is None:
             try:
                 self._body = await self.content.read()
+                await self._wait_upload()  # as aiohttp: the request is all out too
             except BaseException:
                 # As aiohttp: the response is closed, and what was read of the
                 # body stays unread: reading again raises ClientConnectionError
@@ -422,8 +450,11 @@ class ClientResponse(ContentTypeMixin):
             self.content.set_exception(ClientConnectionError("Connection closed"))
 
     async def wait_for_close(self) -> None:
-        """Read the rest of the body, then release."""
-        await self.content.wait_eof()
+        """Wait until the request body went out, then release (as aiohttp).
+
+        An unread body is not read: its connection is closed.
+        """
+        await self._wait_upload()
         self.release()
 
     def raise_for_status(self) -> None:
@@ -452,7 +483,9 @@ class ClientResponse(ContentTypeMixin):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._in_context = False
         self.release()
+        await self._wait_upload()
 
 
 # application/json and application/<something>+json (parameters may follow), as aiohttp.

@@ -170,6 +170,8 @@ class _Options(NamedTuple):
     upgrade: bool
     limits: HeadLimits
     middlewares: Sequence[ClientMiddlewareType]
+    #: The responses whose request body may still be going out.
+    uploading: list[ClientResponse]
 
 
 class RequestContextManager(AwaitableContext[ClientResponse]):
@@ -183,7 +185,10 @@ class RequestContextManager(AwaitableContext[ClientResponse]):
         return resp
 
     async def _finish(self, value: ClientResponse) -> None:
+        # As aiohttp: released (an unread body closes the connection and
+        # stops the upload), then until the request body went out.
         value.release()
+        await value.wait_for_close()
 
 
 # aiohttp's name for it, which some code spells out in annotations.
@@ -673,6 +678,7 @@ class ClientSession:
             traces=traces, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
             upgrade=_upgrade, limits=self._limits_for(max_line_size, max_field_size, max_headers),
             middlewares=self._middlewares if middlewares is None else tuple(middlewares),
+            uploading=[],
         )  # fmt: skip
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
         history: list[ClientResponse] = []
@@ -709,11 +715,11 @@ class ClientSession:
             raise
         finally:
             # A file given as the body is closed once the request ends (and
-            # one a middleware put in its place).
+            # one a middleware put in its place), or once its upload does.
             if body is not None:
-                body.close()
+                _close_when_sent(body, options.uploading)
             if hop.body is not None and hop.body is not body:
-                hop.body.close()
+                _close_when_sent(hop.body, options.uploading)
         return resp
 
     def _request_url(self, str_or_url: str | URL, params: Any) -> URL:
@@ -911,6 +917,8 @@ class ClientSession:
         """The innermost handler: send ``req`` on a pooled connection, read the head."""
         url = req.url
         body = req.payload
+        if body is not None and options.uploading:
+            await _stop_uploads(options.uploading)  # the body is sent anew, not twice at once
         if body is not None and not body.rewind():
             raise ClientPayloadError(
                 "Cannot send a consumed request body again: use bytes or a seekable file"
@@ -948,6 +956,8 @@ class ClientSession:
         set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
         if set_cookies:
             self._cookie_jar.update_cookies_from_headers(set_cookies, url)
+        if body is not None and not resp.upload_complete.done():
+            options.uploading.append(resp)
         return resp
 
     async def _send(
@@ -994,12 +1004,12 @@ class ClientSession:
                         traces=traces, upgrade=options.upgrade,
                     )  # fmt: skip
                 except ServerDisconnectedError:
-                    conn.close()
+                    await exchange.abort()  # its upload ended before the body is rewound
                     if conn.reused and attempt + 1 < attempts and (body is None or body.rewind()):
                         continue  # a kept-alive connection the server had closed: again, fresh
                     raise
                 except BaseException:
-                    conn.close()
+                    exchange.close()
                     raise
             raise ServerTimeoutError(f"Total timeout of {options.timeout.total} seconds exceeded")
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -1122,7 +1132,15 @@ def _check_ws_handshake(
 
 
 async def _discard_body(resp: ClientResponse) -> None:
-    """Read a redirect's (small) body so its connection can be reused, else close it."""
+    """Read a redirect's (small) body so its connection can be reused, else close it.
+
+    A redirect that came while the request body was going out stops that
+    upload (the body may be sent again).
+    """
+    if not resp.upload_complete.done():
+        resp.close()
+        await resp.upload_complete
+        return
     length = resp.content_length
     if length is not None and length <= 2**16:
         try:
@@ -1131,6 +1149,26 @@ async def _discard_body(resp: ClientResponse) -> None:
             resp.close()
             return
     resp.release()
+
+
+async def _stop_uploads(uploading: list[ClientResponse]) -> None:
+    """Close the responses whose request body is still going out, until their uploads end."""
+    for resp in uploading:
+        if not resp.upload_complete.done():
+            resp.close()
+            with anyio.CancelScope(shield=True):
+                await resp.upload_complete
+    uploading.clear()
+
+
+def _close_when_sent(body: Payload, uploading: list[ClientResponse]) -> None:
+    """Close ``body`` now, or when the last upload still sending it ends."""
+    for resp in reversed(uploading):
+        upload = resp.upload_complete
+        if not upload.done():
+            upload.add_done_callback(lambda _: body.close())
+            return
+    body.close()
 
 
 def _looks_closed(exc: HttpProcessingError) -> bool:
