@@ -33,7 +33,7 @@ from anyio.abc import SocketAttribute, SocketListener
 
 from ._stream import CallbackStream, PeerState
 
-__all__ = ("AsyncioSocketStream", "accept", "connect_tcp")
+__all__ = ("AsyncioSocketStream", "accept_sockets", "connect_tcp", "wrap_accepted")
 
 # Stop reading from the socket past this much unread data; resume below half.
 _HIGH_WATER: Final = 256 * 1024
@@ -325,8 +325,12 @@ async def connect_tcp(
     return AsyncioSocketStream(transport, protocol)
 
 
-async def accept(listener: SocketListener) -> AsyncioSocketStream:
-    """The next connection on ``listener``, as this stream (see ``_stream.accept``)."""
+async def accept_sockets(listener: SocketListener, most: int) -> list[socket.socket]:
+    """The connections waiting on ``listener`` (at least one, at most ``most``), as sockets.
+
+    See ``_stream.accept_many``: one wait, then whatever else is already
+    there, so a busy loop takes a backlog of connections in one turn.
+    """
     raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
     if raw.fileno() < 0:
         # Closed: waiting on its old descriptor number would register it
@@ -342,9 +346,30 @@ async def accept(listener: SocketListener) -> AsyncioSocketStream:
         except (ValueError, OSError):
             pass
         raise
+    return [sock, *_accept_waiting(raw, most - 1)]
+
+
+def _accept_waiting(raw: socket.socket, most: int) -> list[socket.socket]:
+    """Up to ``most`` connections already waiting on a non-blocking listening socket."""
+    socks = []
+    for _ in range(most):
+        try:
+            sock, _address = raw.accept()
+        except (BlockingIOError, InterruptedError):
+            break
+        except OSError:
+            break  # out of descriptors and the like: the next wait reports it
+        socks.append(sock)
+    return socks
+
+
+async def wrap_accepted(sock: socket.socket) -> AsyncioSocketStream:
+    """This stream over an accepted socket (which it owns from now on)."""
     try:
+        sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        loop = asyncio.get_running_loop()
         transport, protocol = await loop.connect_accepted_socket(_Protocol, sock)
     except BaseException:
         sock.close()

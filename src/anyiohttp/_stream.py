@@ -21,6 +21,7 @@ import math
 import os
 import socket
 from collections.abc import Callable
+from typing import Final
 
 import anyio
 from anyio.abc import ByteStream, SocketListener, SocketStream
@@ -29,14 +30,16 @@ from anyio.streams.tls import TLSStream
 from ._backend import on_asyncio
 
 __all__ = (
+    "Accepted",
     "CallbackStream",
     "LeanStream",
     "PeerState",
-    "accept",
+    "accept_many",
     "callback_stream",
     "connect_tcp",
     "direct_stream",
     "inner_stream",
+    "open_accepted",
     "peek_state",
 )
 
@@ -132,19 +135,42 @@ async def connect_tcp(host: str, port: int, *, local_host: str | None = None) ->
     return await backend.connect_tcp(host, port, local_host=local_host)
 
 
-async def accept(listener: SocketListener) -> SocketStream:
-    """The next connection on ``listener``, as the backend's lean stream.
+#: What accept_many hands out: a socket to wrap with open_accepted, or (with
+#: anyio's own streams) a stream already.
+Accepted = socket.socket | SocketStream
 
-    Closing ``listener`` does not wake a pending call here: cancel the
-    caller's scope first (the server does, before it closes a site).
+# Connections taken off a listener in one go: enough to empty a full backlog
+# in a few turns of the loop, few enough that one turn stays short.
+ACCEPT_BATCH: Final = 64
+
+
+async def accept_many(listener: SocketListener) -> list[Accepted]:
+    """The connections waiting on ``listener``: one wait, then what else is there.
+
+    Accepting is kept apart from making streams (:func:`open_accepted`, in
+    each connection's own task), so a loop busy with many connections still
+    takes new ones at the rate they come, not one per turn. Closing
+    ``listener`` does not wake a pending call here: cancel the caller's
+    scope first (the server does, before it closes a site).
     """
     if not _lean():
-        return await listener.accept()
+        return [await listener.accept()]
     if on_asyncio():
         from . import _asyncio_stream as backend
     else:
         from . import _trio_stream as backend  # type: ignore[no-redef]  # the other backend's
-    return await backend.accept(listener)
+    return list(await backend.accept_sockets(listener, ACCEPT_BATCH))
+
+
+async def open_accepted(accepted: Accepted) -> SocketStream:
+    """The stream of a connection :func:`accept_many` handed out (it owns the socket)."""
+    if not isinstance(accepted, socket.socket):
+        return accepted
+    if on_asyncio():
+        from . import _asyncio_stream as backend
+    else:
+        from . import _trio_stream as backend  # type: ignore[no-redef]  # the other backend's
+    return await backend.wrap_accepted(accepted)
 
 
 def inner_stream(stream: ByteStream) -> LeanStream | None:

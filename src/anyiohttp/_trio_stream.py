@@ -43,7 +43,7 @@ from anyio.abc import SocketAttribute, SocketListener, SocketStream
 from ._stream import LeanStream, PeerState, peek_state
 from .helpers import ip_family
 
-__all__ = ("TrioSocketStream", "accept", "connect_tcp")
+__all__ = ("TrioSocketStream", "accept_sockets", "connect_tcp", "wrap_accepted")
 
 # Reads in a row that found data without waiting before one yields anyway.
 _YIELD_EVERY: Final = 16
@@ -240,31 +240,38 @@ async def connect_tcp(host: str, port: int, *, local_host: str | None = None) ->
     return TrioSocketStream(sock)
 
 
-async def accept(listener: SocketListener) -> TrioSocketStream:
-    """The next connection on ``listener``, as the lean stream.
+async def accept_sockets(listener: SocketListener, most: int) -> list[socket.socket]:
+    """The connections waiting on ``listener`` (at least one, at most ``most``), as sockets.
 
     As on asyncio: cancel the caller's scope before closing ``listener``.
     """
     raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
     await trio.lowlevel.checkpoint_if_cancelled()
-    while True:
+    socks: list[socket.socket] = []
+    while not socks:
         if raw.fileno() < 0:
             raise anyio.ClosedResourceError
-        try:
-            sock, _address = raw.accept()
-        except BlockingIOError:
+        while len(socks) < most:
+            try:
+                sock, _address = raw.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            socks.append(sock)
+        if not socks:
             try:
                 await trio.lowlevel.wait_readable(raw)
             except trio.ClosedResourceError:
                 raise anyio.ClosedResourceError from None
-            continue
-        break
+    await trio.lowlevel.cancel_shielded_checkpoint()
+    return socks
+
+
+async def wrap_accepted(sock: socket.socket) -> TrioSocketStream:
+    """This stream over an accepted socket (which it owns from now on)."""
     try:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = TrioSocketStream(sock)
+        return TrioSocketStream(sock)
     except BaseException:
         sock.close()
         raise
-    await trio.lowlevel.cancel_shielded_checkpoint()
-    return stream

@@ -37,7 +37,7 @@ from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSStream
 
 from .._groups import single_error
-from .._stream import accept
+from .._stream import Accepted, accept_many, open_accepted
 from ..abc import AbstractAccessLogger
 from .app import Application
 from .log import AccessLogger, access_logger, server_logger
@@ -163,7 +163,7 @@ class _ServerCore:
         async with listener:
             while True:
                 try:
-                    stream = await accept(listener)
+                    accepted = await accept_many(listener)
                 except anyio.ClosedResourceError:
                     return
                 except OSError as exc:
@@ -172,9 +172,15 @@ class _ServerCore:
                     await anyio.sleep(0.1)
                     continue
                 assert self._conn_tg is not None
-                self._conn_tg.start_soon(self._serve_stream, stream, ssl_context)
+                for one in accepted:
+                    self._conn_tg.start_soon(self._serve_accepted, one, ssl_context)
 
-    async def _serve_stream(self, stream: ByteStream, ssl_context: ssl.SSLContext | None) -> None:
+    async def _serve_accepted(self, accepted: Accepted, ssl_context: ssl.SSLContext | None) -> None:
+        try:
+            stream: ByteStream = await open_accepted(accepted)
+        except OSError as exc:
+            server_logger.debug("Could not set up an accepted connection: %r", exc)
+            return
         if ssl_context is not None:
             try:
                 with anyio.fail_after(TLS_HANDSHAKE_TIMEOUT):
