@@ -84,11 +84,6 @@ def test_no_host_header_is_made_up(version: Any) -> None:
     assert request.transport.get_extra_info("sockname") == ("127.0.0.1", 80)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/request.py: request.host without a Host header is socket.getfqdn(); "
-    "aiohttp 3.14 answers the connection's local address (sockname), '' without one",
-)
 @pytest.mark.parametrize("version", [HttpVersion10, web.HttpVersion11])
 def test_without_host_the_host_is_the_local_address_as_aiohttp(version: Any) -> None:
     ours = make_mocked_request("GET", "/x", version=version)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -343,7 +342,7 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
 
     @reify
     def host(self) -> str:
-        """The Host header (or the clone's override, or this machine's name).
+        """The Host header (or the clone's override, or the connection's local address).
 
         For an absolute-form target (``GET http://host:port/path``), the
         target's host and port: "the server MUST ignore the received Host
@@ -363,7 +362,12 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
         host = self._head.headers.get(hdrs.HOST)
         if host is not None:
             return host
-        return socket.getfqdn()
+        # As aiohttp 3.14: the local address the request arrived on (IPv6
+        # bracketed, as in a Host header), "" when there is none.
+        sockname = self._conn.sockname
+        if isinstance(sockname, tuple):
+            return f"[{sockname[0]}]" if len(sockname) == 4 else str(sockname[0])
+        return "" if sockname is None else str(sockname)
 
     @property
     def scheme(self) -> str:
