@@ -43,12 +43,14 @@ from ..http.parser import (
     CONNECTION_CLOSED,
     END_OF_MESSAGE,
     NEED_DATA,
+    ClientEvent,
     HttpVersion11,
     InformationalHead,
     ResponseHead,
 )
 from ..http.payload import BytesPayload, Payload
 from .exceptions import (
+    ClientConnectionError,
     ClientOSError,
     ClientPayloadError,
     ClientResponseError,
@@ -145,6 +147,7 @@ class HTTP11Exchange:
     __slots__ = (
         "_deadline",
         "_now",
+        "_peeked",
         "_release_pending",
         "_sock_read",
         "_total",
@@ -179,6 +182,8 @@ class HTTP11Exchange:
         #: The body's upload task, when the body is not sent inline.
         self.upload: Upload | None = None
         self._release_pending = False
+        # An event (or error) the body's look-ahead took from the parser.
+        self._peeked: ClientEvent | HttpProcessingError | None = None
 
     # -- the connection, once the response is done with it ---------------------------
 
@@ -299,12 +304,16 @@ class HTTP11Exchange:
         )
 
     async def _final_head(self, upgrade: bool) -> ResponseHead:
-        """The final response head, stepping over interim ones."""
+        """The final response head, stepping over interim ones.
+
+        A ``101`` is final, asked for (``upgrade``) or not: what follows is
+        not HTTP (as aiohttp, which returns it too).
+        """
         while True:
             event = await self.receive_head()
             if type(event) is ResponseHead:
                 return event
-            if upgrade and event.status == 101:
+            if event.status == 101:
                 return _switching_head(event.headers)
 
     async def _head_while_uploading(
@@ -329,6 +338,8 @@ class HTTP11Exchange:
                     event = await self.receive_head()
                     if type(event) is ResponseHead:
                         return event
+                    if event.status == 101:
+                        return _switching_head(event.headers)
                     if event.status == 100 and expect100:
                         expect100 = False
                         self.conn.start_soon(self._upload, *args)
@@ -414,7 +425,9 @@ class HTTP11Exchange:
                 return await conn.stream.receive(READ_SIZE)
         except TimeoutError:  # before the stream errors: it is an OSError too
             pass
-        except _STREAM_ERRORS:
+        except _STREAM_ERRORS as exc:
+            if conn.closed:  # closed on our side (the response, or the session)
+                raise ClientConnectionError("Connection closed") from exc
             return b""
         if limit < deadline:
             raise SocketTimeoutError("Timeout on reading data from socket")
@@ -449,22 +462,47 @@ class HTTP11Exchange:
         return False
 
     async def receive_body(self) -> bytes:
-        """The next bytes of the body as they arrive; b"" at its end (see :attr:`body_end`)."""
+        """The next bytes of the body as they arrive; b"" at its end (see :attr:`body_end`).
+
+        :attr:`body_end` is COMPLETE as soon as the end is in, even with the
+        last bytes (so a response is done once its body was read, as aiohttp's).
+        """
         parser = self.parser
         while True:
-            try:
-                event = parser.next_event()
-            except HttpProcessingError as exc:
-                raise self._error(exc, in_body=True) from exc
+            event = self._peeked
+            if event is None:
+                try:
+                    event = parser.next_event()
+                except HttpProcessingError as exc:
+                    raise self._error(exc, in_body=True) from exc
+            else:
+                self._peeked = None
+                if isinstance(event, HttpProcessingError):
+                    raise self._error(event, in_body=True) from event
             if type(event) is bytes:
+                self._look_ahead()
                 return event
             if event is NEED_DATA:
+                if self._deadline != math.inf and self._now() >= self._deadline:
+                    raise self._total_timeout()  # a body that keeps coming is timed too
                 parser.feed(await self._receive())
                 continue
             # END_OF_MESSAGE; else the server closed a close-delimited body,
             # or the connection switched protocols.
             self.body_end = BodyEnd.COMPLETE if event is END_OF_MESSAGE else BodyEnd.CLOSED
             return b""
+
+    def _look_ahead(self) -> None:
+        """See whether the body's end is already here; keep what came for the next call."""
+        try:
+            event = self.parser.next_event()
+        except HttpProcessingError as exc:
+            self._peeked = exc
+            return
+        if event is not NEED_DATA:
+            self._peeked = event
+            if event is END_OF_MESSAGE:
+                self.body_end = BodyEnd.COMPLETE
 
 
 def _looks_closed(exc: HttpProcessingError) -> bool:

@@ -130,11 +130,17 @@ class ClientResponse(ContentTypeMixin):
         self.content = StreamReader(self._read_chunk, limit=read_bufsize)
         if no_body or exchange is None:
             self.content.feed_eof()
-            if exchange is not None and head.status != 101:  # 101: the connection switches
-                if exchange.end_empty_body():
-                    self._finish_body()
-                else:
+            if exchange is None:
+                pass
+            elif head.status == 101:
+                # The connection switched protocols: kept for whoever takes it
+                # over when the server says to what (``Upgrade``), else closed.
+                if hdrs.UPGRADE not in head.headers:
                     self._close_connection()
+            elif exchange.end_empty_body():
+                self._finish_body()
+            else:
+                self._close_connection()
 
     # -- the head -------------------------------------------------------------------
 
@@ -288,7 +294,9 @@ class ClientResponse(ContentTypeMixin):
         return self._fallback_charset(self, self._body)
 
     def __repr__(self) -> str:
-        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"
+        """As aiohttp's: the status line, then the headers on a line of their own."""
+        reason = self.reason.encode("ascii", "backslashreplace").decode("ascii")
+        return f"<ClientResponse({self._url}) [{self.status} {reason}]>\n{self.headers!r}\n"
 
     # -- the body -------------------------------------------------------------------
 
@@ -332,6 +340,8 @@ class ClientResponse(ContentTypeMixin):
                 self._finish_body()
             else:  # the server closed a close-delimited body, or switched protocols
                 self._close_connection()
+        elif exchange.body_end is BodyEnd.COMPLETE and self._decoding is None:
+            self._finish_body()  # the last bytes: done now, not at the next read
         return data
 
     def _detach_connection(self) -> Connection | None:
