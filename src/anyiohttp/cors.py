@@ -475,16 +475,8 @@ def _add_static_options_route(
     resource: web.StaticResource, handler: Callable[[web.Request], Any]
 ) -> web.AbstractRoute:
     """An OPTIONS route on a static resource (aiohttp's ``set_options_route``)."""
-    set_options_route = getattr(resource, "set_options_route", None)
-    if set_options_route is not None:
-        set_options_route(handler)
-        return resource._routes[hdrs.METH_OPTIONS]
-    # StaticResource has no set_options_route yet: add the route as aiohttp's does.
-    if hdrs.METH_OPTIONS in resource._routes:
-        raise RuntimeError("OPTIONS route was set already")
-    route = web.ResourceRoute(hdrs.METH_OPTIONS, handler, resource=resource)
-    resource._routes[hdrs.METH_OPTIONS] = route
-    return route
+    resource.set_options_route(handler)
+    return next(route for route in resource if route.method == hdrs.METH_OPTIONS)
 
 
 #: Where ``setup()`` keeps the app's :class:`CorsConfig`.

@@ -43,6 +43,7 @@ from .routing import (
 
 if TYPE_CHECKING:
     from .request import BaseRequest, Request
+    from .routing import Handler
 
 __all__ = ("FileResponse", "StaticResource")
 
@@ -306,10 +307,16 @@ class StaticResource(AbstractResource):
             url = url.with_query({"v": digest})
         return url
 
+    def set_options_route(self, handler: Handler) -> None:
+        """Answer OPTIONS under the prefix with ``handler`` (as aiohttp; CORS preflights)."""
+        if hdrs.METH_OPTIONS in self._routes:
+            raise RuntimeError("OPTIONS route was set already")
+        self._routes[hdrs.METH_OPTIONS] = ResourceRoute(hdrs.METH_OPTIONS, handler, resource=self)
+
     def resolve(
         self, method: str, path: str, host: str | None = None
     ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
-        """Paths under the prefix; GET and HEAD only."""
+        """Paths under the prefix; GET and HEAD (and OPTIONS once set)."""
         if not path.startswith(self._prefix + "/") and path != self._prefix:
             return None, set()
         allowed = set(self._routes)
