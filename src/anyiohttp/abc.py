@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable, Iterable, Sized
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from yarl import URL
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .web.request import BaseRequest
     from .web.response import StreamResponse
 
-__all__ = ("AbstractAccessLogger", "AbstractCookieJar", "AbstractResolver")
+__all__ = ("AbstractAccessLogger", "AbstractCookieJar", "AbstractResolver", "ResolveResult")
 
 
 class AbstractAccessLogger(abc.ABC):
@@ -98,14 +98,28 @@ class AbstractCookieJar(Sized, Iterable["Morsel[str]"]):
         """The cookies to send to ``request_url``."""
 
 
+class ResolveResult(TypedDict):
+    """One address a resolver found, as aiohttp's: the connector connects to ``host``:``port``."""
+
+    #: The name that was resolved.
+    hostname: str
+    #: The IP address.
+    host: str
+    #: The port to connect to (a resolver may change it, as SRV records do).
+    port: int
+    family: int
+    proto: int
+    flags: int
+
+
 class AbstractResolver(abc.ABC):
-    """Base of DNS resolvers: host name to a list of address dicts (aiohttp's shape)."""
+    """Base of DNS resolvers (aiohttp's interface): a host name to the addresses to try."""
 
     @abc.abstractmethod
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[dict[str, Any]]:
-        """Resolve ``host``: dicts with hostname, host, port, family, proto, flags."""
+    ) -> list[ResolveResult]:
+        """The addresses of ``host``, in the order to try them."""
 
     @abc.abstractmethod
     async def close(self) -> None:

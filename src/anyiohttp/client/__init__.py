@@ -2,6 +2,7 @@
 
 from ..helpers import BasicAuth
 from ..http.payload import FormData
+from ..resolver import DefaultResolver, ThreadedResolver
 from .connector import BaseConnector, Connection, Fingerprint, TCPConnector, UnixConnector
 from .cookies import CookieJar, DummyCookieJar
 from .digest_auth import DigestAuthMiddleware
@@ -25,11 +26,13 @@ __all__ = [
     "ClientTimeout",
     "Connection",
     "CookieJar",
+    "DefaultResolver",
     "DigestAuthMiddleware",
     "DummyCookieJar",
     "Fingerprint",
     "FormData",
     "TCPConnector",
+    "ThreadedResolver",
     "UnixConnector",
     *_exception_names,
     *_tracing_names,

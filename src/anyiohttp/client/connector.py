@@ -37,10 +37,12 @@ from yarl import URL
 from .._backend import clock, deadline_scope_factory
 from .._groups import single_error
 from .._stream import PeerState, connect_tcp, direct_stream, inner_stream, peek_state
+from ..abc import AbstractResolver
 from ..helpers import ip_family
 from ..http.h11_client import H11ClientParser
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, ResponseHead
 from ..http.select import client_parser_class
+from ..resolver import DefaultResolver
 from .exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -333,6 +335,9 @@ class BaseConnector:
         self._closed = True
         await self._close_all()
 
+    async def _close_resources(self) -> None:
+        """Release what a subclass holds besides connections (a resolver)."""
+
     async def _close_all(self) -> None:
         conns = [c for stack in self._idle.values() for c in stack] + list(self._acquired)
         self._idle.clear()
@@ -342,6 +347,8 @@ class BaseConnector:
                 await conn.aclose()
         for waiter in self._waiters:
             waiter.event.set()
+        with anyio.CancelScope(shield=True):
+            await self._close_resources()
 
     @property
     def closed(self) -> bool:
@@ -595,7 +602,7 @@ class TCPConnector(BaseConnector):
         ttl_dns_cache: float | None = 10,
         family: socket.AddressFamily | int = 0,
         local_addr: tuple[str, int] | None = None,
-        resolver: Any = None,
+        resolver: AbstractResolver | None = None,
         happy_eyeballs_delay: float | None = _HAPPY_EYEBALLS_DELAY,
         **kwargs: Any,
     ) -> None:
@@ -605,10 +612,12 @@ class TCPConnector(BaseConnector):
         self._ssl = ssl
         self._use_dns_cache = use_dns_cache
         self._ttl_dns_cache = ttl_dns_cache
-        self._dns_cache: dict[tuple[str, int], tuple[list[str], float]] = {}
+        self._dns_cache: dict[tuple[str, int], tuple[list[tuple[str, int]], float]] = {}
         self._family = family
         self._local_addr = local_addr
-        self._resolver = resolver
+        # As aiohttp: a resolver given is the caller's to close, the default one ours.
+        self._resolver_owner = resolver is None
+        self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._ssl_contexts: dict[bool, SSLContext] = {}
 
@@ -653,9 +662,12 @@ class TCPConnector(BaseConnector):
             self._ssl_contexts[verified] = context
         return context
 
-    async def _resolve(self, host: str, port: int, traces: Sequence[Trace]) -> list[str]:
+    async def _resolve(
+        self, host: str, port: int, traces: Sequence[Trace]
+    ) -> list[tuple[str, int]]:
+        """The ``(address, port)`` pairs to try for ``host``: the resolver's, or cached."""
         if ip_family(host):
-            return [host.strip("[]")]
+            return [(host.strip("[]"), port)]
         cache_key = (host, port)
         now = anyio.current_time()
         if self._use_dns_cache:
@@ -668,23 +680,20 @@ class TCPConnector(BaseConnector):
                 await trace.send("on_dns_cache_miss", TraceDnsCacheMissParams(host))
         for trace in traces:
             await trace.send("on_dns_resolvehost_start", TraceDnsResolveHostStartParams(host))
-        if self._resolver is not None:
-            infos = await self._resolver.resolve(host, port, family=self._family)
-            addresses = [info["host"] for info in infos]
-        else:
-            results = await anyio.getaddrinfo(
-                host, port, family=self._family, type=socket.SOCK_STREAM
-            )
-            addresses = []
-            for _family, _type, _proto, _name, sockaddr in results:
-                if sockaddr[0] not in addresses:
-                    addresses.append(str(sockaddr[0]))
+        family = socket.AddressFamily(self._family)
+        infos = await self._resolver.resolve(host, port, family=family)
+        # The port each result names is the one connected to (as aiohttp).
+        targets = [(info["host"], info["port"]) for info in infos]
         for trace in traces:
             await trace.send("on_dns_resolvehost_end", TraceDnsResolveHostEndParams(host))
         if self._use_dns_cache:
             ttl = self._ttl_dns_cache
-            self._dns_cache[cache_key] = (addresses, now + ttl if ttl is not None else now)
-        return addresses
+            self._dns_cache[cache_key] = (targets, now + ttl if ttl is not None else now)
+        return targets
+
+    async def _close_resources(self) -> None:
+        if self._resolver_owner:
+            await self._resolver.close()
 
     async def _create_stream(
         self, key: ConnectionKey, timeout: ClientTimeout, traces: Sequence[Trace]
@@ -753,12 +762,12 @@ class TCPConnector(BaseConnector):
         try:
             with anyio.fail_after(connect_timeout):
                 try:
-                    addresses = await self._resolve(host, port, traces)
+                    targets = await self._resolve(host, port, traces)
                 except OSError as exc:
                     raise ClientConnectorDNSError(key, exc) from exc
-                if not addresses:
+                if not targets:
                     raise ClientConnectorDNSError(key, OSError(f"No address found for {host}"))
-                stream: ByteStream = await self._connect_any(addresses, port)
+                stream: ByteStream = await self._connect_any(targets)
                 if key.is_ssl:
                     stream = await self.start_tls(key, stream, host)
                 return stream
@@ -805,18 +814,18 @@ class TCPConnector(BaseConnector):
             error = ssl.SSLError(str(exc) or "TLS handshake failed")
             raise ClientConnectorSSLError(key, error) from exc
 
-    async def _connect_any(self, addresses: list[str], port: int) -> ByteStream:
-        """Connect to the first address that answers, racing them (RFC 8305 lite)."""
+    async def _connect_any(self, targets: list[tuple[str, int]]) -> ByteStream:
+        """Connect to the first ``(address, port)`` that answers, racing them (RFC 8305 lite)."""
         local_host = self._local_addr[0] if self._local_addr else None
-        if len(addresses) == 1 or not self._happy_eyeballs_delay:
+        if len(targets) == 1 or not self._happy_eyeballs_delay:
             errors: list[OSError] = []
-            for address in addresses:
+            for address, port in targets:
                 try:
                     return await connect_tcp(address, port, local_host=local_host)
                 except OSError as exc:
                     errors.append(exc)
             raise _combined(errors)
-        return await _race(addresses, port, local_host, self._happy_eyeballs_delay)
+        return await _race(targets, local_host, self._happy_eyeballs_delay)
 
 
 class UnixConnector(BaseConnector):
@@ -861,16 +870,14 @@ def _combined(errors: list[OSError]) -> OSError:
     return OSError(errors[0].errno, message)
 
 
-async def _race(
-    addresses: list[str], port: int, local_host: str | None, delay: float
-) -> ByteStream:
+async def _race(targets: list[tuple[str, int]], local_host: str | None, delay: float) -> ByteStream:
     """Start an attempt per address, each ``delay`` after the previous; first wins."""
     winner: list[ByteStream] = []
     errors: list[OSError] = []
     async with anyio.create_task_group() as tg:
-        failed = [anyio.Event() for _ in addresses]
+        failed = [anyio.Event() for _ in targets]
 
-        async def attempt(index: int, address: str) -> None:
+        async def attempt(index: int, address: str, port: int) -> None:
             if index:
                 with anyio.move_on_after(delay):
                     await failed[index - 1].wait()
@@ -886,8 +893,8 @@ async def _race(
             winner.append(stream)
             tg.cancel_scope.cancel()
 
-        for index, address in enumerate(addresses):
-            tg.start_soon(attempt, index, address)
+        for index, (address, port) in enumerate(targets):
+            tg.start_soon(attempt, index, address, port)
     if winner:
         return winner[0]
     raise _combined(errors or [OSError("Could not connect")])
