@@ -491,3 +491,19 @@ def test_only_one_plain_chunked_coding_is_understood(codings: list[bytes]) -> No
 def test_chunked_coding_name_is_case_insensitive() -> None:
     head, end = parse(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n")
     assert isinstance(head, RequestHead) and head.chunked and end is END_OF_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "target", [b"", b"example.com", b"example.com:", b"/x", b"http://h/", b"a:b", b"h:123456"]
+)
+def test_connect_takes_only_the_authority_form(target: bytes) -> None:
+    # "authority-form = uri-host ":" port" -- RFC 9112 3.2.3; an empty target
+    # (two spaces) made llhttp read HTTP/0.9.
+    with pytest.raises(BadStatusLine, match="Invalid request target"):
+        parse(b"CONNECT " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+
+
+@pytest.mark.parametrize("target", ["example.com:443", "[::1]:8080", "127.0.0.1:80"])
+def test_connect_with_an_authority_is_parsed(target: str) -> None:
+    head = parse(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())[0]
+    assert isinstance(head, RequestHead) and head.target == target and head.upgrade

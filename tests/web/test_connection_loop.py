@@ -147,6 +147,19 @@ async def test_bad_chunked_framing_is_400_and_nothing_after_it_is_a_request(
     assert ok.endswith(b"/ok")
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"CONNECT  HTTP/1.1\r\nHost: a\r\n\r\n", b"CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n"],
+    ids=["empty-target", "no-port"],
+)
+async def test_a_bad_connect_target_is_400_and_the_server_serves_on(request_bytes: bytes) -> None:
+    async with run_app(make_app()) as url:
+        raw = await raw_exchange(url, request_bytes)
+        ok = await raw_exchange(url, b"GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 400 Bad Request"), raw
+    assert ok.endswith(b"/ok")
+
+
 async def test_http10_request_with_transfer_encoding_is_answered_then_closed() -> None:
     async with run_app(make_app()) as url:
         raw = await raw_exchange(

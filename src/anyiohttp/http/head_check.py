@@ -51,6 +51,9 @@ __all__ = ("HeadCheckingParser",)
 # The request-target forms (RFC 9112 3.2): origin ("/..."), asterisk ("*"),
 # absolute ("scheme://..."); authority-form only with CONNECT.
 _ABSOLUTE_FORM: Final = re.compile(rb"[A-Za-z]+://")
+_AUTHORITY_FORM: Final = re.compile(
+    rb"(?:\[[0-9A-Fa-f:.]+\]|[^\x00-\x20\x7f/?#@\[\]:]+):[0-9]{1,5}"
+)
 VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
 # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
 # request-line; more than a few is garbage.
@@ -279,11 +282,11 @@ class HeadCheckingParser:
         method, target, version = parts
         if TOKEN.fullmatch(method) is None:
             raise BadHttpMethod(line.decode("latin-1"))
-        if (
-            target[:1] not in (b"/", b"*")
-            and method != b"CONNECT"
-            and _ABSOLUTE_FORM.match(target) is None
-        ):
+        if method == b"CONNECT":
+            # "authority-form = uri-host ":" port", for CONNECT only -- RFC 9112 3.2.3
+            if _AUTHORITY_FORM.fullmatch(target) is None:
+                raise BadStatusLine(line.decode("latin-1"), f"Invalid request target {target!r}")
+        elif target[:1] not in (b"/", b"*") and _ABSOLUTE_FORM.match(target) is None:
             raise BadStatusLine(line.decode("latin-1"), f"Invalid request target {target!r}")
         if not version.startswith(b"HTTP/") or version[5:] not in VERSIONS:
             raise BadStatusLine(line.decode("latin-1"), f"Unsupported HTTP version {version!r}")

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 
-from .exceptions import BadHttpMessage
+from .exceptions import BadHttpMessage, BadStatusLine
 from .head_check import VERSIONS, HeadCheckingParser
 from .parser import RequestHead
 
@@ -73,7 +73,9 @@ class HttptoolsServerParser(HeadCheckingParser):
             # as RTSP); RFC 9110 9.1 allows any token, which the head check
             # vouched for: parse as GET, keep the name.
             parser, collected = _parse(b"GET" + raw_head[space:])
-        version = VERSIONS[parser.get_http_version().encode("ascii")]
+        version = VERSIONS.get(parser.get_http_version().encode("ascii"))
+        if version is None:  # the head check let only 1.0 and 1.1 through; llhttp disagrees
+            raise BadStatusLine(raw_head[:100].decode("latin-1"), "Unsupported HTTP version")
         if version.minor == 1 and not self._host_seen:
             # "A server MUST respond with a 400 (Bad Request) status code to any
             # HTTP/1.1 request message that lacks a Host header field" -- RFC 9112 3.2

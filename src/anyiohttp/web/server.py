@@ -152,6 +152,12 @@ class Server:
             if self._closing:
                 self._cancelled_at_shutdown += 1
             raise
+        except Exception as exc:
+            # A bug of ours on one connection ends that connection, logged,
+            # never the server (handlers' errors are 500s long before here).
+            self.config.logger.error(
+                "Unexpected error on the connection from %s", conn.peername, exc_info=exc
+            )
         finally:
             self._connections.discard(conn)
             conn.closed()
