@@ -228,6 +228,18 @@ async def test_tcp_site_reuse_address_reaches_the_socket(
             assert (await client.get(f"http://{host}:{port}/")).text == "hello"
 
 
+async def test_app_runner_with_handle_signals_leaves_its_block_normally() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    with anyio.fail_after(10):
+        async with web.AppRunner(app, handle_signals=True) as runner:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = site.addresses[0][:2]
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(f"http://{host}:{port}/")).text == "hello"
+
+
 async def test_stopping_one_site_leaves_the_other_serving() -> None:
     app = web.Application()
     app.router.add_get("/", hello)

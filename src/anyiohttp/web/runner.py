@@ -263,7 +263,14 @@ class BaseRunner:
                 task_group = await stack.enter_async_context(anyio.create_task_group())
                 await task_group.start(core.run)
                 if self._handle_signals:
-                    await task_group.start(self._end_on_signals, task_group.cancel_scope)
+                    # SIGINT/SIGTERM end the block: its scope is cancelled and
+                    # GracefulExit raised at its exit, from the task that
+                    # entered it (a SystemExit raised in a task would stop
+                    # asyncio's loop outright). A normal exit stops the watcher.
+                    watcher = await task_group.start(
+                        partial(_cancel_on_signals, task_group.cancel_scope, self._note_signal)
+                    )
+                    stack.callback(watcher.cancel)
         except BaseException:
             # The task group re-raises the startup failure wrapped in a group:
             # let the original exception be what comes out.
@@ -298,19 +305,8 @@ class BaseRunner:
             self._sites.clear()
             self._server = self._core = None
 
-    async def _end_on_signals(
-        self, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-    ) -> None:
-        # SIGINT/SIGTERM end the block: its scope is cancelled here and
-        # GracefulExit raised at its exit, from the task that entered it
-        # (a SystemExit raised in a task would stop asyncio's loop outright).
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            task_status.started()
-            async for signum in signals:
-                server_logger.info("Received %s, shutting down", signal.Signals(signum).name)
-                self._signalled = True
-                scope.cancel()
-                return
+    def _note_signal(self) -> None:
+        self._signalled = True
 
     def _add_listener(self, site: BaseSite, listener: SocketListener) -> None:
         if self._core is None:
@@ -438,14 +434,20 @@ class TCPSite(BaseSite):
         self._reuse_address = reuse_address
 
     @property
+    def port(self) -> int:
+        """The port: the one bound once started (port 0 resolved), else the one asked for."""
+        if self._addresses:
+            return int(self._addresses[0][1])
+        return self._port
+
+    @property
     def name(self) -> str:
         """``http://host:port``."""
         scheme = "https" if self._ssl_context else "http"
         host = self._host if isinstance(self._host, str) else "0.0.0.0"
         if self._addresses:
-            host, port = self._addresses[0][:2]
-        else:
-            port = self._port
+            host = self._addresses[0][0]
+        port = self.port
         host_str = f"[{host}]" if ":" in str(host) else host
         return f"{scheme}://{host_str}:{port}"
 
@@ -725,11 +727,23 @@ async def _run_app(
 
 
 async def _cancel_on_signals(
-    scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    scope: anyio.CancelScope,
+    on_signal: Callable[[], None] | None = None,
+    *,
+    task_status: TaskStatus[anyio.CancelScope] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        task_status.started()
+    """At SIGINT or SIGTERM, call ``on_signal`` and cancel ``scope``.
+
+    Hands its own cancel scope to ``task_status``: cancelling it stops the watch.
+    """
+    with (
+        anyio.CancelScope() as own,
+        anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals,
+    ):
+        task_status.started(own)
         async for signum in signals:
             server_logger.info("Received %s, shutting down", signal.Signals(signum).name)
+            if on_signal is not None:
+                on_signal()
             scope.cancel()
             return
