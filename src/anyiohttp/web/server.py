@@ -550,7 +550,8 @@ class _Connection(ConnectionInfo):
             event = parser.next_event()
             if event is NEED_DATA or type(event) is not bytes:
                 break
-        return self.stream, inbox + parser.trailing_data
+        # The parser holds what came first; the watcher read on from there.
+        return self.stream, parser.trailing_data + inbox
 
     def adopt_websocket(self, websocket: WebSocketProtocol) -> None:
         """Run ``websocket``'s tasks in this connection's task group."""
