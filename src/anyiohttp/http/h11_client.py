@@ -64,10 +64,16 @@ def check_head_limits(
             raise LineTooLong(b"Response header name is too long", max_field_size)
 
 
+def _incomplete_head_cap(max_line_size: int, max_field_size: int) -> int:
+    """h11's cap on a head not yet complete: room for the longest line the limits allow."""
+    return max(16384, 2 * max(max_line_size, max_field_size))
+
+
 class H11ClientParser:
     """Drive one client connection through h11."""
 
     __slots__ = (
+        "_cap",
         "_chunked",
         "_conn",
         "_length",
@@ -83,10 +89,8 @@ class H11ClientParser:
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
-        self._conn = h11.Connection(
-            h11.CLIENT,
-            max_incomplete_event_size=max(16384, 2 * max(max_line_size, max_field_size)),
-        )
+        self._cap = _incomplete_head_cap(max_line_size, max_field_size)
+        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._cap)
         self._chunked = False
         self._length: int | None = None
         self._response_started = False
@@ -94,11 +98,22 @@ class H11ClientParser:
     def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
         """Limits for the next response heads (a request's own, or the session's again).
 
-        h11's cap on an incomplete head stays as the parser was made with.
+        Set between exchanges: h11's cap on an incomplete head follows them
+        (h11 takes it only when made, so an idle connection gets a new one).
         """
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
+        cap = _incomplete_head_cap(max_line_size, max_field_size)
+        conn = self._conn
+        if (
+            cap != self._cap
+            and conn.our_state is h11.IDLE
+            and conn.their_state is h11.IDLE
+            and conn.trailing_data == (b"", False)
+        ):
+            self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=cap)
+            self._cap = cap
 
     # -- the request ---------------------------------------------------------------
 
