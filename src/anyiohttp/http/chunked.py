@@ -18,10 +18,12 @@ parsers that frame one body differently are how requests are smuggled:
 - trailer fields are limited like header fields (``max_field_size`` per line,
   ``max_fields`` lines) and must be well-formed; they are then dropped.
 
-Responses (``lax=True``, the client) also accept whitespace after the size
-and any extension text but CR and LF, as h11's response reader does, so the
-two client parsers agree; a user agent is asked to be tolerant of what
-servers send (RFC 9112 2.2).
+Responses (``lax=True``, the httptools client parser) also accept
+whitespace after the size and any extension text but CR and LF, as h11's
+response reader does; a user agent is asked to be tolerant of what servers
+send (RFC 9112 2.2). h11's reader is more lenient still in corners (obs-fold
+or a bare LF in trailers, more than 16 digits of leading zeros), where the
+httptools client refuses what h11 reads.
 """
 
 from __future__ import annotations

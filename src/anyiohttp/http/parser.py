@@ -198,7 +198,7 @@ class ClientParser(Protocol):
 
     @property
     def response_started(self) -> bool:
-        """True once bytes of a response were parsed."""
+        """True once the final (non-1xx) response head was parsed."""
 
     def start_next_cycle(self) -> None:
         """Get ready for the next request on a kept connection."""

@@ -45,6 +45,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
 from .._stream import callback_stream, direct_stream
+from .stream_writer import SEND_ERRORS, send_all, transport_closed
 from .streams import EofStream
 
 __all__ = (
@@ -688,27 +689,24 @@ class WebSocketProtocol:
         if direct is not None and not self._write_lock.locked():
             # Serializing and handing the frame over happen with no await in
             # between, so frames cannot interleave; the lock is for waiting.
-            try:
-                data = self._conn.send(event)
-            except Exception as exc:  # wsproto: the state does not allow it any more
-                raise ConnectionResetError("Cannot write to closing transport") from exc
+            data = self._frame(event)
             try:
                 direct.write(data)
                 if direct.writing_paused:
                     async with self._write_lock:
                         await direct.drain()
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-                raise ConnectionResetError("Cannot write to closing transport") from exc
+            except SEND_ERRORS as exc:
+                raise transport_closed() from exc
             return
         async with self._write_lock:
-            try:
-                data = self._conn.send(event)
-            except Exception as exc:  # wsproto: the state does not allow it any more
-                raise ConnectionResetError("Cannot write to closing transport") from exc
-            try:
-                await self._stream.send(data)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-                raise ConnectionResetError("Cannot write to closing transport") from exc
+            await send_all(self._stream, self._frame(event))
+
+    def _frame(self, event: Any) -> bytes:
+        """``event`` as bytes to send; wsproto refusing it means the connection is closing."""
+        try:
+            return self._conn.send(event)
+        except Exception as exc:  # wsproto: the state does not allow it any more
+            raise transport_closed() from exc
 
     async def _send_app_frame(self, event: Any) -> None:
         """Send what the application asked for, with aiohttp's errors.

@@ -248,7 +248,8 @@ class ConnectionState(enum.Enum):
     IDLE = "idle"
     #: A request is being handled and answered.
     BUSY = "busy"
-    #: No further request: it ends when idle, or after the current response.
+    #: No new request is waited for: it ends when idle, or after the current
+    #: response (a request whose head was already arriving is still answered).
     CLOSING = "closing"
     #: Ended.
     CLOSED = "closed"
