@@ -74,9 +74,7 @@ async def test_without_the_dns_cache_each_connection_resolves() -> None:
     async with run_app(app()) as url:
         assert url.port is not None
         resolver = StaticResolver(url.port)
-        connector = anyiohttp.TCPConnector(
-            resolver=resolver, use_dns_cache=False, force_close=True
-        )
+        connector = anyiohttp.TCPConnector(resolver=resolver, use_dns_cache=False, force_close=True)
         async with anyiohttp.ClientSession(connector=connector) as session:
             for _ in range(3):
                 async with session.get("http://service.test/") as resp:

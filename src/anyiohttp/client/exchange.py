@@ -153,6 +153,7 @@ class HTTP11Exchange:
         "_total",
         "body_end",
         "conn",
+        "http10",
         "output_size",
         "parser",
         "request_info",
@@ -168,8 +169,11 @@ class HTTP11Exchange:
         sock_read: float | None,
         total: float | None,
         now: Callable[[], float],
+        http10: bool = False,
     ) -> None:
         self.conn = conn
+        #: Requests say HTTP/1.0 (``ClientSession(version=HttpVersion10)``).
+        self.http10 = http10
         self.parser = conn.parser
         self.request_info = request_info
         self._deadline = deadline
@@ -274,6 +278,10 @@ class HTTP11Exchange:
         """
         parser = self.parser
         data = parser.request_head(method, target, list(headers.items()))
+        if self.http10:
+            # Both parsers write HTTP/1.1 (h11 speaks nothing else); the request
+            # line says 1.0, the framing stays what both versions read.
+            data = data.replace(b" HTTP/1.1\r\n", b" HTTP/1.0\r\n", 1)
         inline = body is None or (
             not expect100
             and not compress

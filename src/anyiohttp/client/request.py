@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,6 +28,7 @@ __all__ = (
     "build_body",
     "build_headers",
     "frame_body",
+    "skip_set",
 )
 
 SERVER_SOFTWARE: Final = (
@@ -72,6 +73,16 @@ def _accept_encoding() -> str:
 
 
 ACCEPT_ENCODING: Final = _accept_encoding()
+_AUTO_HEADERS: Final = (
+    (hdrs.ACCEPT, "accept", "*/*"),
+    (hdrs.ACCEPT_ENCODING, "accept-encoding", ACCEPT_ENCODING),
+    (hdrs.USER_AGENT, "user-agent", SERVER_SOFTWARE),
+)
+
+
+def skip_set(names: Iterable[str]) -> frozenset[str]:
+    """Header names not to add automatically, lower-cased (they match in any case)."""
+    return frozenset(name.lower() for name in names)
 
 
 def build_body(
@@ -114,9 +125,12 @@ def build_headers(
     compress: str | bool | None,
     expect100: bool,
 ) -> CIMultiDict[str]:
-    """The request headers in aiohttp's order: Host, user headers, automatic ones, framing."""
+    """The request headers in aiohttp's order: Host, user headers, automatic ones, framing.
+
+    ``skip_auto_headers`` holds lower-cased names (see :func:`skip_set`).
+    """
     result: CIMultiDict[str] = CIMultiDict()
-    if hdrs.HOST not in skip_auto_headers:
+    if "host" not in skip_auto_headers:
         host = url.raw_host or ""
         if ":" in host:
             host = f"[{host}]"
@@ -131,12 +145,8 @@ def build_headers(
         for name in set(given):
             result.popall(name, None)
         result.extend(given)
-    for name, value in (
-        (hdrs.ACCEPT, "*/*"),
-        (hdrs.ACCEPT_ENCODING, ACCEPT_ENCODING),
-        (hdrs.USER_AGENT, SERVER_SOFTWARE),
-    ):
-        if name not in result and name not in skip_auto_headers:
+    for name, lowered, value in _AUTO_HEADERS:
+        if name not in result and lowered not in skip_auto_headers:
             result[name] = value
     if compress:
         result[hdrs.CONTENT_ENCODING] = "deflate" if compress is True else str(compress)
@@ -160,7 +170,7 @@ def frame_body(
         if (
             hdrs.CONTENT_TYPE not in headers
             and body.content_type
-            and hdrs.CONTENT_TYPE not in skip_auto_headers
+            and "content-type" not in skip_auto_headers
         ):
             headers[hdrs.CONTENT_TYPE] = body.content_type
         if chunked or (body.size is None and hdrs.CONTENT_LENGTH not in headers):
@@ -175,7 +185,7 @@ def frame_body(
     if (
         method in _POST_METHODS
         and hdrs.CONTENT_TYPE not in headers
-        and hdrs.CONTENT_TYPE not in skip_auto_headers
+        and "content-type" not in skip_auto_headers
     ):
         headers[hdrs.CONTENT_TYPE] = "application/octet-stream"  # as aiohttp, even empty
 

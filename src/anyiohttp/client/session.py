@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import json
 import math
+import netrc
 import os
 import ssl as ssl_module
 import urllib.request
@@ -37,7 +38,7 @@ from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
 from ..http.exceptions import HttpProcessingError
-from ..http.parser import HttpVersion, HttpVersion11, ResponseHead
+from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11, ResponseHead
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
 from .connector import BaseConnector, Connection, Fingerprint, HeadLimits, TCPConnector
@@ -48,6 +49,7 @@ from .exceptions import (
     ClientPayloadError,
     ConnectionKey,
     ConnectionTimeoutError,
+    InvalidURL,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
@@ -60,7 +62,14 @@ from .exceptions import (
 )
 from .exchange import HTTP11Exchange
 from .middlewares import ClientHandlerType, ClientMiddlewareType, build_client_middlewares
-from .request import DEFAULT_TIMEOUT, ClientRequest, ClientTimeout, build_body, build_headers
+from .request import (
+    DEFAULT_TIMEOUT,
+    ClientRequest,
+    ClientTimeout,
+    build_body,
+    build_headers,
+    skip_set,
+)
 from .response import ClientResponse
 from .tracing import (
     Trace,
@@ -231,12 +240,7 @@ class ClientSession:
         ssl_shutdown_timeout: float | object | None = _SENTINEL,
         middlewares: Sequence[ClientMiddlewareType] = (),
     ) -> None:
-        if base_url is None or isinstance(base_url, URL):
-            self._base_url: URL | None = base_url
-        else:
-            self._base_url = URL(base_url)
-        if self._base_url is not None and not self._base_url.path.endswith("/"):
-            raise ValueError("base_url must have a trailing '/' (or be an origin)")
+        self._base_url = _checked_base_url(base_url)
         self._connector = connector if connector is not None else TCPConnector()
         # This session's limits on response heads (a request may set its own).
         self._head_limits = HeadLimits(max_line_size, max_field_size, max_headers)
@@ -246,40 +250,15 @@ class ClientSession:
             self._cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
         self._skip_auto_headers = frozenset(skip_auto_headers or ())
+        self._skip = skip_set(self._skip_auto_headers)  # what requests check, any case
         self._default_auth = auth
-        self._default_proxy = URL(proxy) if proxy is not None else None
+        self._default_proxy = _check_proxy(proxy) if proxy is not None else None
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
         self._json_serialize_bytes = json_serialize_bytes  # for json=: wins when set
         self._version = version
         self._raise_for_status = raise_for_status
-        if timeout is _SENTINEL or timeout is None:
-            timeout = DEFAULT_TIMEOUT
-            # aiohttp's deprecated spellings, kept so old code runs.
-            if read_timeout is not _SENTINEL:
-                warnings.warn(
-                    "read_timeout is deprecated, use timeout argument instead",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                timeout = dataclasses.replace(timeout, total=cast(float | None, read_timeout))
-            if conn_timeout is not None:
-                warnings.warn(
-                    "conn_timeout is deprecated, use timeout argument instead",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                timeout = dataclasses.replace(timeout, connect=conn_timeout)
-        elif read_timeout is not _SENTINEL:
-            raise ValueError(
-                "read_timeout and timeout parameters conflict, please setup timeout.read"
-            )
-        elif conn_timeout is not None:
-            raise ValueError(
-                "conn_timeout and timeout parameters conflict, please setup timeout.connect"
-            )
-        if not isinstance(timeout, ClientTimeout):
-            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+        timeout = _session_timeout(timeout, read_timeout, conn_timeout)
         if ssl_shutdown_timeout is not _SENTINEL:
             # anyio's TLS streams close without waiting for the peer's close_notify.
             warnings.warn(
@@ -645,33 +624,16 @@ class ClientSession:
             ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         url = self._request_url(str_or_url, params)
         timeout = self._timeout_for(timeout)
+        if proxy is not None:
+            _check_proxy(proxy)  # before any connection or DNS lookup
         traces = [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx))
             for config in self._trace_configs
         ]
-        hop = _Hop(
-            method.upper(),
-            url,
-            None,
-            auth,
-            cookies,
-            CIMultiDict(headers) if headers else CIMultiDict(),
-            self._default_headers,
-        )
-        for trace in traces:
-            await trace.send(
-                "on_request_start", TraceRequestStartParams(hop.method, url, hop.headers)
-            )
-        self._take_credentials(hop)
-        body = hop.body = build_body(
-            hop.method, data, json, self._json_serialize, self._json_serialize_bytes
-        )
-        if body is not None:
-            body.keep_open()  # a redirect or a retry may send it again; closed below
+        hop = await self._first_hop(method, url, auth, cookies, headers, data, json, traces)
+        body = hop.body
         options = _Options(
-            skip=self._skip_auto_headers | frozenset(skip_auto_headers)
-            if skip_auto_headers
-            else self._skip_auto_headers,
+            skip=self._skip | skip_set(skip_auto_headers) if skip_auto_headers else self._skip,
             compress=compress, chunked=chunked, expect100=expect100, proxy=proxy,
             proxy_auth=proxy_auth, proxy_headers=proxy_headers, ssl=ssl, timeout=timeout,
             deadline=self._now() + timeout.total if timeout.total is not None else math.inf,
@@ -681,6 +643,56 @@ class ClientSession:
             uploading=[],
         )  # fmt: skip
         redirect_limit = self._max_redirects if max_redirects is None else max_redirects
+        if raise_for_status is None:
+            raise_for_status = self._raise_for_status
+        try:
+            return await self._request_chain(
+                hop, options, allow_redirects, redirect_limit, raise_for_status
+            )
+        finally:
+            # A file given as the body is closed once the request ends (and
+            # one a middleware put in its place), or once its upload does.
+            if body is not None:
+                _close_when_sent(body, options.uploading)
+            if hop.body is not None and hop.body is not body:
+                _close_when_sent(hop.body, options.uploading)
+
+    async def _first_hop(
+        self,
+        method: str,
+        url: URL,
+        auth: BasicAuth | None,
+        cookies: Any,
+        headers: Any,
+        data: Any,
+        json: Any,
+        traces: list[Trace],
+    ) -> _Hop:
+        """The first request of a chain: traced as started, its credentials and its body."""
+        given = CIMultiDict(headers) if headers else CIMultiDict()
+        hop = _Hop(method.upper(), url, None, auth, cookies, given, self._default_headers)
+        for trace in traces:
+            await trace.send(
+                "on_request_start", TraceRequestStartParams(hop.method, url, hop.headers)
+            )
+        self._take_credentials(hop)
+        body = hop.body = build_body(
+            hop.method, data, json, self._json_serialize, self._json_serialize_bytes
+        )
+        if body is not None:
+            body.keep_open()  # a redirect or a retry may send it again; closed by _request
+        return hop
+
+    async def _request_chain(
+        self,
+        hop: _Hop,
+        options: _Options,
+        allow_redirects: bool,
+        redirect_limit: int,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]],
+    ) -> ClientResponse:
+        """The request and the redirects it leads to; the final response (checked)."""
+        traces = options.traces
         history: list[ClientResponse] = []
         resp: ClientResponse | None = None
         try:
@@ -690,8 +702,6 @@ class ClientSession:
                     hop, resp, traces, history, redirect_limit
                 ):
                     break
-            if raise_for_status is None:
-                raise_for_status = self._raise_for_status
             if raise_for_status is True:
                 resp.raise_for_status()
             elif raise_for_status:
@@ -713,13 +723,6 @@ class ClientSession:
                         TraceRequestExceptionParams(hop.method, hop.url, hop.headers, exc),
                     )
             raise
-        finally:
-            # A file given as the body is closed once the request ends (and
-            # one a middleware put in its place), or once its upload does.
-            if body is not None:
-                _close_when_sent(body, options.uploading)
-            if hop.body is not None and hop.body is not body:
-                _close_when_sent(hop.body, options.uploading)
         return resp
 
     def _request_url(self, str_or_url: str | URL, params: Any) -> URL:
@@ -862,7 +865,7 @@ class ClientSession:
     def _proxy_for(
         self, url: URL, proxy: str | URL | None, proxy_auth: BasicAuth | None
     ) -> tuple[URL | None, BasicAuth | None]:
-        proxy_url = URL(proxy) if proxy is not None else self._default_proxy
+        proxy_url = _check_proxy(proxy) if proxy is not None else self._default_proxy
         if proxy_auth is None:
             proxy_auth = self._default_proxy_auth
         if proxy_url is None and self._trust_env:
@@ -870,7 +873,7 @@ class ClientSession:
             if not urllib.request.proxy_bypass(host):
                 found = urllib.request.getproxies().get(url.scheme)
                 if found:
-                    proxy_url = URL(found)
+                    proxy_url = _check_proxy(found)
         if proxy_url is not None:
             creds = BasicAuth.from_url(proxy_url)
             if creds is not None:
@@ -882,6 +885,14 @@ class ClientSession:
         self, hop: _Hop, options: _Options, history: list[ClientResponse]
     ) -> ClientResponse:
         """Send one request (no redirects) through the middlewares; the response head."""
+        if (
+            self._trust_env
+            and hop.auth is None
+            and hdrs.AUTHORIZATION not in hop.headers
+            and hdrs.AUTHORIZATION not in hop.session_headers
+        ):
+            # As aiohttp: credentials for the host from .netrc (NETRC names the file).
+            hop.auth = await anyio.to_thread.run_sync(_netrc_auth, hop.url.raw_host or "")
         req = self._client_request(hop, options)
         send: ClientHandlerType = functools.partial(self._dispatch, options, history)
         if options.middlewares:
@@ -901,6 +912,9 @@ class ClientSession:
         self._add_cookies(req_headers, url, hop.cookies)
         if hop.auth is not None and hdrs.AUTHORIZATION not in req_headers:
             req_headers[hdrs.AUTHORIZATION] = hop.auth.encode()
+        if self._version == HttpVersion10 and hdrs.CONNECTION not in req_headers:
+            # HTTP/1.0 closes after each response unless asked (as aiohttp asks).
+            req_headers[hdrs.CONNECTION] = "close" if self._connector.force_close else "keep-alive"
         proxy_url, proxy_auth = self._proxy_for(url, options.proxy, options.proxy_auth)
         proxy_headers = options.proxy_headers
         return ClientRequest(
@@ -1026,6 +1040,7 @@ class ClientSession:
             sock_read=timeout.sock_read,
             total=timeout.total,
             now=self._now,
+            http10=self._version == HttpVersion10,
         )
 
     def _add_cookies(self, headers: CIMultiDict[str], url: URL, cookies: Any) -> None:
@@ -1151,6 +1166,32 @@ async def _discard_body(resp: ClientResponse) -> None:
     resp.release()
 
 
+def _check_proxy(proxy: str | URL) -> URL:
+    """The proxy's URL; InvalidURL (before any connection) unless it is http(s)://host."""
+    try:
+        url = URL(proxy)
+    except (ValueError, TypeError) as exc:
+        raise InvalidURL(proxy) from exc
+    if url.scheme not in _HTTP_SCHEMES or not url.raw_host:
+        raise InvalidURL(proxy)
+    return url
+
+
+def _netrc_auth(host: str) -> BasicAuth | None:
+    """The credentials .netrc holds for ``host`` (the file NETRC names, else ~/.netrc)."""
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    try:
+        found = netrc.netrc(path).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None  # no file, or one that cannot be read: no credentials (as aiohttp)
+    if found is None:
+        return None
+    login, account, password = found
+    # As aiohttp: the login, else the account field.
+    username = login if (login or account is None) else account
+    return BasicAuth(username or "", password or "")
+
+
 async def _stop_uploads(uploading: list[ClientResponse]) -> None:
     """Close the responses whose request body is still going out, until their uploads end."""
     for resp in uploading:
@@ -1202,6 +1243,48 @@ def _merge_ssl_params(
             raise ValueError(exclusive)
         ssl = Fingerprint(fingerprint)
     return ssl
+
+
+def _checked_base_url(base_url: str | URL | None) -> URL | None:
+    """``base_url`` as a URL; it must end with a ``/`` (or be an origin)."""
+    if base_url is None:
+        return None
+    url = base_url if isinstance(base_url, URL) else URL(base_url)
+    if not url.path.endswith("/"):
+        raise ValueError("base_url must have a trailing '/' (or be an origin)")
+    return url
+
+
+def _session_timeout(
+    timeout: ClientTimeout | object, read_timeout: float | object | None, conn_timeout: float | None
+) -> ClientTimeout:
+    """The session's timeouts, from ``timeout`` or aiohttp's deprecated spellings."""
+    if timeout is _SENTINEL or timeout is None:
+        timeout = DEFAULT_TIMEOUT
+        # aiohttp's deprecated spellings, kept so old code runs.
+        if read_timeout is not _SENTINEL:
+            warnings.warn(
+                "read_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            timeout = dataclasses.replace(timeout, total=cast(float | None, read_timeout))
+        if conn_timeout is not None:
+            warnings.warn(
+                "conn_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            timeout = dataclasses.replace(timeout, connect=conn_timeout)
+    elif read_timeout is not _SENTINEL:
+        raise ValueError("read_timeout and timeout parameters conflict, please setup timeout.read")
+    elif conn_timeout is not None:
+        raise ValueError(
+            "conn_timeout and timeout parameters conflict, please setup timeout.connect"
+        )
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+    return timeout
 
 
 def _zero_is_no_limit(timeout: ClientTimeout) -> ClientTimeout:
