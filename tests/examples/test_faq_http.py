@@ -130,9 +130,9 @@ def test_deprecations_are_listed(backend: str) -> None:
         lines[1]
         == "DeprecationWarning (deprecations.py): Bare functions are deprecated, use async ones"
     )
-    assert lines[2].startswith(
-        'DeprecationWarning (app.py): old-style middleware "<function old_style'
-    )
+    # (where the second points depends on how deep in the startup it is raised)
+    assert lines[2].startswith("DeprecationWarning (")
+    assert ': old-style middleware "<function old_style_middleware' in lines[2]
     assert len(lines) == 3
 
 
