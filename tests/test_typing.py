@@ -54,3 +54,24 @@ def test_correct_request_arguments_type_check(tmp_path: Path) -> None:
         """,
     )
     assert status == 0, out
+
+
+def test_the_public_names_are_seen_by_the_type_checker(tmp_path: Path) -> None:
+    out, status = check(
+        tmp_path,
+        """
+        import anyiohttp
+        from anyiohttp import web
+
+        async def main(session: anyiohttp.ClientSession) -> int:
+            config: anyiohttp.TraceConfig = anyiohttp.TraceConfig()
+            try:
+                async with session.get("http://x") as resp:
+                    return resp.status
+            except anyiohttp.ClientResponseError as exc:
+                return exc.status
+            except (anyiohttp.ServerTimeoutError, anyiohttp.ClientError):
+                return len(config.on_request_start) + web.HTTPOk.status_code
+        """,
+    )
+    assert status == 0, out
