@@ -403,3 +403,14 @@ async def test_our_digest_server_accepts_aiohttp_middleware(anyio_backend_name: 
             async with session.post(str(url / "x"), data=b"body") as resp:
                 assert resp.status == 200
     assert state["authorized"] == [("POST", "/x", "auth-int", b"body")]
+
+
+async def test_digest_with_a_body_sent_by_the_upload_task() -> None:
+    """A body too big to go out with the head is uploaded, challenged, and sent again whole."""
+    app, state = digest_app({"alice": "pw"})
+    big = b"b" * (512 * 1024)
+    digest = anyiohttp.DigestAuthMiddleware("alice", "pw", preemptive=False)
+    async with run_app(app) as url, anyiohttp.ClientSession(middlewares=(digest,)) as session:
+        async with session.put(url / "big", data=big) as resp:
+            assert resp.status == 200
+    assert [(a[0], len(a[3])) for a in state["authorized"]] == [("PUT", len(big))]

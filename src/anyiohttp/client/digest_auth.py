@@ -244,6 +244,14 @@ async def _body_bytes(request: ClientRequest) -> bytes:
 
 
 async def _finish(response: ClientResponse) -> None:
+    """Done with a 401: its small body read (the connection reused), else closed.
+
+    A 401 that came while the body was still going out stops that upload
+    (the request is sent again, body and all).
+    """
+    if not response.upload_complete.done():
+        response.close()
+        return
     length = response.content_length
     if length is not None and length <= 2**16:
         try:
