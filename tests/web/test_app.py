@@ -272,3 +272,10 @@ def test_conditional_and_range_request_headers() -> None:
     assert make_mocked_request("GET", "/").if_match is None
     with pytest.raises(ValueError, match="acceptable"):
         make_mocked_request("GET", "/", headers={"Range": "items=1-2"}).http_range  # noqa: B018
+
+
+def test_a_request_no_server_handles_has_no_cancel_scope() -> None:
+    from anyiohttp.testing import make_mocked_request
+
+    with pytest.raises(RuntimeError, match="no cancel scope"):
+        make_mocked_request("GET", "/").cancel_scope

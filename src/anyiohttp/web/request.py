@@ -163,11 +163,25 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS
-    #: The cancel scope the handler runs in: cancel it from any task to end
-    #: the handler (the connection is then closed).
-    cancel_scope: anyio.CancelScope | None = None
+    _cancel_scope: anyio.CancelScope | None = None  # see cancel_scope
     _response_prepare_hook: Callable[[StreamResponse], Awaitable[None]] | None = None
     _writer: StreamWriter | None = None
+
+    @property
+    def cancel_scope(self) -> anyio.CancelScope:
+        """The cancel scope the handler runs in: cancel it from any task to end
+        the handler (the connection is then closed).
+
+        RuntimeError for a request no server is handling (a mocked one).
+        """
+        scope = self._cancel_scope
+        if scope is None:
+            raise RuntimeError("This request has no cancel scope: no server is handling it")
+        return scope
+
+    @cancel_scope.setter
+    def cancel_scope(self, scope: anyio.CancelScope) -> None:
+        self._cancel_scope = scope
 
     # -- used by responses --------------------------------------------------------
 
@@ -246,7 +260,7 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
             remote=remote if remote is not None else self._remote_override,
         )
         clone._read_bytes = self._read_bytes
-        clone.cancel_scope = self.cancel_scope
+        clone._cancel_scope = self._cancel_scope
         clone._response_prepare_hook = self._response_prepare_hook
         clone._clone_extra(self)
         return clone
