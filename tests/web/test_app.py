@@ -278,4 +278,4 @@ def test_a_request_no_server_handles_has_no_cancel_scope() -> None:
     from anyiohttp.testing import make_mocked_request
 
     with pytest.raises(RuntimeError, match="no cancel scope"):
-        make_mocked_request("GET", "/").cancel_scope
+        _ = make_mocked_request("GET", "/").cancel_scope
