@@ -99,35 +99,40 @@ class Upload:
 
     __slots__ = ("_callbacks", "_done", "error", "head_scope", "scope")
 
-    def __init__(self) -> None:
-        self._done = anyio.Event()
+    def __init__(self, *, done: bool = False) -> None:
+        # None: done from the start (no event needed, nor an event loop).
+        self._done: anyio.Event | None = None if done else anyio.Event()
         self._callbacks: list[Callable[[Upload], object]] = []
         #: Cancelled to stop the upload (the exchange was closed).
-        self.scope = anyio.CancelScope()
+        self.scope: anyio.CancelScope | None = None if done else anyio.CancelScope()
         #: The wait for the response head, cancelled when the body itself fails.
         self.head_scope: anyio.CancelScope | None = None
         #: Why the body was not sent whole (None once sent, or when cancelled).
         self.error: BaseException | None = None
 
-    @classmethod
-    def completed(cls) -> Upload:
-        """One that is done already (a request sent whole with its head)."""
-        upload = cls()
-        upload._done.set()
-        return upload
+    @staticmethod
+    def completed() -> Upload:
+        """One that is done already (a request sent whole with its head): shared."""
+        return _COMPLETED
+
+    def cancel(self) -> None:
+        """Stop the upload (it ends at its next wait)."""
+        if self.scope is not None:
+            self.scope.cancel()
 
     def done(self) -> bool:
         """True once the upload ended, however."""
-        return self._done.is_set()
+        return self._done is None or self._done.is_set()
 
     def add_done_callback(self, callback: Callable[[Upload], object]) -> None:
         """Call ``callback(upload)`` when it ends (now, if it did)."""
-        if self._done.is_set():
+        if self.done():
             callback(self)
         else:
             self._callbacks.append(callback)
 
     def _finish(self) -> None:
+        assert self._done is not None
         self._done.set()
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
@@ -135,10 +140,14 @@ class Upload:
 
     async def wait(self) -> None:
         """Until the upload ended."""
-        await self._done.wait()
+        if self._done is not None:
+            await self._done.wait()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return self._done.wait().__await__()
+        return self.wait().__await__()
+
+
+_COMPLETED: Final = Upload(done=True)
 
 
 class HTTP11Exchange:
@@ -203,7 +212,7 @@ class HTTP11Exchange:
         """Close the connection, and stop the upload."""
         upload = self.upload
         if upload is not None and not upload.done():
-            upload.scope.cancel()
+            upload.cancel()
         self.conn.close()
 
     async def abort(self) -> None:
@@ -368,6 +377,7 @@ class HTTP11Exchange:
     ) -> None:
         """The upload task: send the body; a failure is reported, never raised into the pool."""
         try:
+            assert upload.scope is not None
             with upload.scope:
                 try:
                     await self.send_body(

@@ -495,7 +495,9 @@ class ClientResponse(ContentTypeMixin):
     ) -> None:
         self._in_context = False
         self.release()
-        await self._wait_upload()
+        upload = self.upload_complete
+        if not upload.done():
+            await upload
 
 
 # application/json and application/<something>+json (parameters may follow), as aiohttp.

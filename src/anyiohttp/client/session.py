@@ -197,7 +197,9 @@ class RequestContextManager(AwaitableContext[ClientResponse]):
         # As aiohttp: released (an unread body closes the connection and
         # stops the upload), then until the request body went out.
         value.release()
-        await value.wait_for_close()
+        upload = value.upload_complete
+        if not upload.done():
+            await upload
 
 
 # aiohttp's name for it, which some code spells out in annotations.
@@ -894,11 +896,11 @@ class ClientSession:
             # As aiohttp: credentials for the host from .netrc (NETRC names the file).
             hop.auth = await anyio.to_thread.run_sync(_netrc_auth, hop.url.raw_host or "")
         req = self._client_request(hop, options)
+        if not options.middlewares:
+            return await self._dispatch(options, history, req)
         send: ClientHandlerType = functools.partial(self._dispatch, options, history)
-        if options.middlewares:
-            send = build_client_middlewares(send, options.middlewares)
         try:
-            return await send(req)
+            return await build_client_middlewares(send, options.middlewares)(req)
         finally:
             hop.body = req.payload  # a middleware may have replaced it
 
