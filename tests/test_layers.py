@@ -65,3 +65,22 @@ def test_import_anyiohttp_loads_no_server_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_no_function_in_src_is_longer_than_80_lines() -> None:
+    long = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                body = body[1:]  # the docstring does not count
+            if body and (length := body[-1].end_lineno - body[0].lineno + 1) > 80:  # type: ignore[operator]  # end_lineno is set on parsed nodes
+                long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({length} lines)")
+    assert long == []

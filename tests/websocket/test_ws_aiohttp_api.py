@@ -111,11 +111,6 @@ async def test_decode_text_false_still_fails_invalid_utf8_with_1007() -> None:
     assert data[close + 2 : close + 4] == b"\x03\xef"  # 1007
 
 
-@pytest.mark.xfail(
-    raises=TypeError,
-    strict=True,
-    reason="ClientSession._ws_connect does not take decode_text yet (session.py)",
-)
 async def test_client_decode_text_false_gives_text_messages_as_bytes() -> None:
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -262,10 +257,6 @@ async def test_set_status_before_prepare_still_answers_101() -> None:
         assert await ws.receive_str() == "still a WebSocket"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ClientSession._ws_connect does not check the ssl= type yet (session.py)",
-)
 @pytest.mark.parametrize("bad", ["yes", 1.5, object()])
 async def test_ws_connect_with_a_wrong_ssl_type_is_a_type_error(bad: object) -> None:
     async with anyiohttp.ClientSession() as session:

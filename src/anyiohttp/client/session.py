@@ -37,7 +37,6 @@ from .._backend import clock, on_asyncio
 from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
-from ..http.exceptions import HttpProcessingError
 from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11, ResponseHead
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
@@ -490,14 +489,11 @@ class ClientSession:
         proxy_headers: Any = None,
         compress: int = 0,
         max_msg_size: int = 4 * 1024 * 1024,
+        decode_text: bool = True,
     ) -> ClientWebSocketResponse:
         self._check_usable()
-        if isinstance(timeout, ClientWSTimeout):
-            ws_timeout = timeout
-        elif isinstance(timeout, int | float):
-            ws_timeout = ClientWSTimeout(ws_receive=receive_timeout, ws_close=float(timeout))
-        else:
-            ws_timeout = ClientWSTimeout(ws_receive=receive_timeout)
+        ssl = _check_ssl(ssl)
+        ws_timeout = _ws_timeout(timeout, receive_timeout)
         ws_url = self._build_url(url)
         scheme = {"ws": "http", "wss": "https"}.get(ws_url.scheme, ws_url.scheme)
         if scheme not in _HTTP_SCHEMES:
@@ -506,28 +502,10 @@ class ClientSession:
         if params is not None:
             http_url = http_url.extend_query(params)
         key = base64.b64encode(os.urandom(16)).decode()
-        req_headers: CIMultiDict[str] = CIMultiDict(headers or ())
-        req_headers.update(
-            {
-                hdrs.UPGRADE: "websocket",
-                hdrs.CONNECTION: "Upgrade",
-                hdrs.SEC_WEBSOCKET_VERSION: "13",
-                hdrs.SEC_WEBSOCKET_KEY: key,
-            }
-        )
         protocols = tuple(protocols)
-        if protocols:
-            req_headers[hdrs.SEC_WEBSOCKET_PROTOCOL] = ",".join(protocols)
-        if origin is not None:
-            req_headers[hdrs.ORIGIN] = origin
-        extension: BoundedPerMessageDeflate | None = None
-        if compress:
-            extension = BoundedPerMessageDeflate(
-                max_size=max_msg_size,
-                client_max_window_bits=compress,
-                server_max_window_bits=compress,
-            )
-            req_headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = f"permessage-deflate; {extension.offer()}"
+        req_headers, extension = _ws_handshake_headers(
+            headers, key, protocols, origin, compress, max_msg_size
+        )
         resp = await self._request(
             method,
             http_url,
@@ -562,6 +540,7 @@ class ClientSession:
             heartbeat=heartbeat,
             close_timeout=ws_timeout.ws_close if ws_timeout.ws_close is not None else 10.0,
             timeout_error=ServerTimeoutError,
+            decode_text=decode_text,
         )
         engine.start(self._connector._check_open())
         return ClientWebSocketResponse(
@@ -624,6 +603,7 @@ class ClientSession:
         self._check_usable()
         if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
             ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        ssl = _check_ssl(ssl)
         url = self._request_url(str_or_url, params)
         timeout = self._timeout_for(timeout)
         if proxy is not None:
@@ -1105,6 +1085,59 @@ def _trio_deadline_scope(deadline: float) -> AbstractContextManager[object]:
     return _NO_SCOPE if deadline == math.inf else trio.CancelScope(deadline=deadline)
 
 
+def _check_ssl(ssl: Any) -> Any:
+    """``ssl=`` as aiohttp takes it: an SSLContext, a bool, a Fingerprint, or None."""
+    if ssl is not None and not isinstance(ssl, ssl_module.SSLContext | bool | Fingerprint):
+        raise TypeError(
+            f"ssl should be SSLContext, bool, Fingerprint or None, got {ssl!r} instead."
+        )
+    return ssl
+
+
+def _ws_timeout(
+    timeout: ClientWSTimeout | float | object, receive: float | None
+) -> ClientWSTimeout:
+    """ws_connect's timeouts: a ClientWSTimeout, or aiohttp's older float (the close timeout)."""
+    if isinstance(timeout, ClientWSTimeout):
+        return timeout
+    if isinstance(timeout, int | float):
+        return ClientWSTimeout(ws_receive=receive, ws_close=float(timeout))
+    return ClientWSTimeout(ws_receive=receive)
+
+
+def _ws_handshake_headers(
+    headers: Any,
+    key: str,
+    protocols: tuple[str, ...],
+    origin: str | None,
+    compress: int,
+    max_msg_size: int,
+) -> tuple[CIMultiDict[str], BoundedPerMessageDeflate | None]:
+    """The opening handshake's headers (RFC 6455 4.1), and the deflate extension offered."""
+    req_headers: CIMultiDict[str] = CIMultiDict(headers or ())
+    req_headers.update(
+        {
+            hdrs.UPGRADE: "websocket",
+            hdrs.CONNECTION: "Upgrade",
+            hdrs.SEC_WEBSOCKET_VERSION: "13",
+            hdrs.SEC_WEBSOCKET_KEY: key,
+        }
+    )
+    if protocols:
+        req_headers[hdrs.SEC_WEBSOCKET_PROTOCOL] = ",".join(protocols)
+    if origin is not None:
+        req_headers[hdrs.ORIGIN] = origin
+    extension: BoundedPerMessageDeflate | None = None
+    if compress:
+        extension = BoundedPerMessageDeflate(
+            max_size=max_msg_size,
+            client_max_window_bits=compress,
+            server_max_window_bits=compress,
+        )
+        req_headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = f"permessage-deflate; {extension.offer()}"
+    return req_headers, extension
+
+
 def _check_ws_handshake(
     resp: ClientResponse,
     key: str,
@@ -1212,10 +1245,6 @@ def _close_when_sent(body: Payload, uploading: list[ClientResponse]) -> None:
             upload.add_done_callback(lambda _: body.close())
             return
     body.close()
-
-
-def _looks_closed(exc: HttpProcessingError) -> bool:
-    return "closed" in exc.message.lower() or "peer" in exc.message.lower()
 
 
 def _merge_ssl_params(
