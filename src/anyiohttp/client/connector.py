@@ -370,6 +370,17 @@ class BaseConnector:
         """True when connections are never reused."""
         return self._force_close
 
+    @property
+    def opened(self) -> bool:
+        """True inside the connector's ``async with`` block (until it closes)."""
+        return self._task_group is not None
+
+    @property
+    def task_group(self) -> TaskGroup:
+        """The pool's task group, where a session's background work runs (uploads,
+        WebSocket readers): it ends with the connector. RuntimeError unless open."""
+        return self._check_open()
+
     def _check_open(self) -> TaskGroup:
         if self._task_group is None:
             if self._closed:

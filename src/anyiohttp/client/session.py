@@ -39,7 +39,7 @@ from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
 from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11, ResponseHead
 from ..http.payload import Payload
-from ..http.websocket import BoundedPerMessageDeflate, WebSocketProtocol, accept_token
+from ..http.websocket import BoundedPerMessageDeflate, WebSocketEngine, accept_token
 from .connector import BaseConnector, Connection, Fingerprint, HeadLimits, TCPConnector
 from .cookies import CookieJar
 from .exceptions import (
@@ -296,7 +296,7 @@ class ClientSession:
             raise RuntimeError("ClientSession is already open")
         if self._connector_owner:
             await self._connector.__aenter__()
-        elif self._connector._task_group is None:
+        elif not self._connector.opened:
             raise RuntimeError(
                 "A shared connector (connector_owner=False) must be open first: "
                 "async with TCPConnector() as connector: ..."
@@ -531,7 +531,7 @@ class ClientSession:
             extensions=[extension] if accepted and extension is not None else [],
             trailing_data=conn.parser.trailing_data,
         )
-        engine = WebSocketProtocol(
+        engine = WebSocketEngine(
             conn.stream,
             wsconn,
             max_msg_size=max_msg_size,
@@ -542,7 +542,7 @@ class ClientSession:
             timeout_error=ServerTimeoutError,
             decode_text=decode_text,
         )
-        engine.start(self._connector._check_open())
+        engine.start(self._connector.task_group)
         return ClientWebSocketResponse(
             engine,
             resp,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import hdrs
 from .._awaitable import AwaitableContext
-from ..http.websocket import WebSocketMethods, WebSocketProtocol, WSCloseCode, WSMessage
+from ..http.websocket import WebSocketEngine, WebSocketMethods, WSCloseCode, WSMessage
 from .exceptions import ClientConnectionResetError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class ClientWebSocketResponse(WebSocketMethods):
 
     def __init__(
         self,
-        engine: WebSocketProtocol,
+        engine: WebSocketEngine,
         response: ClientResponse,
         connection: Connection,
         *,
@@ -97,7 +97,7 @@ class ClientWebSocketResponse(WebSocketMethods):
             return default
         return self._connection.stream.extra(attribute, default)
 
-    def _engine_or_raise(self) -> WebSocketProtocol:
+    def _engine_or_raise(self) -> WebSocketEngine:
         return self._engine
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:

@@ -1,6 +1,6 @@
 """The WebSocket engine both sides share: wsproto over a byte stream.
 
-Once the HTTP upgrade is done, a :class:`WebSocketProtocol` owns the stream:
+Once the HTTP upgrade is done, a :class:`WebSocketEngine` owns the stream:
 
 - a reader task turns bytes into wsproto events, assembles messages (with
   ``max_msg_size`` enforced as the fragments arrive, decompression included)
@@ -56,9 +56,9 @@ __all__ = (
     "WSMessageTypeError",
     "WSMsgType",
     "WSState",
+    "WebSocketEngine",
     "WebSocketError",
     "WebSocketMethods",
-    "WebSocketProtocol",
 )
 
 READ_SIZE: Final = 65536
@@ -284,8 +284,13 @@ class _Wire(enum.Enum):
     BROKEN = "broken"  # the stream ended (or was stopped) without a Close
 
 
-class WebSocketProtocol:
+class WebSocketEngine:
     """One WebSocket connection after the handshake (server or client side).
+
+    It owns one task, started by :meth:`start` in its owner's task group
+    (the server connection's, or the client session's), and that task owns
+    the reader and the heartbeat; :meth:`close` and :meth:`stop` return once
+    those have ended, so the owner ends with nothing of it left running.
 
     ``closed``, ``close_code`` and ``exception()`` follow aiohttp: see
     :class:`WSState` for when they change. Sends after the application
@@ -881,7 +886,7 @@ class WebSocketMethods:
     when there is none yet) and ``receive()``.
     """
 
-    def _engine_or_raise(self) -> WebSocketProtocol:
+    def _engine_or_raise(self) -> WebSocketEngine:
         raise NotImplementedError
 
     async def receive(self, timeout: float | None = None) -> WSMessage:
@@ -992,3 +997,7 @@ class WebSocketMethods:
         if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
             raise StopAsyncIteration
         return msg
+
+
+#: The engine's former name.
+WebSocketProtocol = WebSocketEngine

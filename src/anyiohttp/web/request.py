@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from anyio.abc import ByteStream
 
     from ..http.multipart import MultipartReader
-    from ..http.websocket import WebSocketProtocol
+    from ..http.websocket import WebSocketEngine
     from .app import Application
     from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
@@ -107,7 +107,7 @@ class ConnectionInfo:
         """Hand the stream to a new protocol, with the bytes read past the request."""
         raise RuntimeError("WebSocketResponse needs a request that came over a connection")
 
-    def adopt_websocket(self, websocket: WebSocketProtocol) -> None:
+    def adopt_websocket(self, websocket: WebSocketEngine) -> None:
         """Run ``websocket``'s tasks in the connection's task group."""
         raise RuntimeError("WebSocketResponse needs a request that came over a connection")
 

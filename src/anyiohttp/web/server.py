@@ -42,7 +42,7 @@ from ..http.parser import CONNECTION_CLOSED, NEED_DATA, RequestHead, ServerParse
 from ..http.select import server_parser_class
 from ..http.stream_writer import StreamWriter, send_all
 from ..http.streams import EMPTY_PAYLOAD, StreamReader
-from ..http.websocket import WebSocketProtocol, WSCloseCode
+from ..http.websocket import WebSocketEngine, WSCloseCode
 from ..http.writer import serialize_head
 from .exceptions import HTTPException, PayloadAccessError, RequestPayloadError
 from .log import server_logger
@@ -418,7 +418,7 @@ class _Connection(ConnectionInfo):
         self._expect = _Expect.NONE
         self._task_group: TaskGroup | None = None
         self._watcher: _DisconnectWatcher | None = None
-        self._websocket: WebSocketProtocol | None = None
+        self._websocket: WebSocketEngine | None = None
 
     def _move_to(self, state: ConnectionState) -> None:
         assert state in _TRANSITIONS[self.state], (self.state, state)
@@ -554,7 +554,7 @@ class _Connection(ConnectionInfo):
         # The parser holds what came first; the watcher read on from there.
         return self.stream, parser.trailing_data + inbox
 
-    def adopt_websocket(self, websocket: WebSocketProtocol) -> None:
+    def adopt_websocket(self, websocket: WebSocketEngine) -> None:
         """Run ``websocket``'s tasks in this connection's task group."""
         assert self._task_group is not None
         self._websocket = websocket

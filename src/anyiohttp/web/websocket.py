@@ -1,7 +1,7 @@
 """WebSocketResponse: the server side of a WebSocket, on the shared engine.
 
 ``await ws.prepare(request)`` checks the upgrade request, answers 101 and
-hands the connection to a :class:`~anyiohttp.http.websocket.WebSocketProtocol`
+hands the connection to a :class:`~anyiohttp.http.websocket.WebSocketEngine`
 whose reader (and heartbeat) run in the connection's task group. The handler
 then ``async for msg in ws`` and returns ``ws``; when the handler returns,
 raises or is cancelled, the WebSocket is closed properly by the server.
@@ -22,8 +22,8 @@ from .. import hdrs
 from ..http.stream_writer import StreamWriter
 from ..http.websocket import (
     BoundedPerMessageDeflate,
+    WebSocketEngine,
     WebSocketMethods,
-    WebSocketProtocol,
     WSCloseCode,
     WSMessage,
     WSMessageTypeError,
@@ -81,7 +81,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         self._compress: bool | int = compress
         self._decode_text = decode_text
         self._max_msg_size = max_msg_size
-        self._engine: WebSocketProtocol | None = None
+        self._engine: WebSocketEngine | None = None
 
     # -- the handshake --------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
             extensions=[extension] if extension is not None else [],
             trailing_data=trailing,
         )
-        self._engine = WebSocketProtocol(
+        self._engine = WebSocketEngine(
             stream,
             conn,
             max_msg_size=self._max_msg_size,
@@ -194,7 +194,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
 
     @property
     def closed(self) -> bool:
-        """True once closed (see ``WebSocketProtocol``); False before prepare()."""
+        """True once closed (see ``WebSocketEngine``); False before prepare()."""
         return self._engine is not None and self._engine.closed
 
     @property
@@ -206,7 +206,7 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         """The error that ended the WebSocket, if any."""
         return self._engine.exception() if self._engine is not None else None
 
-    def _engine_or_raise(self) -> WebSocketProtocol:
+    def _engine_or_raise(self) -> WebSocketEngine:
         if self._engine is None:
             raise RuntimeError("Call .prepare() first")
         return self._engine
