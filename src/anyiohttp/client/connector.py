@@ -39,6 +39,7 @@ from .._groups import single_error
 from .._stream import PeerState, connect_tcp, direct_stream, inner_stream, peek_state
 from ..abc import AbstractResolver
 from ..helpers import ip_family
+from ..http.exceptions import HttpProcessingError
 from ..http.h11_client import H11ClientParser
 from ..http.parser import CONNECTION_CLOSED, NEED_DATA, ResponseHead
 from ..http.select import client_parser_class
@@ -739,18 +740,30 @@ class TCPConnector(BaseConnector):
         headers = [("Host", authority)]
         if key.proxy_auth is not None:
             headers.append(("Proxy-Authorization", key.proxy_auth.encode()))
-        await stream.send(parser.request_head("CONNECT", authority, headers))
-        while True:
-            event = parser.next_event()
-            if type(event) is ResponseHead:
-                break
-            if event is NEED_DATA:
-                try:
-                    parser.feed(await stream.receive(READ_SIZE))
-                except (anyio.EndOfStream, anyio.BrokenResourceError):
-                    parser.feed(b"")
-            elif event is CONNECTION_CLOSED:
-                raise ClientProxyConnectionError(key, OSError("Proxy closed the connection"))
+        try:
+            await stream.send(parser.request_head("CONNECT", authority, headers))
+            while True:
+                event = parser.next_event()
+                if type(event) is ResponseHead:
+                    break
+                if event is NEED_DATA:
+                    try:
+                        parser.feed(await stream.receive(READ_SIZE))
+                    except (anyio.EndOfStream, anyio.BrokenResourceError):
+                        parser.feed(b"")
+                elif event is CONNECTION_CLOSED:
+                    raise ClientProxyConnectionError(key, OSError("Proxy closed the connection"))
+        except HttpProcessingError as exc:
+            # What the proxy answered is not HTTP: a ClientError like any failed connect.
+            raise ClientProxyConnectionError(
+                key, OSError(f"Bad answer from the proxy: {exc.message}")
+            ) from exc
+        except (anyio.ClosedResourceError, OSError) as exc:
+            if isinstance(exc, ClientProxyConnectionError):
+                raise
+            raise ClientProxyConnectionError(
+                key, OSError(f"Proxy connection failed: {exc!r}")
+            ) from exc
         if not 200 <= event.status < 300:
             url = URL.build(scheme="https", host=key.host, port=key.port)
             info = RequestInfo(url, "CONNECT", CIMultiDictProxy(CIMultiDict(headers)), url)
