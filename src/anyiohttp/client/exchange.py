@@ -32,6 +32,7 @@ import math
 import zlib
 from collections.abc import Callable, Generator, Sequence
 from contextlib import aclosing
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -315,16 +316,17 @@ class HTTP11Exchange:
                 "on_request_headers_sent", TraceRequestHeadersSentParams(method, url, headers)
             )
         if inline or body is None:
-            return await self._final_head(upgrade)
+            return await self._final_head()
         return await self._head_while_uploading(
             body, method=method, url=url, expect100=expect100, compress=compress, traces=traces
         )
 
-    async def _final_head(self, upgrade: bool) -> ResponseHead:
+    async def _final_head(self, on_continue: Callable[[], object] | None = None) -> ResponseHead:
         """The final response head, stepping over interim ones.
 
-        A ``101`` is final, asked for (``upgrade``) or not: what follows is
-        not HTTP (as aiohttp, which returns it too).
+        A ``101`` is final, asked for or not: what follows is not HTTP (as
+        aiohttp, which returns it too). The first ``100 Continue`` calls
+        ``on_continue`` (the body waited for it).
         """
         while True:
             event = await self.receive_head()
@@ -332,6 +334,9 @@ class HTTP11Exchange:
                 return event
             if event.status == 101:
                 return _switching_head(event.headers)
+            if event.status == 100 and on_continue is not None:
+                on_continue()
+                on_continue = None
 
     async def _head_while_uploading(
         self,
@@ -345,21 +350,15 @@ class HTTP11Exchange:
     ) -> ResponseHead:
         """The final response head, read while the upload task sends the body."""
         upload = self.upload = Upload()
-        args = (upload, body, method, url, compress, traces)
+        start = partial(
+            self.conn.start_soon, self._upload, upload, body, method, url, compress, traces
+        )
         if not expect100:
-            self.conn.start_soon(self._upload, *args)
+            start()
         with anyio.CancelScope() as head_scope:
             upload.head_scope = head_scope
             try:
-                while True:
-                    event = await self.receive_head()
-                    if type(event) is ResponseHead:
-                        return event
-                    if event.status == 101:
-                        return _switching_head(event.headers)
-                    if event.status == 100 and expect100:
-                        expect100 = False
-                        self.conn.start_soon(self._upload, *args)
+                return await self._final_head(start if expect100 else None)
             finally:
                 upload.head_scope = None
         # The body failed (its source, or the deadline), not the connection.

@@ -35,7 +35,7 @@ from typing import Final
 from ._abnf import QUOTED_STRING, TOKEN
 from .exceptions import BadHttpMessage, LineTooLong, TransferEncodingError
 
-__all__ = ("ChunkedDecoder",)
+__all__ = ("ChunkedDecoder", "take_bytes")
 
 _TOKEN: Final = TOKEN.pattern
 _QUOTED: Final = QUOTED_STRING.pattern
@@ -51,6 +51,17 @@ _LAX_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
 # A trailer field is a header field: field-name ":" OWS field-value OWS, with
 # no control character but HTAB (RFC 9110 5.5, 6.5).
 _TRAILER_FIELD: Final = re.compile(_TOKEN + rb":[\t\x20-\x7e\x80-\xff]*")
+
+
+def take_bytes(buffer: bytearray, most: int) -> bytes:
+    """Up to ``most`` bytes off the front of ``buffer`` (all of it without a copy of the rest)."""
+    if most >= len(buffer):
+        data = bytes(buffer)
+        buffer.clear()
+        return data
+    data = bytes(buffer[:most])
+    del buffer[:most]
+    return data
 
 
 class _State(enum.Enum):
@@ -106,13 +117,7 @@ class ChunkedDecoder:
             if state is _State.DATA:
                 if not buffer:
                     return None
-                take = self._remaining
-                if take >= len(buffer):
-                    data = bytes(buffer)
-                    buffer.clear()
-                else:
-                    data = bytes(buffer[:take])
-                    del buffer[:take]
+                data = take_bytes(buffer, self._remaining)
                 self._remaining -= len(data)
                 if not self._remaining:
                     self._state = _State.DATA_END

@@ -24,7 +24,7 @@ import re
 from typing import Final
 
 from ._abnf import CTL, TOKEN, TOKEN_PREFIX, decode_fields
-from .chunked import ChunkedDecoder
+from .chunked import ChunkedDecoder, take_bytes
 from .exceptions import (
     BadHttpMessage,
     BadHttpMethod,
@@ -155,13 +155,7 @@ class HeadCheckingParser:
                 if self._eof:
                     raise ContentLengthError("Not enough data to satisfy content length header.")
                 return NEED_DATA
-            take = self._remaining
-            if take >= len(buf):
-                data = bytes(buf)
-                buf.clear()
-            else:
-                data = bytes(buf[:take])
-                del buf[:take]
+            data = take_bytes(buf, self._remaining)
             self._remaining -= len(data)
             return data
         self._message_done = True

@@ -19,7 +19,7 @@ import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore] 
 from multidict import CIMultiDictProxy
 
 from ._abnf import TOKEN_STR, decode_fields
-from .chunked import ChunkedDecoder
+from .chunked import ChunkedDecoder, take_bytes
 from .exceptions import (
     BadHttpMessage,
     BadStatusLine,
@@ -236,10 +236,8 @@ class HttptoolsClientParser:
                             "message='Not enough data to satisfy content length header.'>"
                         )
                     return NEED_DATA
-                take = min(self._remaining, len(self._buf))
-                data = bytes(self._buf[:take])
-                del self._buf[:take]
-                self._remaining -= take
+                data = take_bytes(self._buf, self._remaining)
+                self._remaining -= len(data)
                 return data
         elif framing is _Framing.CHUNKED:
             assert self._chunks is not None
