@@ -128,11 +128,28 @@ def unused_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _AsyncWithOnly:
+    """A plain ``with`` is refused as aiohttp refuses it: these own tasks."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> NoReturn:
+        raise TypeError("Use async with instead")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Never reached: ``__enter__`` refuses."""
+
+
 class _AbsoluteURLError(ValueError, AssertionError):
     """An absolute URL given to ``make_url`` (an AssertionError in aiohttp)."""
 
 
-class BaseTestServer:
+class BaseTestServer(_AsyncWithOnly):
     """A server on 127.0.0.1 for the length of an ``async with`` block.
 
     Arguments as aiohttp's: ``scheme`` (default ``"https"`` with TLS, else
@@ -226,17 +243,6 @@ class BaseTestServer:
         raise RuntimeError(
             f"{type(self).__name__}.start_server() does not start it in anyiohttp; {_USAGE}"
         )
-
-    def __enter__(self) -> NoReturn:
-        raise TypeError("Use async with instead")
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Never reached: ``__enter__`` refuses."""
 
     async def __aenter__(self: _Server) -> _Server:
         if self._closed:
@@ -417,7 +423,7 @@ class RawTestServer(BaseTestServer):
         return ServerRunner(self._handler, **options)
 
 
-class TestClient(Generic[_Request, _ApplicationNone]):
+class TestClient(_AsyncWithOnly, Generic[_Request, _ApplicationNone]):
     """A ClientSession bound to a test server: its methods take paths.
 
     ``async with TestClient(TestServer(app)) as client`` starts the server
@@ -515,17 +521,6 @@ class TestClient(Generic[_Request, _ApplicationNone]):
         if self._stack is not None and not self._closed:
             return
         raise RuntimeError(f"TestClient.start_server() does not start it in anyiohttp; {_USAGE}")
-
-    def __enter__(self) -> NoReturn:
-        raise TypeError("Use async with instead")
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Never reached: ``__enter__`` refuses."""
 
     async def __aenter__(self) -> TestClient[_Request, _ApplicationNone]:
         if self._closed:
