@@ -172,3 +172,13 @@ async def test_wrong(anyiohttp_client):
     )
     result.assert_outcomes(passed=6, failed=2)
     result.stdout.fnmatch_lines(["*assert 'hi' == 'not this'*"])
+
+
+def test_a_plain_with_is_refused_as_aiohttp() -> None:
+    server = TestServer(web.Application())
+    with pytest.raises(TypeError, match="Use async with instead"):
+        with server:
+            pass
+    with pytest.raises(TypeError, match="Use async with instead"):
+        with TestClient(server):
+            pass
