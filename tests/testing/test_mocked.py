@@ -50,19 +50,21 @@ def test_url_scheme_and_host_as_aiohttp(
     assert dict(ours.headers) == dict(theirs.headers)
     assert ours.rel_url == theirs.rel_url and ours.path_qs == theirs.path_qs
     for clone_args in ({}, {"scheme": "https"}, {"scheme": "http"}, {"host": "other"}):
-        if "host" in clone_args and ":" in ours.host:
-            continue  # the xfail below
         assert ours.clone(**clone_args).url == theirs.clone(**clone_args).url, clone_args
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/request.py: clone(host=) of an absolute-form request drops the target's "
-    "port; aiohttp keeps it (url.with_host)",
+@pytest.mark.parametrize(
+    "target", ["http://example.com:8443/p", "http://example.com:80/p", "http://[::1]:8443/p?q=1"]
 )
-def test_clone_host_of_an_absolute_target_keeps_its_port_as_aiohttp() -> None:
-    ours, theirs = both("GET", "http://example.com:8443/p", None, None)
+def test_clone_host_of_an_absolute_target_keeps_its_port_as_aiohttp(target: str) -> None:
+    ours, theirs = both("GET", target, None, None)
     assert ours.clone(host="other").url == theirs.clone(host="other").url
+    assert str(ours.clone(host="other").url) == str(theirs.clone(host="other").url)
+    # A host that names its own port is taken as given (aiohttp's yarl refuses it).
+    assert str(ours.clone(host="other:9").url) == "http://other:9" + ours.path_qs
+    # An origin-form target has no port to keep: the host is the new Host.
+    origin = make_mocked_request("GET", "/p", {"Host": "h:81"})
+    assert str(origin.clone(host="other").url) == "http://other/p"
 
 
 def test_an_absolute_target_takes_its_scheme_from_the_connection() -> None:
@@ -155,3 +157,22 @@ def test_make_mocked_coro_as_aiohttp() -> None:
 def test_loop_helpers_say_what_to_do(helper: Any) -> None:
     with pytest.raises(RuntimeError, match=r"pytest\.mark\.anyio.*anyio\.run"):
         helper()
+
+
+@pytest.mark.anyio
+async def test_clone_host_keeps_the_port_of_a_real_absolute_form_request() -> None:
+    from ..conftest import raw_exchange, run_app, split_responses
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=str(request.clone(host="other").url))
+
+    app = web.Application()
+    app.router.add_get("/p", handler)
+    async with run_app(app) as url:
+        raw = await raw_exchange(
+            url,
+            b"GET http://example.com:8443/p?q=1 HTTP/1.1\r\nHost: ignored\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+    [(head, body)] = split_responses(raw)
+    assert head.startswith(b"HTTP/1.1 200") and body == b"http://other:8443/p?q=1"

@@ -256,7 +256,7 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
             else self._client_max_fields,
             state=self._state_dict.copy(),
             scheme=scheme if scheme is not None else self._scheme,
-            host=host if host is not None else self._host_override,
+            host=self._target_port_kept(host) if host is not None else self._host_override,
             remote=remote if remote is not None else self._remote_override,
         )
         clone._read_bytes = self._read_bytes
@@ -264,6 +264,21 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
         clone._response_prepare_hook = self._response_prepare_hook
         clone._clone_extra(self)
         return clone
+
+    def _target_port_kept(self, host: str) -> str:
+        """``host`` with the port of an absolute-form target, when it names none.
+
+        As aiohttp (``url.with_host(host)``): ``clone(host="other")`` of
+        ``GET http://example.com:8443/p`` is ``http://other:8443/p``.
+        """
+        target = self._head.target
+        if target[:1] == "/" or "://" not in target or ":" in host.rpartition("]")[2]:
+            return host
+        try:
+            port = URL(target, encoded=True).explicit_port
+        except ValueError:  # a bad port: the host is taken as given
+            return host
+        return host if port is None else f"{host}:{port}"
 
     def _clone_extra(self, other: BaseRequest) -> None:
         """Hook for subclasses to carry their own state into a clone."""
@@ -620,6 +635,21 @@ class Request(BaseRequest):
     """A request routed to a handler: adds ``match_info``, ``app`` and ``config_dict``."""
 
     _match_info: UrlMappingMatchInfo | None = None
+
+    def _target_port_kept(self, host: str) -> str:
+        """``host`` with the port of an absolute-form target, when it names none.
+
+        As aiohttp (``url.with_host(host)``): ``clone(host="other")`` of
+        ``GET http://example.com:8443/p`` is ``http://other:8443/p``.
+        """
+        target = self._head.target
+        if target[:1] == "/" or "://" not in target or ":" in host.rpartition("]")[2]:
+            return host
+        try:
+            port = URL(target, encoded=True).explicit_port
+        except ValueError:  # a bad port: the host is taken as given
+            return host
+        return host if port is None else f"{host}:{port}"
 
     def _clone_extra(self, other: BaseRequest) -> None:
         self._match_info = getattr(other, "_match_info", None)
