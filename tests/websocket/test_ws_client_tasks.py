@@ -119,3 +119,63 @@ async def test_tasks_end_with_an_awaited_websocket_closed_by_hand(server_url: UR
         assert owned
         await ws.close()
         assert names(owned) == set()
+
+
+def _roots(new: set[tuple[int, str | None]]) -> set[int | None]:
+    """The parents of the outermost of the ``new`` tasks (whose task groups host them)."""
+    ids = {task_id for task_id, _ in new}
+    return {
+        task.parent_id
+        for task in anyio.get_running_tasks()
+        if (task.id, task.name) in new and task.parent_id not in ids
+    }
+
+
+@pytest.mark.parametrize("heartbeat", [None, 30.0], ids=["reader", "reader+heartbeat"])
+async def test_the_block_owns_the_tasks_an_awaited_one_the_session(
+    server_url: URL, heartbeat: float | None
+) -> None:
+    """The session is held by another task: a WebSocket opened with ``async
+    with`` runs its tasks under this task (the block's), an awaited one under
+    the session's holder."""
+    me = anyio.get_current_task().id
+    done = anyio.Event()
+
+    async def hold(
+        *, task_status: anyio.abc.TaskStatus[tuple[anyiohttp.ClientSession, int]]
+    ) -> None:
+        async with anyiohttp.ClientSession() as session:
+            task_status.started((session, anyio.get_current_task().id))
+            await done.wait()
+
+    async with anyio.create_task_group() as tg:
+        session, holder = await tg.start(hold)
+        try:
+            before = task_ids()
+            async with session.ws_connect(server_url, heartbeat=heartbeat) as ws:
+                await ws.send_str("hi")
+                assert (await ws.receive()).data == "hi"
+                assert _roots(task_ids() - before) == {me}
+            before = task_ids()
+            ws = await session.ws_connect(server_url, heartbeat=heartbeat)
+            try:
+                await ws.send_str("hi")
+                assert (await ws.receive()).data == "hi"
+                assert _roots(task_ids() - before) == {holder}
+            finally:
+                await ws.close()
+        finally:
+            done.set()
+
+
+async def test_an_engine_starts_its_tasks_once(server_url: URL) -> None:
+    async with anyiohttp.ClientSession() as session:
+        async with session.ws_connect(server_url) as ws:
+            engine = ws._engine
+            assert engine.started
+            with pytest.raises(RuntimeError, match="already started"):
+                async with engine:
+                    pass  # pragma: no cover
+            async with anyio.create_task_group() as tg:
+                with pytest.raises(RuntimeError, match="already started"):
+                    engine.start(tg)

@@ -542,11 +542,13 @@ class ClientSession:
             timeout_error=ServerTimeoutError,
             decode_text=decode_text,
         )
-        engine.start(self._connector.task_group)
+        # Not started here: the ``async with`` block that asked for it owns its
+        # tasks, or, awaited, the session does (WSRequestContextManager).
         return ClientWebSocketResponse(
             engine,
             resp,
             conn,
+            self._connector.task_group,
             protocol=protocol,
             compress=compress if accepted else 0,
             receive_timeout=ws_timeout.ws_receive,

@@ -1,17 +1,22 @@
 """ClientWebSocketResponse: the client side of a WebSocket, on the shared engine.
 
 ``async with session.ws_connect(url) as ws`` does the upgrade on a pooled
-connection (which then leaves the pool), starts the reader (and heartbeat)
-in the session's task group, and closes the WebSocket when the block ends:
-however the block ends (normally, by an exception, by a cancellation), the
-reader and heartbeat tasks have ended when it is over.
+connection (which then leaves the pool) and enters the WebSocket engine, so
+the block owns the reader (and heartbeat) tasks: it closes the WebSocket when
+it ends and, however it ends (normally, by an exception, by a cancellation),
+those tasks have ended when it is over. ``ws = await session.ws_connect(url)``
+has no block to own them: they run in the session's task group and end with
+``ws.close()`` or with the session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from .. import hdrs
 from .._awaitable import AwaitableContext
@@ -19,6 +24,8 @@ from ..http.websocket import WebSocketEngine, WebSocketMethods, WSCloseCode, WSM
 from .exceptions import ClientConnectionResetError
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
     from .connector import Connection
     from .response import ClientResponse
 
@@ -41,6 +48,7 @@ class ClientWebSocketResponse(WebSocketMethods):
         engine: WebSocketEngine,
         response: ClientResponse,
         connection: Connection,
+        session_group: TaskGroup,
         *,
         protocol: str | None,
         compress: int,
@@ -51,6 +59,8 @@ class ClientWebSocketResponse(WebSocketMethods):
         engine.reset_error = ClientConnectionResetError
         self._response = response
         self._connection = connection
+        # Where the tasks run when no ``async with ws_connect()`` block owns them.
+        self._session_group = session_group
         self._protocol = protocol
         self._compress = (
             negotiated_window_bits(response.headers.get(hdrs.SEC_WEBSOCKET_EXTENSIONS, ""))
@@ -131,9 +141,55 @@ class ClientWebSocketResponse(WebSocketMethods):
 
 
 class WSRequestContextManager(AwaitableContext[ClientWebSocketResponse]):
-    """What ``session.ws_connect(...)`` returns: ``async with`` it (or await it)."""
+    """What ``session.ws_connect(...)`` returns: ``async with`` it (or await it).
 
-    __slots__ = ()
+    ``async with`` makes the block the owner of the WebSocket's tasks (they
+    run in the engine's own task group, entered in the block's task);
+    awaited, the session owns them.
+    """
+
+    __slots__ = ("_entered",)
+
+    def __init__(self, coro: Any) -> None:
+        super().__init__(coro)
+        self._entered: WebSocketEngine | None = None
+
+    def __await__(self) -> Generator[Any, None, ClientWebSocketResponse]:
+        return self._owned_by_session().__await__()
+
+    async def _owned_by_session(self) -> ClientWebSocketResponse:
+        ws = await self._coro
+        if not ws._engine.started:
+            ws._engine.start(ws._session_group)
+        return ws
+
+    async def __aenter__(self) -> ClientWebSocketResponse:
+        ws = await self._coro
+        self._value = ws
+        if not ws._engine.started:  # not already owned (a TestClient's is its session's)
+            try:
+                await ws._engine.__aenter__()
+            except BaseException:
+                ws._connection.close()
+                raise
+            self._entered = ws._engine
+        return ws
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        ws, engine, self._entered = self._value, self._entered, None
+        if ws is None:
+            return
+        try:
+            with anyio.CancelScope(shield=True):  # bounded by close_timeout
+                await ws.close()
+        finally:
+            if engine is not None:
+                await engine.__aexit__(exc_type, exc, tb)
 
     async def _finish(self, value: ClientWebSocketResponse) -> None:
         await value.close()

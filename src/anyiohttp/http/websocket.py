@@ -14,9 +14,15 @@ Once the HTTP upgrade is done, a :class:`WebSocketEngine` owns the stream:
 - ``close()`` from any task: mark closing, send Close under the lock, wake
   the receiver, wait for the peer's echo (or ``timeout``), close the stream.
 
-Both tasks run in a task group owned by the connection (the server's
-connection task group, or the client session's) and are stopped when the
-WebSocket ends: ``close()`` and ``stop()`` return only once they have.
+The engine is an async context manager that owns both tasks: ``async with
+engine:`` runs them in a task group of its own and, at the end of the block,
+closes the WebSocket if the application did not, and waits for them (the
+client's ``async with session.ws_connect(...)`` block is such an owner).
+Where no block can span the WebSocket's life (the server's handler returns
+from ``prepare()``; an awaited ``ws_connect()``), :meth:`WebSocketEngine.start`
+runs them in an owner's task group instead (the server connection's, the
+client session's). Either way ``close()`` and ``stop()`` return only once
+they have ended.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import json
 import zlib
 from collections import deque
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Final, NamedTuple
 
 import anyio
@@ -44,6 +51,7 @@ from wsproto.events import (
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
+from .._groups import single_error
 from .._stream import callback_stream, direct_stream
 from .stream_writer import SEND_ERRORS, send_all, transport_closed
 from .streams import EofStream
@@ -238,6 +246,11 @@ class _Queue:
     async def get(self) -> WSMessage:
         while not self._items:
             if self.closed_with is not None:
+                # The reader may have ended because the receiver's own scope
+                # was cancelled (an ``async with ws_connect()`` block owns
+                # it): the receiver must see that cancellation, not a quiet
+                # CLOSED that lets the cancelled block run on.
+                await anyio.lowlevel.checkpoint_if_cancelled()
                 return self.closed_with
             self._waiter = waiter = anyio.Event()
             await waiter.wait()
@@ -287,10 +300,15 @@ class _Wire(enum.Enum):
 class WebSocketEngine:
     """One WebSocket connection after the handshake (server or client side).
 
-    It owns one task, started by :meth:`start` in its owner's task group
-    (the server connection's, or the client session's), and that task owns
-    the reader and the heartbeat; :meth:`close` and :meth:`stop` return once
-    those have ended, so the owner ends with nothing of it left running.
+    It owns one task, and that task owns the reader and the heartbeat. The
+    task runs in the engine's own task group inside ``async with engine:``
+    (the block closes the WebSocket, code 1000, if the application did not,
+    and returns once the tasks have ended), or in an owner's task group given
+    to :meth:`start` (the server connection's, an awaited ``ws_connect()``'s
+    session). :meth:`close` and :meth:`stop` return once the tasks have
+    ended, so the owner ends with nothing of it left running. A cancelled
+    block still sends Close and waits ``close_timeout`` at most for the echo
+    (as aiohttp's ``async with ws_connect()``), then aborts.
 
     ``closed``, ``close_code`` and ``exception()`` follow aiohttp: see
     :class:`WSState` for when they change. Sends after the application
@@ -335,6 +353,8 @@ class WebSocketEngine:
         # stop() waits for it, so nothing the WebSocket started outlives it.
         self._finished = anyio.Event()
         self._runner: anyio.TaskInfo | None = None
+        self._started = False
+        self._task_group: TaskGroup | None = None  # inside ``async with engine``
         self._pong = anyio.Event()
         # What the application sees (aiohttp's closed / close_code / exception()).
         self._state = WSState.OPEN
@@ -401,9 +421,51 @@ class WebSocketEngine:
 
     # -- the tasks ----------------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        """True once the tasks were started (by :meth:`start` or ``async with``)."""
+        return self._started
+
     def start(self, task_group: TaskGroup) -> None:
-        """Start the reader (and heartbeat) in ``task_group``."""
+        """Start the reader (and heartbeat) in ``task_group``, an owner's.
+
+        For owners whose lifetime no ``async with`` block spans; ``async
+        with engine:`` is the other way (not both, and only once).
+        """
+        if self._started:
+            raise RuntimeError("This WebSocket's tasks are already started")
+        self._started = True
         task_group.start_soon(self._run)
+
+    async def __aenter__(self) -> WebSocketEngine:
+        if self._started:
+            raise RuntimeError("This WebSocket's tasks are already started")
+        task_group = anyio.create_task_group()
+        await task_group.__aenter__()
+        self._task_group = task_group
+        self.start(task_group)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task_group, self._task_group = self._task_group, None
+        if task_group is None:
+            raise RuntimeError("This WebSocket was not entered with 'async with'")
+        try:
+            # Shielded: a cancelled block still says goodbye, bounded by close().
+            with anyio.CancelScope(shield=True):
+                if self._state is not WSState.CLOSED:
+                    await self.close()
+                await self.stop()
+        finally:
+            # The block's own error leaves as itself, not wrapped in the
+            # ExceptionGroup our task group would make of it.
+            with single_error():
+                await task_group.__aexit__(exc_type, exc, tb)
 
     async def _run(self) -> None:
         self._runner = anyio.get_current_task()
