@@ -294,12 +294,75 @@ async def test_unix_site(tmp_path: object) -> None:
             assert (await client.get("http://localhost/")).text == "hello"
 
 
-async def test_runner_setup_without_async_with_is_a_clear_error() -> None:
+async def test_site_start_before_the_runner_is_a_clear_error() -> None:
     runner = web.AppRunner(web.Application())
-    with pytest.raises(RuntimeError, match=r"async with web\.AppRunner"):
-        await runner.setup()
-    with pytest.raises(RuntimeError, match="async with"):
+    with pytest.raises(RuntimeError, match=r"(?s)runner\.setup\(\).*async with web\.AppRunner"):
         await web.TCPSite(runner, "127.0.0.1", 0).start()
+
+
+async def start_by_hand(app: web.Application) -> tuple[web.AppRunner, str]:
+    # aiohttp's own examples start their server in a helper the main task awaits.
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}/"
+
+
+async def test_runner_setup_and_cleanup_by_hand_as_aiohttp() -> None:
+    events: list[str] = []
+    app = web.Application()
+    app.router.add_get("/", hello)
+    app.on_startup.append(lambda app: _note(events, "startup"))
+    app.on_cleanup.append(lambda app: _note(events, "cleanup"))
+    runner, url = await start_by_hand(app)
+    try:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(url)).text == "hello"
+        assert events == ["startup"]
+    finally:
+        await runner.cleanup()
+    assert events == ["startup", "cleanup"]
+    assert runner.server is None and not runner.sites
+    with pytest.raises(OSError, match="All connection attempts failed"):  # no longer listening
+        await anyio.connect_tcp("127.0.0.1", httpx.URL(url).port or 0)
+    await runner.cleanup()  # a second cleanup does nothing
+    assert events == ["startup", "cleanup"]
+
+
+async def _note(events: list[str], what: str) -> None:
+    events.append(what)
+
+
+async def test_runner_cleanup_inside_its_block_ends_it_early() -> None:
+    app = web.Application()
+    app.router.add_get("/", hello)
+    async with web.AppRunner(app) as runner:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await runner.cleanup()
+        assert runner.server is None
+    assert runner.server is None
+
+
+async def test_runner_cleanup_from_another_task_is_a_clear_error() -> None:
+    runner, _ = await start_by_hand(web.Application())
+    try:
+        async with anyio.create_task_group() as tg:
+            failures: list[BaseException] = []
+
+            async def cleanup_elsewhere() -> None:
+                try:
+                    await runner.cleanup()
+                except RuntimeError as exc:
+                    failures.append(exc)
+
+            tg.start_soon(cleanup_elsewhere)
+        assert len(failures) == 1
+        assert "from the task that started the runner" in str(failures[0])
+        assert runner.server is not None  # still serving: nothing was torn down
+    finally:
+        await runner.cleanup()
 
 
 async def test_app_task_group_jobs_are_drained_then_cancelled() -> None:

@@ -219,6 +219,7 @@ class BaseRunner:
         self._sites: list[BaseSite] = []
         self._cancelled = 0
         self._signalled = False
+        self._owner: int | None = None  # the id of the task that started the runner
 
     @property
     def server(self) -> Server | None:
@@ -244,16 +245,36 @@ class BaseRunner:
         raise NotImplementedError
 
     async def setup(self) -> None:
-        """Not supported: a runner owns tasks, so it is used with ``async with``."""
-        raise RuntimeError(f"{type(self).__name__}.setup() is not used in anyiohttp; {_USAGE}")
+        """Start the runner by hand, as aiohttp's ``runner.setup()``: what ``async with`` does.
+
+        The runner's task group then belongs to the calling task, so call
+        :meth:`cleanup` from that same task, as aiohttp code does (setup in
+        a helper it awaits, cleanup in a ``finally``); ``async with`` is the
+        form that cannot forget it.
+        """
+        await self.__aenter__()
 
     async def cleanup(self) -> None:
-        """Not supported: leaving the ``async with`` block cleans up."""
-        raise RuntimeError(f"{type(self).__name__}.cleanup() is not used in anyiohttp; {_USAGE}")
+        """Stop the sites, shut down gracefully and clean up, as aiohttp's ``runner.cleanup()``.
+
+        Ends a runner started by :meth:`setup`, or one inside its ``async
+        with`` block early (the block's end then has nothing left to do).
+        A second call does nothing. Only the task that started the runner
+        can end it: its task group is that task's.
+        """
+        if self._stack is None:
+            return
+        if anyio.get_current_task().id != self._owner:
+            raise RuntimeError(
+                f"{type(self).__name__}.cleanup() must be called from the task that "
+                f"started the runner (its tasks belong to that task's task group); or {_USAGE}"
+            )
+        await self.__aexit__(None, None, None)
 
     async def __aenter__(self) -> BaseRunner:
         if self._stack is not None:
             raise RuntimeError(f"{type(self).__name__} is already running")
+        self._owner = anyio.get_current_task().id
         server, app = self._make_server()
         core = _ServerCore(server, app, self._shutdown_timeout)
         stack = AsyncExitStack()
@@ -288,7 +309,8 @@ class BaseRunner:
         tb: TracebackType | None,
     ) -> bool | None:
         stack, self._stack = self._stack, None
-        assert stack is not None
+        if stack is None:  # cleanup() inside the block already ended it
+            return None
         try:
             with single_error():
                 suppress = await stack.__aexit__(exc_type, exc, tb)
@@ -394,7 +416,9 @@ class BaseSite:
     async def start(self) -> None:
         """Bind and start accepting."""
         if self._runner._core is None:
-            raise RuntimeError(f"Call site.start() inside the runner's block; {_USAGE}")
+            raise RuntimeError(
+                f"Call site.start() after runner.setup() or inside the runner's block; {_USAGE}"
+            )
         listeners = _flatten(await self._listen())
         self._listeners = listeners
         self._addresses = [lst.extra(SocketAttribute.local_address) for lst in listeners]
