@@ -355,6 +355,13 @@ async def test_digest_credentials_stay_with_their_origin() -> None:
             assert "Authorization" not in (await resp.json())["headers"]
 
 
+def test_digest_middleware_imports_from_aiohttp_module_path() -> None:
+    # aiohttp's digest example imports it from here; only "aiohttp" is renamed.
+    from anyiohttp.client_middleware_digest_auth import DigestAuthMiddleware
+
+    assert DigestAuthMiddleware is anyiohttp.DigestAuthMiddleware
+
+
 def test_digest_middleware_refuses_bad_credentials() -> None:
     with pytest.raises(ValueError, match="not allowed in username"):
         anyiohttp.DigestAuthMiddleware("a:b", "pw")
