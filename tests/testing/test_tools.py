@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import anyio
+import anyio.abc
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 from anyiohttp import web
 from anyiohttp.testing import RawTestServer, TestClient, TestServer, make_mocked_request
@@ -182,3 +184,34 @@ def test_a_plain_with_is_refused_as_aiohttp() -> None:
     with pytest.raises(TypeError, match="Use async with instead"):
         with TestClient(server):
             pass
+
+
+async def test_test_client_does_not_retry_a_stale_kept_alive_connection() -> None:
+    """As aiohttp's TestClient (``_retry_connection = False``): a test sees the
+    server close a kept-alive connection, where a ClientSession retries."""
+    import anyiohttp
+
+    async def answer_once(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            buffered = BufferedByteReceiveStream(stream)
+            with anyio.fail_after(10):
+                await buffered.receive_until(b"\r\n\r\n", 65536)
+                await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst")
+                try:  # the next request on this connection: closed unanswered
+                    await buffered.receive_until(b"\r\n\r\n", 65536)
+                except (anyio.IncompleteRead, anyio.BrokenResourceError):
+                    pass
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        url = f"http://127.0.0.1:{listener.extra(anyio.abc.SocketAttribute.local_port)}/"
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, answer_once)
+            async with anyiohttp.ClientSession() as session:
+                for _ in range(2):  # the second goes again on a fresh connection
+                    assert await (await session.get(url)).read() == b"first"
+            async with TestClient(RawTestServer(hello)) as client:
+                assert client.session._retry_connection is False
+                assert await (await client.session.get(url)).read() == b"first"
+                with pytest.raises(anyiohttp.ServerDisconnectedError):
+                    await client.session.get(url)
+            tg.cancel_scope.cancel()

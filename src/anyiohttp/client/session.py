@@ -258,6 +258,9 @@ class ClientSession:
         self._json_serialize = json_serialize
         self._json_serialize_bytes = json_serialize_bytes  # for json=: wins when set
         self._version = version
+        # aiohttp's switch (its TestClient turns it off): retry an idempotent
+        # request once on a fresh connection when a kept-alive one was stale.
+        self._retry_connection = True
         self._raise_for_status = raise_for_status
         timeout = _session_timeout(timeout, read_timeout, conn_timeout)
         if ssl_shutdown_timeout is not _SENTINEL:
@@ -970,7 +973,8 @@ class ClientSession:
         on a kept-alive connection the server had closed."""
         method, body, traces, deadline = req.method, req.payload, options.traces, options.deadline
         headers, url = req.headers, req.url
-        attempts = 2 if (body is None or body.replayable) and method in _IDEMPOTENT else 1
+        replayable = body is None or body.replayable
+        attempts = 2 if self._retry_connection and replayable and method in _IDEMPOTENT else 1
         if body is None and not traces and not options.upgrade:
             # The common case, a kept-alive connection ready: no cancel scope
             # for the total timeout, the reads and writes time their own waits.

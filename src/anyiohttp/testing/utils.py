@@ -471,6 +471,9 @@ class TestClient(_AsyncWithOnly, Generic[_Request, _ApplicationNone]):
             # the server is 127.0.0.1: an IP host needs unsafe=True
             cookie_jar = CookieJar(unsafe=True)
         self._session = ClientSession(cookie_jar=cookie_jar, **kwargs)
+        # As aiohttp's: a stale kept-alive connection fails the request instead
+        # of a silent retry, so a test sees the server closing it.
+        self._session._retry_connection = False
         self._stack: AsyncExitStack | None = None
         self._owns_server = False
         self._closed = False
