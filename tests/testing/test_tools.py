@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import anyio.abc
 import pytest
@@ -215,3 +217,33 @@ async def test_test_client_does_not_retry_a_stale_kept_alive_connection() -> Non
                 with pytest.raises(anyiohttp.ServerDisconnectedError):
                     await client.session.get(url)
             tg.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(
+    ("autoload", "args"),
+    [(True, ()), (False, ()), (True, ("-p", "no:anyiohttp"))],
+    ids=["entry-points-loaded", "autoload-disabled", "entry-point-blocked"],
+)
+def test_pytest_plugins_lists_the_plugin_by_aiohttps_module_name(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, autoload: bool, args: Any
+) -> None:
+    """``pytest_plugins = ["aiohttp.pytest_plugin"]`` ports by its import: the
+    same fixtures, whether or not the entry points registered them already."""
+    if not autoload:
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeconftest('pytest_plugins = ["anyiohttp.pytest_plugin"]\n')
+    pytester.makepyfile(test_generated=PLUGIN_TEST)
+    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*test_client?asyncio? PASSED*", "*test_client?trio? PASSED*"])
+
+
+def test_without_the_plugin_the_fixtures_are_missing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control for the test above: with no entry points, nothing else brings them."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeconftest('pytest_plugins = ["anyio.pytest_plugin"]\n')
+    pytester.makepyfile(test_generated=PLUGIN_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*fixture 'anyiohttp_client' not found*"])
