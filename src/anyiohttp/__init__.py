@@ -5,6 +5,7 @@ One application runs unchanged on asyncio and on trio. The server lives in
 pool, timeouts, cookies, tracing, the ClientError tree) and shared types.
 """
 
+#: The version of anyiohttp (PEP 440).
 __version__ = "0.1.0.dev0"
 
 from . import hdrs

@@ -98,6 +98,7 @@ class ContentTypeMixin:
 
     @property
     def headers(self) -> CIMultiDictProxy[str]:
+        """The message's headers (the class that mixes this in provides them)."""
         raise NotImplementedError
 
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:

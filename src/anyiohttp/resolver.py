@@ -24,7 +24,12 @@ _NAME_FLAGS: Final = socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
 
 
 class ThreadedResolver(AbstractResolver):
-    """The system's resolver (``getaddrinfo``), run in a worker thread."""
+    """The system's resolver (``getaddrinfo``), run in a worker thread.
+
+    It owns nothing between calls (``close()`` has nothing to do). A
+    ``resolve()`` cancelled while the thread runs returns at once; the
+    thread finishes its lookup on its own and its answer is dropped.
+    """
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET

@@ -49,9 +49,13 @@ Query: TypeAlias = _Query
 DEFAULT_JSON_ENCODER: Callable[[Any], str] = json.dumps
 DEFAULT_JSON_DECODER: Callable[[str], Any] = json.loads
 
+#: A bytes-like body or chunk: ``bytes``, ``bytearray`` or ``memoryview``.
 Byteish: TypeAlias = bytes | bytearray | memoryview
+#: A JSON encoder to ``str`` (``json_serialize=``, ``dumps=``), as ``json.dumps``.
 JSONEncoder: TypeAlias = Callable[[Any], str]
+#: A JSON encoder straight to ``bytes`` (``json_serialize_bytes=``), as ``orjson.dumps``.
 JSONBytesEncoder: TypeAlias = Callable[[Any], bytes]
+#: A JSON decoder from ``str`` (``loads=`` of ``json()``), as ``json.loads``.
 JSONDecoder: TypeAlias = Callable[[str], Any]
 
 #: Headers in any of the shapes the API accepts.
@@ -66,9 +70,12 @@ LooseHeaders: TypeAlias = (
 )
 #: Headers as they came off the wire.
 RawHeaders: TypeAlias = tuple[tuple[bytes, bytes], ...]
+#: A URL as a ``str`` or a ``yarl.URL``: what every request method takes.
 StrOrURL: TypeAlias = str | URL
 
+#: Cookies as a mapping of names to values (``str``, ``Morsel`` or ``BaseCookie``).
 LooseCookiesMappings: TypeAlias = Mapping[str, str | BaseCookie[str] | Morsel[Any]]
+#: Cookies as ``(name, value)`` pairs.
 LooseCookiesIterables: TypeAlias = Iterable[tuple[str, str | BaseCookie[str] | Morsel[Any]]]
 #: Cookies in any of the shapes ``ClientSession(cookies=...)`` accepts.
 LooseCookies: TypeAlias = LooseCookiesMappings | LooseCookiesIterables | BaseCookie[str]
@@ -78,4 +85,5 @@ Handler: TypeAlias = Callable[["Request"], Awaitable["StreamResponse"]]
 #: A (new-style, ``@web.middleware``) middleware: ``async def mw(request, handler)``.
 Middleware: TypeAlias = Callable[["Request", Handler], Awaitable["StreamResponse"]]
 
+#: A file system path as a ``str`` or an ``os.PathLike`` (``add_static``, ``FileResponse``).
 PathLike: TypeAlias = str | os.PathLike[str]

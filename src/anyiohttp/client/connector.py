@@ -253,7 +253,19 @@ class _Waiter:
 
 
 class BaseConnector:
-    """The pool and its limits; subclasses open the connections."""
+    """The pool and its limits; subclasses open the connections.
+
+    A connector owns its connections (idle and in use), a task group for
+    the work that outlives one call (the idle connections' reaper, closing
+    connections in the background, the uploads and WebSocket readers of
+    the sessions using it) and, for TCP, the resolver it made. A session
+    opens and closes the connector it owns; a connector shared by several
+    sessions (``connector_owner=False``) is opened with its own ``async
+    with`` block. Leaving that block, normally or by cancellation, closes
+    every connection, wakes the requests waiting for one (they fail), and
+    ends the task group before returning. ``await connector.close()``
+    closes the connections early; the connector cannot be used after.
+    """
 
     def __init__(
         self,
@@ -603,7 +615,12 @@ class BaseConnector:
 
 
 class TCPConnector(BaseConnector):
-    """Connections over TCP (and TLS), with a DNS cache and happy eyeballs."""
+    """Connections over TCP (and TLS), with a DNS cache and happy eyeballs.
+
+    Owns what :class:`BaseConnector` owns, and the default resolver it
+    creates (closed with the pool); a ``resolver=`` given to it stays its
+    owner's to close. Cancellation and closing are :class:`BaseConnector`'s.
+    """
 
     def __init__(
         self,
@@ -853,7 +870,10 @@ class TCPConnector(BaseConnector):
 
 
 class UnixConnector(BaseConnector):
-    """Connections to a Unix domain socket (every request goes to ``path``)."""
+    """Connections to a Unix domain socket (every request goes to ``path``).
+
+    Owns what :class:`BaseConnector` owns; opened and closed the same way.
+    """
 
     def __init__(self, path: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -84,7 +84,15 @@ _DONE: Final = _Done()
 
 
 class ClientResponse(ContentTypeMixin):
-    """A response to a client request; use it as ``async with`` or read its body."""
+    """A response to a client request; use it as ``async with`` or read its body.
+
+    The response owns its connection until the body was read to its end
+    (the connection then goes back to the pool), or until it is released or
+    closed. Leaving its ``async with`` block releases it: a body not read
+    to the end closes the connection rather than reusing it, and the block
+    waits for an upload still running. A task cancelled while reading the
+    body leaves the connection closed.
+    """
 
     def __init__(
         self,

@@ -206,7 +206,24 @@ _RequestContextManager = RequestContextManager
 
 
 class ClientSession:
-    """An HTTP client with a connection pool, cookies and defaults for its requests."""
+    """An HTTP client with a connection pool, cookies and defaults for its requests.
+
+    Use it as ``async with ClientSession() as session``. It owns its
+    connector (``connector_owner=True``, the default): the pool's idle
+    connections and the pool's task group, where request uploads and
+    WebSocket readers run. A connector given with ``connector_owner=False``
+    must be open already and is only borrowed; its own block closes it.
+
+    A request runs in the task that awaits it and holds one connection
+    until its response is read or released. Cancelling that task closes
+    the connection (a half-read one is never reused). Leaving the block,
+    normally, by an error or by cancellation, closes every connection of an
+    owned pool, idle or in use, and ends the pool's tasks before it
+    returns; an error raised in the block comes out as itself. ``await
+    session.close()`` inside the block does the same early; the session is
+    then closed for good. Outside its block a session refuses to send, with
+    a RuntimeError that shows the ``async with`` form.
+    """
 
     def __init__(
         self,

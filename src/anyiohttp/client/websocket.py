@@ -41,7 +41,18 @@ class ClientWSTimeout:
 
 
 class ClientWebSocketResponse(WebSocketMethods):
-    """An open client WebSocket: receive, send, close (use it with ``async with``)."""
+    """An open client WebSocket: receive, send, close (use it with ``async with``).
+
+    ``async with session.ws_connect(url) as ws`` gives one. It owns the
+    WebSocket's connection, and a reader and (with ``heartbeat=``) a
+    heartbeat task, which run in the session's pool task group. Leaving the
+    block, normally, by an error or by cancellation, closes it: a Close is
+    sent and its echo awaited (at most the close timeout), then the tasks
+    are ended and the connection closed before the block returns. A
+    cancelled ``close()`` still ends the tasks and closes the connection.
+    ``close()`` may be called from any task; ``receive()`` from one task at
+    a time.
+    """
 
     def __init__(
         self,

@@ -26,7 +26,9 @@ class HttpVersion(NamedTuple):
     minor: int
 
 
+#: HTTP/1.0 (``ClientSession(version=HttpVersion10)`` sends HTTP/1.0 request lines).
 HttpVersion10: Final = HttpVersion(1, 0)
+#: HTTP/1.1, the version spoken unless told otherwise.
 HttpVersion11: Final = HttpVersion(1, 1)
 
 

@@ -138,7 +138,10 @@ class WSMessage(NamedTuple):
         return loads(self.data)
 
 
+#: What ``receive()`` returns once the WebSocket is closed.
 WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
+#: What a ``receive()`` waiting in another task returns when ``close()`` starts
+#: (the closing handshake is under way).
 WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)
 
 

@@ -160,9 +160,12 @@ class BaseTestServer(_AsyncWithOnly):
     ``shutdown_timeout`` (5 s) and the runner's keyword arguments
     (``handler_cancellation``, ``keepalive_timeout``, ``access_log``...).
 
-    Leaving the block, or ``await server.close()`` inside it (from any task),
-    shuts the server down gracefully; the block still owns the server, and
-    a second close is a no-op.
+    The server owns a runner (the application's lifetime, the listening
+    socket, every connection and handler) for the length of its block.
+    Leaving the block, normally, by an error or by cancellation, or ``await
+    server.close()`` inside it (from any task), shuts the server down
+    gracefully within ``shutdown_timeout``; the block still owns the
+    server, and a second close is a no-op.
     """
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
@@ -374,7 +377,9 @@ class TestServer(BaseTestServer):
     """Serves an Application (its whole lifetime: startup, cleanup) on 127.0.0.1.
 
     As aiohttp's test server, handlers are cancelled when their client
-    disconnects (``handler_cancellation=True``, unless given).
+    disconnects (``handler_cancellation=True``, unless given). What it owns
+    and how it ends, on leaving its block or on cancellation, is
+    :class:`BaseTestServer`'s.
     """
 
     def __init__(
@@ -398,7 +403,9 @@ class RawTestServer(BaseTestServer):
     """Serves a bare request handler ``async def handler(request) -> response``.
 
     As aiohttp's, in debug mode (a 500 shows the traceback) and with
-    ``handler_cancellation=True``, unless given.
+    ``handler_cancellation=True``, unless given. What it owns and how it
+    ends, on leaving its block or on cancellation, is
+    :class:`BaseTestServer`'s.
     """
 
     def __init__(
@@ -428,7 +435,9 @@ class TestClient(_AsyncWithOnly, Generic[_Request, _ApplicationNone]):
 
     ``async with TestClient(TestServer(app)) as client`` starts the server
     (unless it is already started) and the session; leaving the block closes
-    them (the server only if this client started it). ``await
+    them (the server only if this client started it), whether it is left
+    normally, by an error or by cancellation. The client owns its session
+    (and so its pool and the connections to the server). ``await
     client.close()`` inside the block does the same early, from any task;
     a second close is a no-op.
 

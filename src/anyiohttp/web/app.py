@@ -86,7 +86,18 @@ class CleanupContext(FrozenList[CleanupCallback]):
 
 
 class Application(StateMapping[AppKey[Any]]):
-    """A web application: a router, middlewares, state and lifecycle signals."""
+    """A web application: a router, middlewares, state and lifecycle signals.
+
+    While it is served (by ``run_app``, ``serve`` or an ``AppRunner``), the
+    application owns :attr:`task_group` for background work that outlives a
+    request but not the application, and the contexts of ``cleanup_ctx``.
+    Its life runs in the server's task: ``cleanup_ctx`` entered,
+    ``on_startup``, serving, then at shutdown ``on_shutdown``, the jobs of
+    ``task_group`` given until the shutdown deadline and then cancelled,
+    ``cleanup_ctx`` exited in reverse order, ``on_cleanup``. Once started
+    it is frozen: routes, middlewares and sub-applications can no longer
+    change.
+    """
 
     def __init__(
         self,

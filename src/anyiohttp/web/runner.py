@@ -345,6 +345,10 @@ class AppRunner(BaseRunner):
     ``handler_cancellation``, ``max_line_size``, ``max_field_size``,
     ``max_headers``, ``access_log_class``, ``access_log_format``,
     ``access_log`` (a logger, or None to disable).
+
+    It owns what :class:`BaseRunner` owns, and the application's life in
+    it: leaving the block, or being cancelled in it, runs the graceful
+    shutdown down to ``on_cleanup`` before returning.
     """
 
     def __init__(self, app: Application, **kwargs: Any) -> None:
@@ -365,7 +369,10 @@ class AppRunner(BaseRunner):
 
 
 class ServerRunner(BaseRunner):
-    """Runs a low-level :class:`~anyiohttp.web.Server` or a bare request handler."""
+    """Runs a low-level :class:`~anyiohttp.web.Server` or a bare request handler.
+
+    Owns what :class:`BaseRunner` owns, without an application's lifetime.
+    """
 
     def __init__(self, web_server: Server | RequestHandler, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -392,7 +399,12 @@ def _server_config(kwargs: dict[str, Any], *, debug: bool = False) -> ServerConf
 
 
 class BaseSite:
-    """Where a runner listens: start it after the runner started."""
+    """Where a runner listens: start it after the runner started.
+
+    A site owns its listening sockets; the accept loops run in its runner's
+    task group. ``stop()`` closes the sockets (connections already accepted
+    go on); the runner's end stops every site.
+    """
 
     def __init__(self, runner: BaseRunner, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._runner = runner

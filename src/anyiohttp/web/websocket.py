@@ -49,7 +49,20 @@ class WebSocketReady(NamedTuple):
 
 
 class WebSocketResponse(WebSocketMethods, StreamResponse):
-    """A WebSocket endpoint: prepare it, then receive and send messages."""
+    """A WebSocket endpoint: prepare it, then receive and send messages.
+
+    ``await ws.prepare(request)`` answers 101 and starts a reader and (with
+    ``heartbeat=``) a heartbeat task in the connection's task group; the
+    reader answers pings and the peer's Close by itself. The handler owns
+    the WebSocket: when it returns, the WebSocket is closed (Close sent,
+    the echo awaited at most ``timeout``) and those tasks end. A handler
+    that fails closes it with 1011; the server's shutdown sends 1001 to
+    every open WebSocket, which ends their ``async for`` loops. A handler
+    cancelled (``request.cancel_scope``, or its client gone with
+    ``handler_cancellation=True``) ends the tasks and closes the
+    connection. ``close()`` may be called from any task, another
+    handler's too; ``receive()`` from one task at a time.
+    """
 
     _length_check = False
 
