@@ -48,6 +48,7 @@ PUBLIC_MODULES = (
 ALIAS_MODULES = {
     "anyiohttp.test_utils": "anyiohttp.testing",
     "anyiohttp.client": "anyiohttp",
+    "anyiohttp.client_middleware_digest_auth": "anyiohttp",
 }
 
 #: Public modules without ``__all__``: their docstring is their reference.
