@@ -663,15 +663,14 @@ def lowlevel_srv(run: Run) -> None:
         err = run.stderr()
         if run.target != "aiohttp" and "ServerRunner" in err:
             raise Departure(
-                f"web.Server is not an asyncio protocol factory; logged: {_last_error(err)}"
+                f"web.Server is not an asyncio protocol factory; logged: {_first_line(err)}"
             ) from None
         raise Failed(f"GET /: {type(exc).__name__}") from None
     run.stop_quietly()
 
 
-def _last_error(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if re.match(r"^\w*(Error|Exception)\b", ln)]
-    return lines[-1] if lines else ""
+def _first_line(err: str) -> str:
+    return next((ln for ln in err.splitlines() if ln.strip()), "")
 
 
 def client_ws(run: Run) -> None:
@@ -900,6 +899,11 @@ def run_one(examples: Path, name: str, target: str, verbose: bool) -> tuple[str,
     return result
 
 
+def _short(reason: str, limit: int = 150) -> str:
+    """A reason cut to the table's width (``-v`` shows everything)."""
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("examples", type=Path, help="aiohttp's examples/ directory")
@@ -924,8 +928,12 @@ def main() -> int:
         if options.filter not in name or name not in DRIVERS:
             continue
         results = {t: run_one(examples, name, t, options.verbose) for t in targets}
-        reasons = [f"{t}: {r}" for t, (_, r) in results.items() if r]
-        rows.append([name, *(results[t][0] for t in targets), "; ".join(reasons)])
+        reasons: dict[str, list[str]] = {}  # one reason, the targets that gave it
+        for t, (_, reason) in results.items():
+            if reason:
+                reasons.setdefault(_short(reason), []).append(t)
+        reasons_text = "; ".join(f"{'+'.join(ts)}: {r}" for r, ts in reasons.items())
+        rows.append([name, *(results[t][0] for t in targets), reasons_text])
         print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     header = ["program", *targets, "reason"]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]

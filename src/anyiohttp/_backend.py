@@ -3,18 +3,45 @@
 ``anyio.current_time()`` looks the backend up on every call; the hot paths
 (a deadline per request, a timestamp per released connection) take the
 backend's own clock once, when their owner starts, and call it directly.
+Also the answer to aiohttp's ``loop=`` argument, which nothing here takes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Final
 
 import anyio
 
-__all__ = ("clock", "deadline_scope_factory", "on_asyncio")
+__all__ = ("NO_LOOP", "NoLoop", "clock", "deadline_scope_factory", "on_asyncio", "refuse_loop")
+
+
+class NoLoop(enum.Enum):
+    """The type of a ``loop`` parameter kept only to refuse aiohttp's ``loop=`` clearly."""
+
+    NO_LOOP = "no loop"
+
+
+NO_LOOP: Final = NoLoop.NO_LOOP
+
+
+def refuse_loop(owner: object, loop: object) -> None:
+    """Raise a TypeError that says what to do when aiohttp's ``loop=`` was passed.
+
+    Nothing here binds to an event loop. Python's own "unexpected keyword
+    argument 'loop'" would leave a porting user wondering where it went.
+    ``owner`` is the object being built (its class names it) or a name.
+    """
+    if loop is not NO_LOOP:
+        name = owner if isinstance(owner, str) else type(owner).__name__
+        raise TypeError(
+            f"{name}() takes no loop= argument: anyiohttp never binds to an event loop "
+            "(it runs in whichever one anyio runs, asyncio or trio). Remove loop=...; "
+            "see 'No loop anywhere' in docs/migrating.rst"
+        )
 
 
 def on_asyncio() -> bool:

@@ -15,6 +15,7 @@ from typing import Final
 
 import anyio
 
+from ._backend import NO_LOOP, NoLoop, refuse_loop
 from .abc import AbstractResolver, ResolveResult
 
 __all__ = ("DefaultResolver", "ThreadedResolver")
@@ -30,6 +31,9 @@ class ThreadedResolver(AbstractResolver):
     ``resolve()`` cancelled while the thread runs returns at once; the
     thread finishes its lookup on its own and its answer is dropped.
     """
+
+    def __init__(self, *, loop: NoLoop = NO_LOOP) -> None:
+        refuse_loop(self, loop)  # aiohttp's ThreadedResolver(loop=...)
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET

@@ -34,7 +34,7 @@ from anyio.streams.tls import TLSAttribute, TLSStream
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .._backend import clock, deadline_scope_factory
+from .._backend import NO_LOOP, NoLoop, clock, deadline_scope_factory, refuse_loop
 from .._groups import single_error
 from .._stream import PeerState, connect_tcp, direct_stream, inner_stream, peek_state
 from ..abc import AbstractResolver
@@ -276,7 +276,9 @@ class BaseConnector:
         limit_per_host: int = 0,
         enable_cleanup_closed: bool = False,
         timeout_ceil_threshold: float = 5,
+        loop: NoLoop = NO_LOOP,
     ) -> None:
+        refuse_loop(self, loop)
         if force_close and keepalive_timeout not in (None, 15.0):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if enable_cleanup_closed:

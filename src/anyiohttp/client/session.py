@@ -33,7 +33,7 @@ from yarl import URL
 
 from .. import hdrs
 from .._awaitable import AwaitableContext
-from .._backend import clock, on_asyncio
+from .._backend import NO_LOOP, NoLoop, clock, on_asyncio, refuse_loop
 from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
@@ -257,7 +257,9 @@ class ClientSession:
         conn_timeout: float | None = None,
         ssl_shutdown_timeout: float | object | None = _SENTINEL,
         middlewares: Sequence[ClientMiddlewareType] = (),
+        loop: NoLoop = NO_LOOP,
     ) -> None:
+        refuse_loop(self, loop)
         self._base_url = _checked_base_url(base_url)
         self._connector = connector if connector is not None else TCPConnector()
         # This session's limits on response heads (a request may set its own).

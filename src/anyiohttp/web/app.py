@@ -33,6 +33,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .. import hdrs
+from .._backend import NO_LOOP, NoLoop, refuse_loop
 from .._signal import FrozenList, Signal
 from ..typedefs import Handler, Middleware
 from .exceptions import CleanupError, NotAppKeyWarning
@@ -108,7 +109,9 @@ class Application(StateMapping[AppKey[Any]]):
         client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
         client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
         debug: bool = False,
+        loop: NoLoop = NO_LOOP,
     ) -> None:
+        refuse_loop(self, loop)
         self._router = UrlDispatcher()
         self._handler_args = handler_args
         self.logger = logger

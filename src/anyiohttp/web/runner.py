@@ -36,6 +36,7 @@ from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, Tas
 from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSStream
 
+from .._backend import NO_LOOP, NoLoop, refuse_loop
 from .._groups import single_error
 from .._stream import Accepted, accept_many, open_accepted
 from ..abc import AbstractAccessLogger
@@ -676,12 +677,15 @@ def run_app(
     reuse_address: bool | None = None,
     reuse_port: bool | None = None,
     handler_cancellation: bool = False,
+    loop: NoLoop = NO_LOOP,
 ) -> None:
     """Run ``app`` on ``backend`` until SIGINT or SIGTERM, then shut down gracefully.
 
     Blocks; returns normally after the shutdown. ``app`` may be an
     Application or an awaitable giving one (an async app factory call).
+    aiohttp's ``loop=`` is refused: pick the event loop with ``backend``.
     """
+    refuse_loop("run_app", loop)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
