@@ -28,6 +28,7 @@ PUBLIC_MODULES = (
     "anyiohttp",
     "anyiohttp.web",
     "anyiohttp.testing",
+    "anyiohttp.pytest_plugin",
     "anyiohttp.abc",
     "anyiohttp.resolver",
     "anyiohttp.typedefs",
