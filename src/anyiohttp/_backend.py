@@ -16,7 +16,43 @@ from typing import Any, Final
 
 import anyio
 
-__all__ = ("NO_LOOP", "NoLoop", "clock", "deadline_scope_factory", "on_asyncio", "refuse_loop")
+__all__ = (
+    "NO_LOOP",
+    "NoLoop",
+    "clock",
+    "deadline_scope_factory",
+    "note_asyncio_under_trio",
+    "on_asyncio",
+    "refuse_loop",
+)
+
+# What asyncio's functions (and trio, meeting an asyncio future) raise when
+# asyncio code runs under trio: asyncio.sleep/create_task/..., an awaited
+# asyncio future, asyncio's Lock/Event/Queue (which find no loop, then None).
+_ASYNCIO_UNDER_TRIO: Final = (
+    "no running event loop",
+    "trio.run received unrecognized yield",
+    "'NoneType' object has no attribute 'create_future'",
+)
+_ASYNCIO_UNDER_TRIO_NOTE: Final = (
+    "anyiohttp: this looks like asyncio code running under trio (asyncio.sleep, "
+    "asyncio.create_task, asyncio.gather, an asyncio-only library...). Use anyio's "
+    "equivalents, which run on both backends, or run on asyncio; see \"asyncio's own "
+    'functions under trio" in docs/migrating.rst'
+)
+
+
+def note_asyncio_under_trio(exc: BaseException) -> None:
+    """Add a note saying what to do to an error that asyncio code running under trio caused.
+
+    Callers know the backend is trio. The exception stays what it is: the
+    note only shows in its traceback.
+    """
+    if isinstance(exc, (RuntimeError, TypeError, AttributeError)) and any(
+        sign in str(exc) for sign in _ASYNCIO_UNDER_TRIO
+    ):
+        if _ASYNCIO_UNDER_TRIO_NOTE not in getattr(exc, "__notes__", ()):
+            exc.add_note(_ASYNCIO_UNDER_TRIO_NOTE)
 
 
 class NoLoop(enum.Enum):

@@ -33,7 +33,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .. import hdrs
-from .._backend import NO_LOOP, NoLoop, refuse_loop
+from .._backend import NO_LOOP, NoLoop, note_asyncio_under_trio, on_asyncio, refuse_loop
 from .._signal import FrozenList, Signal
 from ..typedefs import Handler, Middleware
 from .exceptions import CleanupError, NotAppKeyWarning
@@ -693,6 +693,8 @@ class AppTaskGroup:
             # As a handler's error: logged, and the server goes on (DESIGN 3).
             # Raising would cancel the app's task group and take the server
             # down with it; fail-fast is a task group of the user's own.
+            if not on_asyncio():
+                note_asyncio_under_trio(exc)
             self._app.logger.error(
                 "Error in task %s of app.task_group", _task_name(func), exc_info=exc
             )

@@ -36,7 +36,7 @@ from anyio.abc import ByteStream, Listener, SocketAttribute, SocketListener, Tas
 from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSStream
 
-from .._backend import NO_LOOP, NoLoop, refuse_loop
+from .._backend import NO_LOOP, NoLoop, note_asyncio_under_trio, refuse_loop
 from .._groups import single_error
 from .._stream import Accepted, accept_many, open_accepted
 from ..abc import AbstractAccessLogger
@@ -710,6 +710,10 @@ def run_app(
         )
     except (GracefulExit, KeyboardInterrupt):
         pass
+    except Exception as exc:
+        if backend == "trio":
+            note_asyncio_under_trio(exc)
+        raise
 
 
 async def _run_app(

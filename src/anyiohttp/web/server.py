@@ -34,7 +34,7 @@ import anyio
 from anyio.abc import ByteStream, SocketAttribute, TaskGroup
 from anyio.streams.tls import TLSAttribute
 
-from .._backend import clock
+from .._backend import clock, note_asyncio_under_trio, on_asyncio
 from ..abc import AbstractAccessLogger
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
@@ -713,6 +713,8 @@ class _Connection(ConnectionInfo):
 
     def _handler_failed(self, request: BaseRequest, exc: Exception) -> StreamResponse:
         """The answer to a handler that raised: 500, or 504 for a timeout (as aiohttp)."""
+        if not on_asyncio():
+            note_asyncio_under_trio(exc)  # before it is logged, below
         server = self.server
         writer = request.writer
         if writer is not None and writer.output_size:
