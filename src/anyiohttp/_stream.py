@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 import anyio
-from anyio.abc import ByteStream, SocketListener, SocketStream
+from anyio.abc import ByteStream, SocketAttribute, SocketListener, SocketStream
 from anyio.streams.tls import TLSStream
 
 from ._backend import on_asyncio
@@ -36,11 +36,13 @@ __all__ = (
     "PeerState",
     "accept_many",
     "callback_stream",
+    "close_gracefully",
     "connect_tcp",
     "direct_stream",
     "inner_stream",
     "open_accepted",
     "peek_state",
+    "unread_pending",
 )
 
 
@@ -111,6 +113,14 @@ class CallbackStream(LeanStream):
 
 def peek_state(sock: socket.socket) -> PeerState:
     """A socket's state from a non-blocking peek at one byte (nothing is read)."""
+    if not isinstance(sock, socket.socket):
+        # asyncio's TransportSocket has no recv: peek through a borrowed
+        # socket object on the same descriptor (detached, so not closed).
+        borrowed = socket.socket(fileno=sock.fileno())
+        try:
+            return peek_state(borrowed)
+        finally:
+            borrowed.detach()
     try:
         data = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except BlockingIOError:
@@ -189,3 +199,57 @@ def direct_stream(stream: ByteStream) -> LeanStream | None:
 def callback_stream(stream: ByteStream) -> CallbackStream | None:
     """``stream`` itself when it can parse in the data callback, else None."""
     return stream if isinstance(stream, CallbackStream) else None
+
+
+def _transport(stream: ByteStream) -> ByteStream:
+    """The stream under any TLS layers: where a FIN is sent and raw bytes are read."""
+    inner: object = stream
+    while isinstance(inner, TLSStream):
+        inner = inner.transport_stream
+    # Only byte streams come here: TLS wraps the ones the server and client made.
+    return inner if isinstance(inner, ByteStream) else stream
+
+
+def unread_pending(stream: ByteStream) -> bool:
+    """True when bytes arrived on ``stream`` that nobody read yet (a look, nothing is read).
+
+    Sees what a lean stream buffered and what waits in the kernel; TLS
+    layers are looked through (their records count as unread bytes).
+    """
+    transport = _transport(stream)
+    lean = transport if isinstance(transport, LeanStream) else None
+    if lean is not None:
+        state = lean.peer_state()
+        if state is not PeerState.IDLE:
+            return state is PeerState.UNREAD
+    try:
+        sock: socket.socket = transport.extra(SocketAttribute.raw_socket)
+    except anyio.TypedAttributeLookupError:
+        return False
+    return peek_state(sock) is PeerState.UNREAD
+
+
+async def close_gracefully(stream: ByteStream, linger: float) -> None:
+    """End a connection this side chose to close, without a reset (the caller closes it after).
+
+    A plain close with unread bytes in the kernel, or with bytes still on
+    their way (a request the peer sent before it saw the close), makes the
+    kernel answer with a reset, and a reset can destroy the last response
+    before the peer read it. So: a FIN once everything sent went out, then
+    read and drop what still arrives until the peer closes too, for at most
+    ``linger`` seconds. The peer sees a clean end of stream.
+    """
+    transport = _transport(stream)
+    try:
+        await transport.send_eof()
+        with anyio.move_on_after(linger):
+            while True:
+                await transport.receive()
+    except (
+        anyio.EndOfStream,
+        anyio.BrokenResourceError,
+        anyio.ClosedResourceError,
+        OSError,
+        NotImplementedError,  # a stream that cannot half-close: closed at once
+    ):
+        pass

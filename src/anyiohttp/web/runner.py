@@ -10,7 +10,11 @@ starts a *graceful* shutdown instead of tearing connections down:
         ├── connections task group    one task per connection
         └── accept task group         one accept loop per site
 
-Shutdown: stop accepting → idle connections close, busy ones finish within
+Shutdown: stop accepting → idle connections close (one whose next request
+already arrived answers it first, with ``Connection: close``; every close is
+a FIN after the last response, then what still arrives is read and dropped
+until the peer closes, for up to 2 s, so no reset destroys an answer or a
+request), busy ones finish within
 ``shutdown_timeout`` (the connections group's deadline) and the rest are
 cancelled → on_shutdown → app.task_group drained until the same deadline,
 then cancelled → cleanup_ctx exited in reverse → on_cleanup.

@@ -35,6 +35,7 @@ from anyio.abc import ByteStream, SocketAttribute, TaskGroup
 from anyio.streams.tls import TLSAttribute
 
 from .._backend import clock, note_asyncio_under_trio, on_asyncio
+from .._stream import close_gracefully, unread_pending
 from ..abc import AbstractAccessLogger
 from ..http.compression import DECODABLE, DecodingSource, brotli_available
 from ..http.exceptions import BadHttpMessage, BadHttpMethod, HttpProcessingError
@@ -55,6 +56,10 @@ READ_SIZE: Final = 65536
 # Unread body bytes we read and drop to keep a connection alive after the
 # handler answered without reading the body; past this we close instead.
 MAX_DRAIN: Final = 256 * 1024
+# How long a connection the server closes waits for the peer to close too,
+# dropping what still arrives (see _stream.close_gracefully); also how long a
+# request that arrived as shutdown closed the connection may take to come whole.
+LINGER: Final = 2.0
 # How much the disconnect watcher reads ahead while a handler runs.
 WATCH_BUFFER: Final = 65536
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -146,8 +151,10 @@ class Server:
         """Serve one connection until it ends; closes the stream."""
         conn = _Connection(self, stream)
         self._connections.add(conn)
+        ended = False
         try:
             await conn.run()
+            ended = True
         except anyio.get_cancelled_exc_class():
             if self._closing:
                 self._cancelled_at_shutdown += 1
@@ -163,6 +170,8 @@ class Server:
             conn.closed()
             if self._connection_ended is not None:
                 self._connection_ended.set()
+            if ended:
+                await close_gracefully(stream, LINGER)
             with anyio.CancelScope(shield=True):
                 await anyio.aclose_forcefully(stream)
 
@@ -303,6 +312,11 @@ class _DisconnectWatcher:
         self._scope: anyio.CancelScope | None = None
         self._stopped = True
         self._done: anyio.Event | None = None
+
+    @property
+    def has_inbox(self) -> bool:
+        """True when the task read bytes that nobody took yet."""
+        return self._inbox_size > 0
 
     @property
     def watching(self) -> bool:
@@ -446,8 +460,17 @@ class _Connection(ConnectionInfo):
         websocket = self._websocket
         if websocket is not None and not websocket.closed and self._task_group is not None:
             self._task_group.start_soon(websocket.close, WSCloseCode.GOING_AWAY)
-        if idle and self.parser.buffered == 0 and self._idle_scope is not None:
+        if idle and not self._request_waiting() and self._idle_scope is not None:
             self._idle_scope.cancel()
+
+    def _request_waiting(self) -> bool:
+        """True when bytes of a next request arrived (read or not), as far as a look shows."""
+        watcher = self._watcher
+        return (
+            self.parser.buffered > 0
+            or (watcher is not None and watcher.has_inbox)
+            or unread_pending(self.stream)
+        )
 
     def closed(self) -> None:
         """The connection ended (its stream is closed next)."""
@@ -464,16 +487,24 @@ class _Connection(ConnectionInfo):
             self._task_group = tg
             if self.server.config.handler_cancellation:
                 self._watcher = _DisconnectWatcher()
-            await self._loop()
+            idle_scope = await self._loop(self.server.config.keepalive_timeout)
+            if (
+                idle_scope.cancelled_caught
+                and self.state is ConnectionState.CLOSING
+                and self._request_waiting()
+            ):
+                # Shutdown closed it between requests while a request was
+                # arriving: answer that one (Connection: close), not drop it.
+                await self._loop(LINGER)
 
-    async def _loop(self) -> None:
-        timeout = self.server.config.keepalive_timeout
+    async def _loop(self, timeout: float | None) -> anyio.CancelScope:
+        """Serve requests, each head within ``timeout``; returns the idle scope."""
         parser = self.parser
         now = clock()
         with anyio.CancelScope() as idle_scope:
             self._idle_scope = idle_scope
-            if self.is_closing():
-                return
+            if self.is_closing() and not self._request_waiting():
+                return idle_scope
             while True:
                 if timeout is not None:
                     self.head_deadline = now() + timeout
@@ -481,17 +512,18 @@ class _Connection(ConnectionInfo):
                     head = await self._read_head()
                 except HttpProcessingError as exc:
                     await self._send_bad_request(exc)
-                    return
+                    return idle_scope
                 if head is None:
-                    return
+                    return idle_scope
                 if self.state is ConnectionState.IDLE:
                     self._move_to(ConnectionState.BUSY)
                 self.head_deadline = math.inf
                 keep_alive = await self._handle(head)
                 if not keep_alive or self.state is not ConnectionState.BUSY:
-                    return
+                    return idle_scope
                 self._move_to(ConnectionState.IDLE)
                 parser.start_next_cycle()
+        return idle_scope
 
     async def _read_head(self) -> RequestHead | None:
         parser = self.parser
