@@ -2,15 +2,18 @@
 
 The cookie holds a random key; the session's data lives in a key-value
 store (``get``, ``set`` with an expiry, ``delete``). ``MemoryStore`` keeps
-it in the process; a Redis client with those three methods drops in
-(docs/sessions.rst: on trio, call redis-py's synchronous client through
-``anyio.to_thread.run_sync``). What the app does:
+it in the process; with ``--redis URL`` the store is Redis, through
+anyiohttp's ``RedisClient`` (on asyncio and trio), which has those three
+methods. For Redis itself, anyiohttp.sessions.redis_storage.RedisStorage is
+this storage ready-made, with aiohttp_session's key layout
+(docs/sessions.rst). What the app does:
 
 - ``POST /login`` starts a fresh session (a new key: no session fixation);
 - ``/`` counts the user's visits;
 - ``POST /logout`` forgets the session in the store and in the browser.
 
     python examples/sessions_server_side.py --backend trio
+    python examples/sessions_server_side.py --redis redis://127.0.0.1:6379/0
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ from typing import Protocol
 
 from anyiohttp import web
 from anyiohttp.sessions import AbstractStorage, Session, get_session, new_session, setup
+from anyiohttp.sessions.redis_client import RedisClient
 
 
 class KeyValueStore(Protocol):
     """What the storage needs of a store: Redis's get/set/delete."""
 
-    async def get(self, key: str) -> str | None:
+    async def get(self, key: str, /) -> str | bytes | None:
         """The value, or None if there is none (or it expired)."""
 
-    async def set(self, key: str, value: str, *, ex: int | None = None) -> None:
+    async def set(self, key: str, value: str, /, *, ex: int | None = None) -> object:
         """Store ``value``, forgotten after ``ex`` seconds if given."""
 
-    async def delete(self, key: str) -> None:
+    async def delete(self, key: str, /) -> object:
         """Forget ``key``."""
 
 
@@ -76,7 +80,8 @@ class KeyValueStorage(AbstractStorage):
         raw = None if key is None else await self.store.get(self.key_prefix + key)
         if raw is None:  # no cookie, expired, or a key we never gave out
             return Session(None, data=None, new=True, max_age=self.max_age)
-        return Session(key, data=self._decoder(raw), new=False, max_age=self.max_age)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw  # Redis gives bytes
+        return Session(key, data=self._decoder(text), new=False, max_age=self.max_age)
 
     async def save_session(
         self, request: web.Request, response: web.StreamResponse, session: Session
@@ -95,7 +100,7 @@ class KeyValueStorage(AbstractStorage):
         self.save_cookie(response, key, max_age=session.max_age)
 
 
-store_key = web.AppKey("store", MemoryStore)
+store_key = web.AppKey("store", KeyValueStore)
 
 
 async def home(request: web.Request) -> web.Response:
@@ -121,10 +126,20 @@ async def logout(request: web.Request) -> web.Response:
     return web.Response(text="logged out")
 
 
-def make_app(max_age: int | None = 3600) -> web.Application:
-    """The application, its sessions in a MemoryStore (``app[store_key]``)."""
+def make_app(max_age: int | None = 3600, *, redis_url: str | None = None) -> web.Application:
+    """The application, its sessions in a MemoryStore, or in Redis (``app[store_key]``)."""
     app = web.Application()
-    store = app[store_key] = MemoryStore()
+    if redis_url is None:
+        store: KeyValueStore = MemoryStore()
+    else:
+        client = RedisClient.from_url(redis_url)  # connects on first use
+        store = client
+
+        async def close_redis(app: web.Application) -> None:
+            await client.aclose()
+
+        app.on_cleanup.append(close_redis)
+    app[store_key] = store
     setup(app, KeyValueStorage(store, max_age=max_age))
     app.router.add_get("/", home)
     app.router.add_post("/login", login)
@@ -137,8 +152,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="server-side sessions")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.add_argument("--redis", metavar="URL", help="keep sessions in Redis (redis://...)")
     args = parser.parse_args()
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, backend=args.backend)
+    app = make_app(redis_url=args.redis)
+    web.run_app(app, host="127.0.0.1", port=args.port, backend=args.backend)
 
 
 if __name__ == "__main__":

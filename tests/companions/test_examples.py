@@ -267,3 +267,22 @@ async def test_server_side_sessions_expire() -> None:
     async with run_app(app) as url, httpx.AsyncClient(base_url=str(url)) as http:
         resp = await http.post("/login", data={"user": "cy"}, follow_redirects=True)
         assert resp.status_code == 401
+
+
+async def test_server_side_sessions_in_a_real_redis(redis_port: int) -> None:
+    """The example's storage over RedisClient: the same app, its sessions in redis-server."""
+    from anyiohttp.sessions.redis_client import RedisClient
+
+    app = sessions_server_side.make_app(max_age=600, redis_url=f"redis://127.0.0.1:{redis_port}/0")
+    async with run_app(app) as url, httpx.AsyncClient(base_url=str(url)) as http:
+        resp = await http.post("/login", data={"user": "di"}, follow_redirects=True)
+        assert resp.json() == {"user": "di", "visits": 1}
+        assert (await http.get("/")).json() == {"user": "di", "visits": 2}
+        key = http.cookies["AIOHTTP_SESSION"]
+        async with RedisClient("127.0.0.1", redis_port) as redis:
+            stored = await redis.get(f"session:{key}")
+            assert stored is not None and b'"user": "di"' in stored
+            ttl = await redis.execute_command("TTL", f"session:{key}")
+            assert isinstance(ttl, int) and 0 < ttl <= 600
+            assert (await http.post("/logout")).text == "logged out"
+            assert await redis.get(f"session:{key}") is None

@@ -15,9 +15,11 @@ A port changes the imports only::
 The middleware loads nothing until a handler asks for the session, and saves
 it into the response (a cookie, and whatever the storage keeps) only when it
 changed. ``EncryptedCookieStorage`` makes the same Fernet cookies as
-aiohttp_session's, so a session survives the move between the two. Storages
-of your own (Redis, a database) subclass :class:`AbstractStorage`; see
-docs/sessions.rst. Needs the ``sessions`` extra for the encrypted storage.
+aiohttp_session's, so a session survives the move between the two, and so
+does ``redis_storage.RedisStorage`` (aiohttp_session's Redis layout, with
+``redis_client.RedisClient`` on either backend). Storages of your own (a
+database) subclass :class:`AbstractStorage`; see docs/sessions.rst. Needs
+the ``sessions`` extra for the encrypted storage.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = (
     "Session",
     "SessionData",
     "SimpleCookieStorage",
+    "StorageOptions",
     "get_session",
     "new_session",
     "session_middleware",
@@ -54,14 +57,30 @@ SESSION_KEY: Final = "aiohttp_session"
 STORAGE_KEY: Final = "aiohttp_session_storage"
 
 
-class _CookieParams(TypedDict, total=False):
+class _CookieAttributes(TypedDict, total=False):
     domain: str | None
     max_age: int | None
     path: str
     secure: bool | None
     httponly: bool
     samesite: str | None
+
+
+class _CookieParams(_CookieAttributes, total=False):
     expires: str
+
+
+class StorageOptions(_CookieAttributes, total=False):
+    """The keyword arguments every storage takes: the cookie's attributes, the codec.
+
+    ``cookie_name``, ``domain``, ``max_age``, ``path``, ``secure``,
+    ``httponly``, ``samesite``, ``encoder`` and ``decoder``, as
+    :class:`AbstractStorage` takes them.
+    """
+
+    cookie_name: str
+    encoder: Callable[[object], str]
+    decoder: Callable[[str], Any]
 
 
 class SessionData(TypedDict, total=False):

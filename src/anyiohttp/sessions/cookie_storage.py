@@ -9,16 +9,14 @@ library. Needs the ``sessions`` extra: ``pip install anyiohttp[sessions]``.
 from __future__ import annotations
 
 import base64
-import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import Unpack
 
 from cryptography import fernet
 from cryptography.fernet import InvalidToken
 
 from .. import web
-from . import AbstractStorage, Session
+from . import AbstractStorage, Session, StorageOptions
 
 __all__ = ("EncryptedCookieStorage",)
 
@@ -30,35 +28,18 @@ class EncryptedCookieStorage(AbstractStorage):
 
     ``secret_key`` is 32 raw bytes (``os.urandom(32)``), their urlsafe
     base64 form as a ``str`` (``fernet.Fernet.generate_key().decode()``), or
-    a ``Fernet`` (a ``MultiFernet`` rotates keys). A cookie that does not
-    decrypt, or is older than ``max_age``, starts a new session (logged).
+    a ``Fernet`` (a ``MultiFernet`` rotates keys). The keyword arguments are
+    :class:`StorageOptions` (``cookie_name``, ``max_age``, ``samesite``...).
+    A cookie that does not decrypt, or is older than ``max_age``, starts a
+    new session (logged).
     """
 
     def __init__(
         self,
         secret_key: str | bytes | bytearray | fernet.Fernet | fernet.MultiFernet,
-        *,
-        cookie_name: str = "AIOHTTP_SESSION",
-        domain: str | None = None,
-        max_age: int | None = None,
-        path: str = "/",
-        secure: bool | None = None,
-        httponly: bool = True,
-        samesite: str | None = None,
-        encoder: Callable[[object], str] = json.dumps,
-        decoder: Callable[[str], Any] = json.loads,
+        **options: Unpack[StorageOptions],
     ) -> None:
-        super().__init__(
-            cookie_name=cookie_name,
-            domain=domain,
-            max_age=max_age,
-            path=path,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-            encoder=encoder,
-            decoder=decoder,
-        )
+        super().__init__(**options)
         if isinstance(secret_key, fernet.Fernet | fernet.MultiFernet):
             self._fernet = secret_key
         else:
