@@ -41,6 +41,8 @@ PUBLIC_MODULES = (
     # import (module __getattr__) that autodoc cannot see.
     "anyiohttp.sessions.cookie_storage",
     "anyiohttp.sessions",
+    "anyiohttp.sessions.redis_client",
+    "anyiohttp.sessions.redis_storage",
     "anyiohttp.cors",
     "anyiohttp.worker",
 )
