@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -203,6 +204,44 @@ async def test_sessions_are_interchangeable_with_aiohttp_session(
     assert not new and data == {"cart": cart, "visits": 1}
     ttl = await redis_client.execute_command("TTL", f"AIOHTTP_SESSION_{key}")
     assert isinstance(ttl, int) and 0 < ttl <= 600
+    await redis_client.delete(f"AIOHTTP_SESSION_{key}")
+
+
+async def test_a_session_invalidated_by_either_library_is_gone_for_both(
+    redis_port: int, redis_client: RedisClient
+) -> None:
+    """aiohttp_session writes ``{}`` under an invalidated session's key, ours deletes
+    the key: each library reads what the other left as no session at all."""
+
+    async def they_invalidate(client: redis.asyncio.Redis) -> str:
+        theirs = aiohttp_session.redis_storage.RedisStorage(client)
+        session = aiohttp_session.Session("k" + uuid.uuid4().hex, data=None, new=False)
+        session.invalidate()
+        await theirs.save_session(None, aiohttp.web.Response(), session)  # type: ignore[arg-type]
+        return str(session.identity)
+
+    key = await anyio.to_thread.run_sync(in_asyncio_thread, redis_port, they_invalidate)
+    assert await redis_client.get(f"AIOHTTP_SESSION_{key}") == b"{}"
+    async with (
+        run_app(counter_app(RedisStorage(redis_client))) as url,
+        httpx.AsyncClient(base_url=str(url), cookies={"AIOHTTP_SESSION": key}) as http,
+    ):
+        resp = await http.get("/count")
+        assert resp.json() == {"visits": 1, "new": True}
+        new_key = resp.cookies["AIOHTTP_SESSION"]
+        assert new_key != key
+        assert (await http.get("/logout")).text == "bye"  # ours: the key is deleted
+        assert await redis_client.get(f"AIOHTTP_SESSION_{new_key}") is None
+
+    async def they_load(client: redis.asyncio.Redis) -> bool:
+        theirs = aiohttp_session.redis_storage.RedisStorage(client)
+        request = aiohttp.test_utils.make_mocked_request(
+            "GET", "/", headers={"Cookie": f"AIOHTTP_SESSION={new_key}"}
+        )
+        session = await theirs.load_session(request)
+        return session.new and session.empty
+
+    assert await anyio.to_thread.run_sync(in_asyncio_thread, redis_port, they_load)
     await redis_client.delete(f"AIOHTTP_SESSION_{key}")
 
 
