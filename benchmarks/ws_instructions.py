@@ -1,0 +1,176 @@
+"""Instructions per WebSocket echo, counted by valgrind: free of the host's noise.
+
+On a shared machine msg/s and even CPU seconds move with the neighbours;
+the number of instructions a server executes per echo does not. Each server
+here serves one WebSocket (16-byte text messages echoed back), runs under
+``valgrind --tool=callgrind`` and exits when the client closes; the client
+(aiohttp's, outside valgrind) sends a few messages, and then many more in a
+second run: the difference in instructions divided by the difference in
+messages is the cost of one echo, start-up cancelled out. Beside the
+servers, wsproto alone (parse the client's frame, serialize the echo) shows
+the floor that any server built on wsproto starts from.
+
+    python benchmarks/ws_instructions.py                # every row
+    python benchmarks/ws_instructions.py --only wsproto anyiohttp-asyncio
+
+Needs valgrind (Debian: ``apt-get install valgrind``); each row takes a
+minute or two (valgrind runs Python ~50x slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import socket
+import subprocess
+import sys
+
+TEXT = "0123456789abcdef"
+
+SERVER = r"""
+import sys
+impl, backend, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if impl == "anyiohttp":
+    import anyio
+    from anyiohttp import web
+
+    async def main() -> None:
+        done = anyio.Event()
+
+        async def echo(request):
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            async for msg in ws:
+                await ws.send_str(msg.data)
+            done.set()
+            return ws
+
+        app = web.Application()
+        app.router.add_get("/", echo)
+        async with web.AppRunner(app, access_log=None) as runner:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            print("ready", flush=True)
+            await done.wait()
+
+    anyio.run(main, backend=backend)
+else:
+    import asyncio
+    from aiohttp import web
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        async def echo(request):
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            async for msg in ws:
+                await ws.send_str(msg.data)
+            done.set()
+            return ws
+
+        app = web.Application()
+        app.router.add_get("/", echo)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        print("ready", flush=True)
+        await done.wait()
+        await runner.cleanup()
+
+    asyncio.run(main())
+"""
+
+WSPROTO_ONLY = r"""
+import sys
+from wsproto import ConnectionType
+from wsproto.connection import Connection
+from wsproto.events import TextMessage
+
+client = Connection(ConnectionType.CLIENT)
+server = Connection(ConnectionType.SERVER)
+frame = client.send(TextMessage(data=sys.argv[2]))
+for _ in range(int(sys.argv[1])):
+    server.receive_data(frame)
+    for event in server.events():
+        server.send(TextMessage(data=event.data))
+"""
+
+ROWS = ("wsproto", "aiohttp", "anyiohttp-asyncio", "anyiohttp-trio")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _collected(stderr: str) -> int:
+    match = re.search(r"Collected : (\d+)", stderr)
+    if match is None:
+        raise RuntimeError(f"valgrind printed no instruction count:\n{stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def _valgrind(*args: str) -> list[str]:
+    return ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args]
+
+
+async def _drive(port: int, n: int) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"http://127.0.0.1:{port}/") as ws:
+            for _ in range(n):
+                await ws.send_str(TEXT)
+                await ws.receive()
+
+
+def _server_run(row: str, n: int) -> int:
+    impl, _, backend = row.partition("-")
+    port = _free_port()
+    cmd = _valgrind(sys.executable, "-c", SERVER, impl, backend or "asyncio", str(port))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"{row} did not start: {proc.communicate()[1][-2000:]}")
+        asyncio.run(_drive(port, n))
+        _, stderr = proc.communicate(timeout=900)
+    finally:
+        proc.kill()
+    return _collected(stderr)
+
+
+def _wsproto_run(n: int) -> int:
+    cmd = _valgrind(sys.executable, "-c", WSPROTO_ONLY, str(n), TEXT)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=True)
+    return _collected(done.stderr)
+
+
+def per_echo(row: str, few: int, many: int) -> float:
+    """Instructions per echo for ``row``: (count(many) - count(few)) / (many - few)."""
+    run = _wsproto_run if row == "wsproto" else (lambda n: _server_run(row, n))
+    return (run(many) - run(few)) / (many - few)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--few", type=int, default=200)
+    parser.add_argument("--many", type=int, default=1200)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is needed (apt-get install valgrind)")
+    results = {row: per_echo(row, args.few, args.many) for row in args.only}
+    base = results.get("aiohttp")
+    print(f"| {'server':<18} | {'instructions/echo':>17} | {'vs aiohttp':>10} |")
+    print(f"| {'-' * 18} | {'-' * 17}:| {'-' * 10}:|")
+    for row, count in results.items():
+        ratio = f"{count / base:.2f}" if base else "-"
+        print(f"| {row:<18} | {count:>17,.0f} | {ratio:>10} |")
+
+
+if __name__ == "__main__":
+    main()
