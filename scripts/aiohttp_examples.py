@@ -418,9 +418,10 @@ def ws_chat_peer() -> Iterator[int]:
     """A WebSocket server that welcomes each client and echoes its text back."""
 
     def handler(conn: Any) -> None:
-        conn.send("Welcome!!!")
-        for message in conn:
-            conn.send(f"echo {message}")
+        with contextlib.suppress(ConnectionClosed):  # a client that fails early
+            conn.send("Welcome!!!")
+            for message in conn:
+                conn.send(f"echo {message}")
 
     with ws_serve(handler, "127.0.0.1", 0) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -645,6 +646,8 @@ def cli_app(run: Run) -> None:
         text = client.get("/").text
         check(text == "\n".join(["Hello World"] * 3), f"GET /: {text!r}")
     run.stop()
+    # aiohttp's CLI logs at DEBUG (so the access log shows) and says Stopped at the end.
+    expect(run.stderr(), '"GET / HTTP/1.1" 200', "Stopped\n")
 
 
 def lowlevel_srv(run: Run) -> None:

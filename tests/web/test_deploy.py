@@ -125,6 +125,27 @@ async def test_cli_single_process_and_bad_entry(tmp_path: Path) -> None:
     assert bad.returncode != 0 and b"module:function" in bad.stderr
 
 
+async def test_cli_logs_as_aiohttp_cli(tmp_path: Path, anyio_backend_name: str) -> None:
+    # aiohttp's CLI shows the access log (logging at DEBUG) and says "Stopped" at the end.
+    (tmp_path / "pidapp.py").write_text(APP)
+    port = free_port()
+    with (tmp_path / "stderr").open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "anyiohttp.web", "pidapp:factory", "-H", "127.0.0.1",
+             "-P", str(port), "--backend", anyio_backend_name],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+        try:
+            await wait_for_http(f"http://127.0.0.1:{port}/")
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(f"http://127.0.0.1:{port}/")).status_code == 200
+        finally:
+            assert await stop(proc) == 0
+    log = (tmp_path / "stderr").read_text()
+    assert "INFO:anyiohttp.access:127.0.0.1 [" in log and '"GET / HTTP/1.1" 200' in log
+    assert log.endswith("Stopped\n")
+
+
 @pytest.mark.parametrize("worker", ["GunicornWebWorker", "GunicornTrioWebWorker"])
 async def test_gunicorn_worker_serves_curl(tmp_path: Path, worker: str) -> None:
     (tmp_path / "pidapp.py").write_text(APP)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import logging
 import os
 import signal
 import socket
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(_supervise(args, extra))
     factory = _load_factory(args.entry_func)
     sock = socket.socket(fileno=args.sock_fd) if args.sock_fd is not None else None
+    # As aiohttp's CLI: everything logged is shown, the access log included.
+    logging.basicConfig(level=logging.DEBUG)
     run_app(
         _build_app(factory, extra),
         host=None if (args.path or sock) else args.host,
@@ -104,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         shutdown_timeout=args.shutdown_timeout,
         reuse_port=args.reuse_port or None,
     )
+    print("Stopped", file=sys.stderr)  # as aiohttp's, after a graceful shutdown
 
 
 # -- the supervisor ------------------------------------------------------------------
