@@ -32,13 +32,15 @@ requests their docstrings and comments describe and are stopped with SIGINT
 (they must exit cleanly), clients are run against a local server that serves
 what they expect, and self-contained programs (their own server and client)
 are run to the end; the outputs are checked. The table gives each program's
-result per column: ``ok``, ``FAIL``, or ``departure`` (the program uses
-something anyiohttp deliberately does not do: a ``loop=`` argument, an asyncio
-protocol factory, or an asyncio function called under trio; each is in
-docs/migrating.rst). The exit status is 1 if anything is ``FAIL``.
+result per column: ``ok``, ``FAIL``, ``skipped`` (see Needs), or
+``departure`` (the program uses something anyiohttp deliberately does not
+do: a ``loop=`` argument, an asyncio protocol factory, or an asyncio function
+called under trio; each is in docs/migrating.rst). The exit status is 1 if
+anything is ``FAIL``.
 
 Needs: httpx and websockets (the test extra), redis-server and the valkey
-package for ``background_tasks.py`` (skipped without them).
+package (``pip install valkey``) for ``background_tasks.py``, which is
+skipped without them.
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ class Failed(Exception):
 
 class Departure(Exception):
     """The program uses what anyiohttp deliberately does not do; the message says what."""
+
+
+class Skipped(Exception):
+    """What the program needs is not on this machine; the message says what."""
 
 
 # ---------------------------------------------------------------- rewriting
@@ -788,9 +794,9 @@ def background_tasks(run: Run) -> None:
     try:
         import valkey
     except ImportError:
-        raise Departure("skipped: the valkey package is not installed") from None
+        raise Skipped("the valkey package is not installed") from None
     if shutil.which("redis-server") is None:
-        raise Departure("skipped: no redis-server")
+        raise Skipped("no redis-server on PATH")
     redis = subprocess.Popen(
         [
             "redis-server",
@@ -886,6 +892,8 @@ def run_one(examples: Path, name: str, target: str, verbose: bool) -> tuple[str,
                 result = ("ok", "")
             except Departure as exc:
                 result = ("departure", str(exc))
+            except Skipped as exc:
+                result = ("skipped", str(exc))
             except Failed as exc:
                 result = ("FAIL", str(exc))
             except Exception as exc:  # a driver's request failed: the program misbehaved
