@@ -275,6 +275,17 @@ def test_request_parsers_agree_and_only_raise_http_errors(data: st.DataObject) -
 
 
 @given(st.data())
+def test_a_head_fed_whole_or_byte_by_byte_gets_the_same_answer(data: st.DataObject) -> None:
+    # A head that arrives whole is checked by one match when it has the common
+    # shape; one that arrives in pieces is checked line by line as it comes.
+    raw = data.draw(request_bytes())
+    for parser_class in (H11ServerParser, HttptoolsServerParser):
+        whole = run_server(parser_class, [raw])
+        bytewise = run_server(parser_class, [raw[i : i + 1] for i in range(len(raw))])
+        assert whole == bytewise, (parser_class, raw)
+
+
+@given(st.data())
 def test_response_parsers_agree_and_only_raise_http_errors(data: st.DataObject) -> None:
     raw = data.draw(response_bytes())
     method = data.draw(st.sampled_from(["GET", "HEAD"]))

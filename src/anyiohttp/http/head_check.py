@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ._abnf import CTL, TOKEN, TOKEN_PREFIX, decode_fields
+from ._abnf import CTL, TCHAR, TOKEN, TOKEN_PREFIX, decode_fields
 from .chunked import ChunkedDecoder, take_bytes
 from .exceptions import (
     BadHttpMessage,
@@ -55,6 +55,17 @@ _AUTHORITY_FORM: Final = re.compile(
     rb"(?:\[[0-9A-Fa-f:.]+\]|[^\x00-\x20\x7f/?#@\[\]:]+):[0-9]{1,5}"
 )
 VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
+# A whole head of the common shape: an origin-form request line, then fields
+# with token names and no control characters but HTAB. Every line-by-line
+# check below passes such a head, so one match in C stands in for them; any
+# other head (or one near a limit) is checked line by line, which says what
+# is wrong with it.
+_PLAIN_HEAD: Final = re.compile(
+    rb"[" + TCHAR.encode() + rb"]+ /[\x21-\x7e\x80-\xff]* HTTP/1\.[01]\r\n"
+    rb"(?:[" + TCHAR.encode() + rb"]+:[\t\x20-\x7e\x80-\xff]*\r\n)*\r\n"
+)
+# The fields of a plain head whose values the check reads (framing and Host).
+_CHECKED_FIELD: Final = re.compile(rb"\n(content-length|transfer-encoding|host):([^\r]*)", re.I)
 # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
 # request-line; more than a few is garbage.
 _MAX_LEADING_EMPTY_LINES: Final = 4
@@ -220,6 +231,10 @@ class HeadCheckingParser:
         start = self._line_start
         if start == len(buf):
             return False  # nothing new to look at
+        if start == 0:
+            end = buf.find(b"\r\n\r\n")
+            if end != -1 and self._check_plain_head(end + 4):
+                return True
         while True:
             nl = buf.find(b"\n", start)
             if nl == -1:
@@ -248,6 +263,25 @@ class HeadCheckingParser:
                 self._header_count = 0
             else:
                 self._check_header_line(line)
+
+    def _check_plain_head(self, stop: int) -> bool:
+        """Check a whole head of the common shape at once; False for any other head."""
+        buf = self._buf
+        line_end = buf.find(b"\r\n")
+        fields = buf.count(b"\r\n", line_end, stop) - 2
+        if (
+            line_end > self._max_line_size
+            or stop - line_end > self._max_field_size  # then no field line can be over
+            or fields > self._max_headers
+            or buf.startswith(b"CONNECT ")  # its target is an authority, never "/..."
+            or _PLAIN_HEAD.fullmatch(buf, 0, stop) is None
+        ):
+            return False
+        for match in _CHECKED_FIELD.finditer(buf, line_end, stop):
+            self._check_field(match[1].lower(), match[2], match[0][1:])
+        self._header_count = fields
+        self._finish_head(stop)
+        return True
 
     def _check_partial_line(self, start: int) -> None:
         size = len(self._buf) - start
@@ -300,9 +334,12 @@ class HeadCheckingParser:
             raise InvalidHeader(line, "no field name")
         if CTL.search(line) is not None:
             raise InvalidHeader(line, "control character in the field")
-        name = line[:colon].lower()
+        self._check_field(line[:colon].lower(), line[colon + 1 :], line)
+
+    def _check_field(self, name: bytes, raw_value: bytes, line: bytes) -> None:
+        """The checks on one field's value: framing fields and Host (``name`` lowercased)."""
         if name == b"content-length":
-            value = line[colon + 1 :].strip(b" \t")
+            value = raw_value.strip(b" \t")
             # bytes.isdigit() is ASCII-only, so "١٢" or "+1" cannot pass.
             if not value.isdigit():
                 raise InvalidHeader(line, "Content-Length must be decimal digits")
@@ -311,9 +348,7 @@ class HeadCheckingParser:
             self._body_length = int(value)
         elif name == b"transfer-encoding":
             # A second Transfer-Encoding field adds codings: never plain "chunked".
-            self._transfer_coding = (
-                b"," if self._chunked else line[colon + 1 :].strip(b" \t").lower()
-            )
+            self._transfer_coding = b"," if self._chunked else raw_value.strip(b" \t").lower()
             self._chunked = True
         elif name == b"host":
             if self._host_seen:
