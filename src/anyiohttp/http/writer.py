@@ -31,10 +31,11 @@ def serialize_head(first_line: str, headers: HeadersLike) -> bytes:
     items = list(
         headers.items() if isinstance(headers, CIMultiDict | CIMultiDictProxy) else headers
     )
-    text = "\r\n".join([first_line, *[f"{name}: {value}" for name, value in items]])
+    lines = [f"{name}: {value}\r\n" for name, value in items]
+    text = f"{first_line}\r\n{''.join(lines)}\r\n"
     # Cheap whole-head scans in C (only our own separators may be CR or LF);
     # the search for the culprit only runs when something is wrong.
-    separators = len(items)
+    separators = len(lines) + 2
     if text.count("\r") != separators or text.count("\n") != separators or "\x00" in text:
         for part in (first_line, *[s for pair in items for s in pair]):
             if _FORBIDDEN.search(part) is not None:
@@ -42,7 +43,7 @@ def serialize_head(first_line: str, headers: HeadersLike) -> bytes:
                     f"Forbidden control character (CR, LF or NUL) in header {part!r}: "
                     "possible header injection"
                 )
-    return (text + "\r\n\r\n").encode("utf-8")
+    return text.encode("utf-8")
 
 
 def encode_chunk(data: bytes | bytearray | memoryview) -> bytes:

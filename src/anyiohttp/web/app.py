@@ -138,6 +138,9 @@ class Application(StateMapping[AppKey[Any]]):
         #: How many tasks of ``task_group`` the last shutdown had to cancel.
         self.background_cancelled = 0
         self._run_middlewares = True
+        # Whether this app or one below has on_response_prepare receivers (set
+        # at freeze): without any, a response is prepared without the hook.
+        self._has_prepare_receivers = True
 
     def __init_subclass__(cls: type[Application]) -> None:
         warnings.warn(
@@ -316,6 +319,9 @@ class Application(StateMapping[AppKey[Any]]):
         self._middleware_kinds = tuple(kinds)
         self._run_middlewares = bool(self._middlewares) or any(
             app._run_middlewares for app in self._subapps
+        )
+        self._has_prepare_receivers = bool(self._on_response_prepare) or any(
+            app._has_prepare_receivers for app in self._subapps
         )
         self._has_legacy_middlewares = not all(new for _, new in kinds) or any(
             app._has_legacy_middlewares for app in self._subapps
@@ -554,7 +560,8 @@ class Application(StateMapping[AppKey[Any]]):
         match_info.add_app(self)
         match_info.freeze()
         request._match_info = match_info
-        request._response_prepare_hook = self._prepare_response
+        if self._has_prepare_receivers:
+            request._response_prepare_hook = self._prepare_response
         if hdrs.EXPECT in request.headers:
             resp = await match_info.expect_handler(request)
             if resp is not None:

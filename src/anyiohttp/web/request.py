@@ -194,10 +194,6 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
         self._writer = self._conn.new_writer()
         return self._writer
 
-    async def _prepare_hook(self, response: StreamResponse) -> None:
-        if self._response_prepare_hook is not None:
-            await self._response_prepare_hook(response)
-
     def _response_keep_alive(self) -> bool:
         """Whether the response may keep the connection open (the server decides)."""
         return self._conn.response_keep_alive(self)

@@ -388,7 +388,8 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
             if hdrs.DATE not in headers:
                 headers[hdrs.DATE] = request._server_date()
             headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
-            await request._prepare_hook(self)
+            if request._response_prepare_hook is not None:
+                await request._response_prepare_hook(self)
             framing = self._prepare_headers(request)
             cookies = self._cookie_headers()
             version = request.version
@@ -592,7 +593,8 @@ class Response(StreamResponse):
             if charset is not None:
                 content_type += "; charset=" + charset
             real_headers[hdrs.CONTENT_TYPE] = content_type
-        super().__init__(status=status, reason=reason, headers=real_headers)
+        super().__init__(status=status, reason=reason)
+        self._headers = real_headers  # built here: no second copy
         self._body: bytes | None = None
         self._compressed_body: bytes | None = None  # set when prepare() compresses it whole
         self._payload: Payload | None = None
