@@ -135,7 +135,12 @@ class StreamWriter:
         self._eof = True
         self.complete = self._no_body or self.length is None or self.length == 0
         if out:
-            await self._send(out)
+            # _send inlined: this is the one send of most responses.
+            try:
+                await self._stream.send(out)
+            except SEND_ERRORS as exc:
+                raise transport_closed() from exc
+            self.output_size += len(out)
         if data and self._on_chunk_sent is not None:
             await self._on_chunk_sent(bytes(data))
 

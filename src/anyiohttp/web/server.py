@@ -515,13 +515,14 @@ class _Connection(ConnectionInfo):
                     return idle_scope
                 if head is None:
                     return idle_scope
+                # IDLE -> BUSY -> IDLE are the per-request moves (assigned, not checked)
                 if self.state is ConnectionState.IDLE:
-                    self._move_to(ConnectionState.BUSY)
+                    self.state = ConnectionState.BUSY
                 self.head_deadline = math.inf
                 keep_alive = await self._handle(head)
                 if not keep_alive or self.state is not ConnectionState.BUSY:
                     return idle_scope
-                self._move_to(ConnectionState.IDLE)
+                self.state = ConnectionState.IDLE
                 parser.start_next_cycle()
         return idle_scope
 
@@ -665,7 +666,8 @@ class _Connection(ConnectionInfo):
             payload = EMPTY_PAYLOAD
         self._expect = _Expect.PENDING if head.expect_continue else _Expect.NONE
         request = server.request_factory(head, payload, conn=self, secure=self.secure)
-        started = time.monotonic()
+        access_logger = server.config.access_logger
+        started = time.monotonic() if access_logger is not None else 0.0
         with anyio.CancelScope() as scope:
             request.cancel_scope = scope
             watcher = self._watcher
@@ -687,7 +689,6 @@ class _Connection(ConnectionInfo):
                 "Handler for %s %s was cancelled", request.method, request.raw_path
             )
             return False
-        access_logger = server.config.access_logger
         if access_logger is not None and access_logger.enabled:
             access_logger.log(request, resp, time.monotonic() - started)
         if payload is not EMPTY_PAYLOAD:
