@@ -292,7 +292,9 @@ class AsyncioSocketStream(CallbackStream):
         await self.drain()
 
     async def send_eof(self) -> None:
-        """Shut down the sending side (the peer sees EOF)."""
+        """Shut down the sending side (the peer sees EOF); nothing once the transport closes."""
+        if self._transport.is_closing():
+            return  # asyncio's transports ignore it then, uvloop's raise RuntimeError
         try:
             self._transport.write_eof()
         except OSError:
