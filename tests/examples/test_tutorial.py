@@ -32,6 +32,7 @@ SETUP = [
     ".venv/bin/pip install '/path/to/anyiohttp[trio]' pytest",
 ]
 SERVE = ".venv/bin/python notes.py --backend {backend}"
+FIRST_CURL = ("curl http://127.0.0.1:8080/", "no notes yet")  # the first notes.py
 CURLS = {
     "curl http://127.0.0.1:8080/": "0 note(s)",
     """curl -X POST http://127.0.0.1:8080/notes -d '{"text": "buy milk"}'""": (
@@ -52,13 +53,13 @@ def tutorial_commands() -> list[str]:
 
 def tutorial_client_output() -> list[str]:
     text = TUTORIAL.read_text()
-    block = text.split("prints::\n\n", 1)[1].split("\n\n", 1)[0]
+    block = text.split("restart empties them)::\n\n", 1)[1].split("\n\n", 1)[0]
     return [line.strip() for line in block.splitlines()]
 
 
 def test_the_tutorial_shows_the_commands_tested_here() -> None:
     serve = [SERVE.format(backend=b) for b in ("trio", "asyncio")]
-    assert tutorial_commands() == [*SETUP, *serve, *CURLS, PYTEST, CLIENT]
+    assert tutorial_commands() == [*SETUP, *serve, FIRST_CURL[0], *CURLS, PYTEST, CLIENT]
 
 
 def test_the_tutorial_has_no_code_of_its_own() -> None:
@@ -66,12 +67,43 @@ def test_the_tutorial_has_no_code_of_its_own() -> None:
     blocks = re.findall(r"^\.\. code-block:: (\w+)", text, flags=re.MULTILINE)
     assert set(blocks) == {"console"}
     literal = [line for line in text.splitlines() if line.endswith("::") and ".. " not in line]
-    assert literal == ["prints::"]  # the client's output, checked below
+    assert literal == ["restart empties them)::"]  # the client's output, checked below
 
 
 def _copy_files(folder: Path) -> None:
     for name in ("notes.py", "test_notes.py", "client.py"):
         shutil.copy(FILES / name, folder / name)
+
+
+def _shown_lines(name: str) -> set[str]:
+    """The lines of examples/tutorial/<name> that the tutorial's literalincludes show."""
+    from sphinx.config import Config
+    from sphinx.directives.code import LiteralIncludeReader
+
+    text = TUTORIAL.read_text()
+    pattern = rf"^\.\. literalinclude:: \.\./examples/tutorial/{re.escape(name)}\n((?:   :.*\n)*)"
+    shown: set[str] = set()
+    for match in re.finditer(pattern, text, flags=re.MULTILINE):
+        options = dict(re.findall(r"   :([\w-]+):[ ]*(.*)", match.group(1)))
+        config = Config({"source_encoding": "utf-8"})
+        content, _ = LiteralIncludeReader(str(FILES / name), options, config).read()
+        shown.update(line.strip() for line in content.splitlines())
+    return shown
+
+
+@pytest.mark.parametrize("name", ["first_route.py", "notes.py", "client.py"])
+def test_the_pieces_shown_add_up_to_the_whole_file(name: str) -> None:
+    # A reader who copies every piece in order gets every line of the file
+    # (its docstring and its section comments aside): nothing is left out.
+    shown = _shown_lines(name)
+    text = (FILES / name).read_text()
+    body = text.split('"""', 2)[2]  # after the module docstring
+    missing = [
+        line.strip()
+        for line in body.splitlines()
+        if line.strip() and not line.strip().startswith("# --") and line.strip() not in shown
+    ]
+    assert missing == []
 
 
 def test_the_tests_pass_in_a_fresh_folder(tmp_path: Path) -> None:
@@ -96,8 +128,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(folder: Path, backend: str, port: int) -> Iterator[None]:
+def _serving(folder: Path, backend: str, port: int, script: str = "notes.py") -> Iterator[None]:
     command = SERVE.format(backend=backend).replace(".venv/bin/python", sys.executable)
+    command = command.replace("notes.py", script)
     proc = subprocess.Popen(
         [*command.split(), "--port", str(port)],
         cwd=folder,
@@ -144,3 +177,12 @@ def test_the_server_answers_curl_and_the_client(tmp_path: Path, backend: str) ->
     with _serving(tmp_path, backend, port):
         for command, answer in CURLS.items():
             assert _shell(f"{command} -s", port) == answer
+
+
+@pytest.mark.parametrize("backend", ["trio", "asyncio"])
+def test_the_first_notes_py_answers_curl(tmp_path: Path, backend: str) -> None:
+    shutil.copy(FILES / "first_route.py", tmp_path / "first_route.py")
+    port = _free_port()
+    with _serving(tmp_path, backend, port, script="first_route.py"):
+        command, answer = FIRST_CURL
+        assert _shell(f"{command} -s", port) == answer
