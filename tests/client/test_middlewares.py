@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -227,6 +228,27 @@ async def test_a_middleware_may_answer_without_sending() -> None:
         async with session.get(url / "open") as resp:
             assert resp.status == 200
     assert sent == ["/open"]
+
+
+async def test_a_middleware_calling_asyncio_sleep(anyio_backend_name: str) -> None:
+    # aiohttp's retry_middleware.py example waits with asyncio.sleep between tries.
+    async def backoff(req: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        await asyncio.sleep(0.01)
+        return await handler(req)
+
+    async with (
+        run_app(echo_app()) as url,
+        anyiohttp.ClientSession(middlewares=(backoff,)) as session,
+    ):
+        if anyio_backend_name == "asyncio":
+            async with session.get(url / "x") as resp:
+                assert resp.status == 200
+            return
+        with pytest.raises(RuntimeError, match="no running event loop") as info:
+            await session.get(url / "x")
+        assert "asyncio code running under trio" in "".join(info.value.__notes__)
+        async with session.get(url / "x", middlewares=()) as resp:  # the session goes on
+            assert resp.status == 200
 
 
 # -- Digest authentication ------------------------------------------------------------

@@ -33,7 +33,7 @@ from yarl import URL
 
 from .. import hdrs
 from .._awaitable import AwaitableContext
-from .._backend import NO_LOOP, NoLoop, clock, on_asyncio, refuse_loop
+from .._backend import NO_LOOP, NoLoop, clock, note_asyncio_under_trio, on_asyncio, refuse_loop
 from .._groups import single_error
 from ..abc import AbstractCookieJar
 from ..helpers import BasicAuth
@@ -905,6 +905,10 @@ class ClientSession:
         send: ClientHandlerType = functools.partial(self._dispatch, options, history)
         try:
             return await build_client_middlewares(send, options.middlewares)(req)
+        except (RuntimeError, TypeError, AttributeError) as exc:
+            if not on_asyncio():  # a middleware's asyncio.sleep, say: tell what to do
+                note_asyncio_under_trio(exc)
+            raise
         finally:
             hop.body = req.payload  # a middleware may have replaced it
 
