@@ -25,8 +25,8 @@ import math
 import socket
 import weakref
 from collections import deque
-from collections.abc import Callable
-from typing import Final, cast
+from collections.abc import Callable, Mapping
+from typing import Any, Final, cast
 
 import anyio
 from anyio.abc import SocketAttribute, SocketListener
@@ -64,12 +64,13 @@ class _Protocol(asyncio.BufferedProtocol):
 
     __slots__ = (
         "abort_timer",
-        "buffer",
         "buffered",
         "closed",
         "eof",
         "exception",
+        "first",
         "loop",
+        "more",
         "nudged",
         "on_data",
         "paused",
@@ -80,7 +81,11 @@ class _Protocol(asyncio.BufferedProtocol):
     )
 
     def __init__(self) -> None:
-        self.buffer: deque[bytes] = deque()
+        # Received bytes not read yet: the oldest chunk in ``first`` (b"" when
+        # none), any later ones in ``more``. Most of the time there is one
+        # chunk or none, and an idle connection holds no deque (624 bytes).
+        self.first = b""
+        self.more: deque[bytes] | None = None
         self.buffered = 0
         self.eof = False
         self.closed = False
@@ -109,10 +114,15 @@ class _Protocol(asyncio.BufferedProtocol):
 
     def data_received(self, data: bytes) -> None:
         on_data = self.on_data
-        if on_data is not None and not self.buffer:
-            on_data(data)
-            return
-        self.buffer.append(data)
+        if not self.first:
+            if on_data is not None:
+                on_data(data)
+                return
+            self.first = data
+        elif self.more is None:
+            self.more = deque((data,))
+        else:
+            self.more.append(data)
         self.buffered += len(data)
         if self.buffered > _HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
@@ -176,17 +186,32 @@ class AsyncioSocketStream(CallbackStream):
         sock: socket.socket = self._transport.get_extra_info("socket")
         return sock
 
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """anyio's socket attributes; IPv4 addresses are the ones the transport keeps.
+
+        The server keeps both addresses for as long as a connection lives:
+        sharing the transport's own tuples saves two copies per connection.
+        """
+        attributes = dict(super().extra_attributes)
+        get = self._transport.get_extra_info
+        peername, sockname = get("peername"), get("sockname")
+        if get("socket").family == socket.AF_INET and peername and sockname:
+            attributes[SocketAttribute.remote_address] = lambda: peername
+            attributes[SocketAttribute.local_address] = lambda: sockname
+        return attributes
+
     def peer_state(self) -> PeerState:
         """Closed, unread bytes buffered, or idle: from what the stream already read."""
         protocol = self._protocol
         if protocol.eof or protocol.closed:
             return PeerState.CLOSED
-        return PeerState.UNREAD if protocol.buffer else PeerState.IDLE
+        return PeerState.UNREAD if protocol.first else PeerState.IDLE
 
     @property
     def has_unread(self) -> bool:
         """True when received bytes wait to be read."""
-        return bool(self._protocol.buffer)
+        return bool(self._protocol.first)
 
     @property
     def writing_paused(self) -> bool:
@@ -221,12 +246,12 @@ class AsyncioSocketStream(CallbackStream):
         protocol = self._protocol
         if self._aborted:
             raise anyio.ClosedResourceError
-        if not protocol.buffer:
+        if not protocol.first:
             if protocol.reader is not None:
                 raise anyio.BusyResourceError("reading from")
             loop = protocol.loop
             while (
-                not protocol.buffer
+                not protocol.first
                 and not protocol.eof
                 and not protocol.closed
                 and not self._aborted
@@ -244,18 +269,24 @@ class AsyncioSocketStream(CallbackStream):
                         protocol.reader = None
             if self._aborted:
                 raise anyio.ClosedResourceError
-            if protocol.nudged and not protocol.buffer:
+            if protocol.nudged and not protocol.first:
                 protocol.nudged = False
                 return b""
-            if not protocol.buffer:
+            if not protocol.first:
                 if protocol.exception is not None:
                     raise anyio.BrokenResourceError from protocol.exception
                 raise anyio.EndOfStream
         protocol.nudged = False  # bytes answer a wake-up as well as b"" would
-        chunk = protocol.buffer.popleft()
+        chunk = protocol.first
         if len(chunk) > max_bytes:
-            protocol.buffer.appendleft(chunk[max_bytes:])
+            protocol.first = chunk[max_bytes:]
             chunk = chunk[:max_bytes]
+        elif protocol.more is None:
+            protocol.first = b""
+        else:
+            protocol.first = protocol.more.popleft()
+            if not protocol.more:
+                protocol.more = None
         protocol.buffered -= len(chunk)
         if protocol.paused and protocol.buffered < _LOW_WATER:
             protocol.paused = False

@@ -59,7 +59,9 @@ class TrioSocketStream(LeanStream):
         self._sock = sock
         self._closed = False
         self._broken: OSError | None = None
-        self._pending: deque[bytes | memoryview] = deque()
+        # Bytes the kernel did not take yet; a deque only while there are some
+        # (an empty one is 624 bytes, for every idle connection).
+        self._pending: deque[bytes | memoryview] | None = None
         self._flushing: trio.Event | None = None
         self._streak = 0
 
@@ -80,42 +82,51 @@ class TrioSocketStream(LeanStream):
         """Up to ``max_bytes`` bytes; waits only when none are there.
 
         With a ``deadline`` (trio's clock), a wait that reaches it raises
-        TimeoutError.
+        TimeoutError. The wait is written out here rather than in a helper:
+        an idle connection waits in this frame, and every frame it waits in
+        is memory it holds.
         """
         if self._closed:
             raise anyio.ClosedResourceError
         await trio.lowlevel.checkpoint_if_cancelled()
+        sock = self._sock
         try:
-            data = self._sock.recv(max_bytes)
+            data = sock.recv(max_bytes)
         except BlockingIOError:
-            self._streak = 0
-            data = await self._wait_and_receive(max_bytes, deadline)
+            data = None
         except OSError as exc:
             raise self._error(exc) from exc
-        else:
+        if data is not None:
             self._streak += 1
             if self._streak >= _YIELD_EVERY:
                 self._streak = 0
                 await trio.lowlevel.cancel_shielded_checkpoint()
+        else:
+            self._streak = 0
+            while data is None:
+                try:
+                    if deadline == math.inf:
+                        await trio.lowlevel.wait_readable(sock)
+                    else:
+                        with trio.CancelScope(deadline=deadline) as scope:
+                            await trio.lowlevel.wait_readable(sock)
+                        if scope.cancelled_caught:
+                            raise TimeoutError
+                except trio.ClosedResourceError:
+                    raise anyio.ClosedResourceError from None
+                except trio.BusyResourceError:
+                    raise anyio.BusyResourceError("reading from") from None
+                if self._closed:
+                    raise anyio.ClosedResourceError
+                try:
+                    data = sock.recv(max_bytes)
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    raise self._error(exc) from exc
         if not data:
             raise anyio.EndOfStream
         return data
-
-    async def _wait_and_receive(self, max_bytes: int, deadline: float) -> bytes:
-        while True:
-            if deadline == math.inf:
-                await self._wait(trio.lowlevel.wait_readable, "reading from")
-            else:
-                with trio.CancelScope(deadline=deadline) as scope:
-                    await self._wait(trio.lowlevel.wait_readable, "reading from")
-                if scope.cancelled_caught:
-                    raise TimeoutError
-            try:
-                return self._sock.recv(max_bytes)
-            except BlockingIOError:
-                continue
-            except OSError as exc:
-                raise self._error(exc) from exc
 
     async def _wait(self, wait: Callable[[socket.socket], Awaitable[None]], what: str) -> None:
         try:
@@ -150,7 +161,7 @@ class TrioSocketStream(LeanStream):
             self._broken = exc
             raise anyio.BrokenResourceError from exc
         if sent < len(item):
-            self._pending.append(memoryview(item)[sent:])
+            self._pending = deque((memoryview(item)[sent:],))
 
     def _push(self) -> None:
         """Send queued bytes until the kernel stops taking them."""
@@ -163,12 +174,13 @@ class TrioSocketStream(LeanStream):
                 return
             except OSError as exc:
                 self._broken = exc
-                pending.clear()
+                self._pending = None
                 raise anyio.BrokenResourceError from exc
             if sent < len(chunk):
                 pending[0] = memoryview(chunk)[sent:]
                 return
             pending.popleft()
+        self._pending = None
 
     async def drain(self) -> None:
         """Wait until the kernel took everything :meth:`write` was given."""
@@ -215,7 +227,7 @@ class TrioSocketStream(LeanStream):
         """Close now; bytes the kernel did not take yet are dropped."""
         if not self._closed:
             self._closed = True
-            self._pending.clear()
+            self._pending = None
             # Wakes tasks waiting on the socket (trio.ClosedResourceError) before it goes.
             trio.lowlevel.notify_closing(self._sock)
             self._sock.close()

@@ -481,21 +481,37 @@ class _Connection(ConnectionInfo):
 
     async def run(self) -> None:
         """Serve requests until the connection ends."""
-        # The connection's task group: the disconnect watcher and WebSocket
-        # reader/heartbeat tasks run here, so nothing outlives the connection.
+        # The connection's task group, where the disconnect watcher and a
+        # WebSocket's reader/heartbeat tasks run, so nothing outlives the
+        # connection. It exists only where such tasks may come: a task group
+        # is a kilobyte and more that each idle keep-alive connection held.
+        # (No helper frame in between: an idle connection waits in this one.)
+        if self.server.config.handler_cancellation and self._task_group is None:
+            async with anyio.create_task_group() as tg:
+                self._task_group = tg
+                self._watcher = _DisconnectWatcher()
+                await self.run()
+            return
+        idle_scope = await self._loop(self.server.config.keepalive_timeout)
+        if (
+            idle_scope.cancelled_caught
+            and self.state is ConnectionState.CLOSING
+            and self._request_waiting()
+        ):
+            # Shutdown closed it between requests while a request was
+            # arriving: answer that one (Connection: close), not drop it.
+            await self._loop(LINGER)
+
+    async def _handle_upgrade(self, head: RequestHead) -> bool:
+        """:meth:`_handle` for an upgrade request, with a task group for a WebSocket's tasks."""
+        keep_alive = False
         async with anyio.create_task_group() as tg:
             self._task_group = tg
-            if self.server.config.handler_cancellation:
-                self._watcher = _DisconnectWatcher()
-            idle_scope = await self._loop(self.server.config.keepalive_timeout)
-            if (
-                idle_scope.cancelled_caught
-                and self.state is ConnectionState.CLOSING
-                and self._request_waiting()
-            ):
-                # Shutdown closed it between requests while a request was
-                # arriving: answer that one (Connection: close), not drop it.
-                await self._loop(LINGER)
+            try:
+                keep_alive = await self._handle(head)
+            finally:
+                self._task_group = None
+        return keep_alive
 
     async def _loop(self, timeout: float | None) -> anyio.CancelScope:
         """Serve requests, each head within ``timeout``; returns the idle scope."""
@@ -519,7 +535,10 @@ class _Connection(ConnectionInfo):
                 if self.state is ConnectionState.IDLE:
                     self.state = ConnectionState.BUSY
                 self.head_deadline = math.inf
-                keep_alive = await self._handle(head)
+                if head.upgrade and self._task_group is None:
+                    keep_alive = await self._handle_upgrade(head)
+                else:
+                    keep_alive = await self._handle(head)
                 if not keep_alive or self.state is not ConnectionState.BUSY:
                     return idle_scope
                 self.state = ConnectionState.IDLE
@@ -533,7 +552,16 @@ class _Connection(ConnectionInfo):
             if type(event) is RequestHead:
                 return event
             if event is NEED_DATA:
-                parser.feed(await self._receive())
+                if self._watcher is None:
+                    # _receive() written out: one frame less for an idle
+                    # connection to hold, one call less per read.
+                    try:
+                        data = await self.stream.receive(READ_SIZE)
+                    except _RECEIVE_ERRORS:
+                        data = b""
+                else:
+                    data = await self._receive()
+                parser.feed(data)
             elif event is CONNECTION_CLOSED:
                 return None
             else:  # pragma: no cover - the parser yields heads first
@@ -589,7 +617,8 @@ class _Connection(ConnectionInfo):
 
     def adopt_websocket(self, websocket: WebSocketEngine) -> None:
         """Run ``websocket``'s tasks in this connection's task group."""
-        assert self._task_group is not None
+        if self._task_group is None:
+            raise RuntimeError("A WebSocket can only start on a request that asked to upgrade")
         self._websocket = websocket
         websocket.start(self._task_group)
 
