@@ -24,6 +24,7 @@ import asyncio
 import math
 import socket
 import weakref
+from asyncio.selector_events import BaseSelectorEventLoop
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
@@ -403,7 +404,25 @@ async def wrap_accepted(sock: socket.socket) -> AsyncioSocketStream:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.connect_accepted_socket(_Protocol, sock)
+        protocol = _Protocol()
+        # The client usually sent its request right behind the handshake: take
+        # it now, so the first answer needs no loop turn for the first read
+        # (under load every turn waits behind all the busy connections).
+        try:
+            received = sock.recv_into(protocol.read_view)
+        except OSError:  # nothing yet (or an error the transport will meet too)
+            received = 0
+        if received:
+            protocol.first = bytes(protocol.read_view[:received])
+            protocol.buffered = received
+        if isinstance(loop, BaseSelectorEventLoop):
+            # What connect_accepted_socket does, less its wait for
+            # connection_made (one more loop turn before the first answer):
+            # the transport sends and closes as well before that callback ran.
+            make = loop._make_socket_transport  # type: ignore[attr-defined]  # not in typeshed
+            transport = cast(asyncio.Transport, make(sock, protocol))
+        else:  # uvloop, the proactor: their own transports, the public way
+            transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock)
     except BaseException:
         sock.close()
         raise

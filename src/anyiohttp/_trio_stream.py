@@ -260,6 +260,7 @@ async def accept_sockets(listener: SocketListener, most: int) -> list[socket.soc
     raw: socket.socket = listener.extra(SocketAttribute.raw_socket)
     await trio.lowlevel.checkpoint_if_cancelled()
     socks: list[socket.socket] = []
+    waited = False
     while not socks:
         if raw.fileno() < 0:
             raise anyio.ClosedResourceError
@@ -274,7 +275,12 @@ async def accept_sockets(listener: SocketListener, most: int) -> list[socket.soc
                 await trio.lowlevel.wait_readable(raw)
             except trio.ClosedResourceError:
                 raise anyio.ClosedResourceError from None
-    await trio.lowlevel.cancel_shielded_checkpoint()
+            waited = True
+    if not waited:
+        # Found without waiting: yield once, so a stream of new connections
+        # cannot starve the rest. After a wait that was the yield already;
+        # another would hold the new connections back one more batch.
+        await trio.lowlevel.cancel_shielded_checkpoint()
     return socks
 
 
