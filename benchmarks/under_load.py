@@ -272,7 +272,7 @@ def run_load(port: int, count: int, seconds: float, until_closed: bool) -> dict[
                 end(conn, "lost to a reset" if conn.pending else "reset while idle")
                 continue
             if not data:
-                end(conn, "closed, nothing pending" if not conn.pending else "FIN, unanswered")
+                end(conn, "answered, then FIN" if not conn.pending else "FIN, unanswered")
                 continue
             conn.buffer += data
             while length := complete(conn.buffer):
@@ -367,7 +367,8 @@ def print_table(args: argparse.Namespace, rows: dict[str, dict[str, Any]]) -> No
         f"| server | KiB per idle keep-alive conn ({args.idle}) | KiB per idle WebSocket "
         f"({args.idle_ws}) | req/s under {args.busy} busy | request errors | new connection's "
         f"first answer, median / worst (s) | probes (errors) | shutdown under "
-        f"{args.shutdown_conns}: lost to a reset / FIN before an answer / other endings |"
+        f"{args.shutdown_conns}: requests lost to a reset / FIN before an answer / last "
+        f"request answered, then FIN |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for name, row in rows.items():
@@ -376,7 +377,7 @@ def print_table(args: argparse.Namespace, rows: dict[str, dict[str, Any]]) -> No
         others = ", ".join(
             f"{how} {n}"
             for how, n in sorted(endings.items())
-            if how not in ("lost to a reset", "FIN, unanswered")
+            if how not in ("lost to a reset", "FIN, unanswered", "answered, then FIN")
         )
         print(
             f"| {name} | {fmt(row, 'idle')} | {fmt(row, 'idle_ws')} | "
@@ -385,7 +386,7 @@ def print_table(args: argparse.Namespace, rows: dict[str, dict[str, Any]]) -> No
             f"{fmt(busy_row, 'probes', 'd')} ({fmt(busy_row, 'probe_errors', 'd')}) | "
             + (
                 f"{endings.get('lost to a reset', 0)} / {endings.get('FIN, unanswered', 0)} / "
-                f"{others} |"
+                f"{endings.get('answered, then FIN', 0)}{'; ' + others if others else ''} |"
                 if down
                 else "- |"
             )
