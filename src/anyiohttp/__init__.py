@@ -8,6 +8,8 @@ pool, timeouts, cookies, tracing, the ClientError tree) and shared types.
 #: The version of anyiohttp (PEP 440).
 __version__ = "0.1.0.dev0"
 
+from typing import TYPE_CHECKING, Any
+
 from . import hdrs
 from .client import (
     BaseConnector,
@@ -79,6 +81,7 @@ from .client import (
     WSServerHandshakeError,
 )
 from .client.websocket import ClientWebSocketResponse, ClientWSTimeout
+from .helpers import ETag
 from .http.exceptions import HttpProcessingError
 from .http.multipart import (
     BadContentDispositionHeader,
@@ -97,10 +100,14 @@ from .http.payload import (
     StringPayload,
     get_payload,
 )
-from .http.streams import EofStream, StreamReader
+from .http.streams import EMPTY_PAYLOAD, EofStream, StreamReader
 from .http.websocket import WebSocketError, WSCloseCode, WSMessage, WSMessageTypeError, WSMsgType
 
+if TYPE_CHECKING:
+    from .worker import GunicornWebWorker as GunicornWebWorker
+
 __all__ = [
+    "EMPTY_PAYLOAD",
     "AsyncIterablePayload",
     "BadContentDispositionHeader",
     "BadContentDispositionParam",
@@ -137,6 +144,7 @@ __all__ = [
     "DefaultResolver",
     "DigestAuthMiddleware",
     "DummyCookieJar",
+    "ETag",
     "EofStream",
     "Fingerprint",
     "FormData",
@@ -196,3 +204,15 @@ __all__ = [
     "hdrs",
     "parse_content_disposition",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # anyiohttp.GunicornWebWorker, as aiohttp has it, made on first use:
+    # anyiohttp.worker imports gunicorn and the server (anyiohttp.web), which
+    # a client-only program never loads. Not in __all__, so that the API
+    # reference documents it where it lives, in anyiohttp.worker.
+    if name == "GunicornWebWorker":
+        from .worker import GunicornWebWorker
+
+        return GunicornWebWorker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

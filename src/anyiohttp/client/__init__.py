@@ -2,6 +2,7 @@
 
 from ..helpers import BasicAuth
 from ..http.payload import FormData
+from ..http.websocket import WSMessageTypeError
 from ..resolver import DefaultResolver, ThreadedResolver
 from .connector import BaseConnector, Connection, Fingerprint, TCPConnector, UnixConnector
 from .cookies import CookieJar, DummyCookieJar
@@ -63,6 +64,7 @@ from .tracing import (
     TraceRequestStartParams,
     TraceResponseChunkReceivedParams,
 )
+from .websocket import ClientWebSocketResponse, ClientWSTimeout
 
 __all__ = [
     "BaseConnector",
@@ -86,6 +88,8 @@ __all__ = [
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "Connection",
     "ConnectionKey",
     "ConnectionTimeoutError",
@@ -131,5 +135,6 @@ __all__ = [
     "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
     "UnixConnector",
+    "WSMessageTypeError",
     "WSServerHandshakeError",
 ]
