@@ -66,6 +66,8 @@ _PLAIN_HEAD: Final = re.compile(
 )
 # The fields of a plain head whose values the check reads (framing and Host).
 _CHECKED_FIELD: Final = re.compile(rb"\n(content-length|transfer-encoding|host):([^\r]*)", re.I)
+# The Connection tokens of a head without a Connection field.
+_NO_TOKENS: Final[frozenset[str]] = frozenset()
 # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
 # request-line; more than a few is garbage.
 _MAX_LEADING_EMPTY_LINES: Final = 4
@@ -193,7 +195,8 @@ class HeadCheckingParser:
         raise NotImplementedError
 
     def _finish_head(self, end: int) -> None:
-        self._check_framing()
+        if self._chunked:
+            self._check_framing()
         self._head = self._parse_head(bytes(self._buf[self._head_start : end]))
         del self._buf[:end]
         self._head_done = True
@@ -207,8 +210,6 @@ class HeadCheckingParser:
             self._remaining = self._body_length or 0
 
     def _check_framing(self) -> None:
-        if not self._chunked:
-            return
         if self._body_length is not None:
             # "A server MAY reject a request that contains both Content-Length
             # and Transfer-Encoding" -- RFC 9112 6.1; we do, against smuggling.
@@ -277,8 +278,12 @@ class HeadCheckingParser:
             or _PLAIN_HEAD.fullmatch(buf, 0, stop) is None
         ):
             return False
-        for match in _CHECKED_FIELD.finditer(buf, line_end, stop):
-            self._check_field(match[1].lower(), match[2], match[0][1:])
+        for name, value in _CHECKED_FIELD.findall(buf, line_end, stop):
+            lower = name.lower()
+            if lower == b"host" and not self._host_seen:
+                self._host_seen = True  # the usual one field here, checked without a call
+            else:
+                self._check_field(lower, value, name + b":" + value)
         self._header_count = fields
         self._finish_head(stop)
         return True
@@ -366,7 +371,9 @@ class HeadCheckingParser:
     ) -> RequestHead:
         headers = decode_fields(raw)
         connection = headers.get("Connection")
-        tokens = {token.strip() for token in connection.lower().split(",")} if connection else set()
+        tokens = (
+            {token.strip() for token in connection.lower().split(",")} if connection else _NO_TOKENS
+        )
         if chunked and version is HttpVersion10:
             # "A server or client that receives an HTTP/1.0 message containing a
             # Transfer-Encoding header field MUST treat the message as if the
@@ -379,15 +386,15 @@ class HeadCheckingParser:
             keep_alive = "keep-alive" in tokens
         upgrade = method == "CONNECT" or ("upgrade" in tokens and "Upgrade" in headers)
         expect = headers.get("Expect", "")
-        return RequestHead(
-            method=method,
-            target=target.decode("utf-8", "surrogateescape"),
-            version=version,
-            headers=headers,
-            raw_headers=raw,
-            keep_alive=keep_alive,
-            upgrade=upgrade,
-            expect_continue=version is HttpVersion11 and expect.lower() == "100-continue",
-            chunked=chunked,
-            content_length=content_length,
+        return RequestHead(  # positional: cheaper, and one is built per request
+            method,
+            target.decode("utf-8", "surrogateescape"),
+            version,
+            headers,
+            raw,
+            keep_alive,
+            upgrade,
+            version is HttpVersion11 and expect.lower() == "100-continue",  # expect_continue
+            chunked,
+            content_length,
         )

@@ -45,6 +45,10 @@ _LLHTTP_SAFE_METHODS: Final = frozenset(
 )
 
 
+# llhttp's version strings (the head check let only these two through).
+_VERSIONS: Final = {version.decode("ascii"): value for version, value in VERSIONS.items()}
+
+
 def _parse(raw_head: bytes) -> tuple[Any, _Head]:
     """llhttp's reading of a whole head."""
     collected = _Head()
@@ -73,7 +77,7 @@ class HttptoolsServerParser(HeadCheckingParser):
             # as RTSP); RFC 9110 9.1 allows any token, which the head check
             # vouched for: parse as GET, keep the name.
             parser, collected = _parse(b"GET" + raw_head[space:])
-        version = VERSIONS.get(parser.get_http_version().encode("ascii"))
+        version = _VERSIONS.get(parser.get_http_version())
         if version is None:  # the head check let only 1.0 and 1.1 through; llhttp disagrees
             raise BadStatusLine(raw_head[:100].decode("latin-1"), "Unsupported HTTP version")
         if version.minor == 1 and not self._host_seen:

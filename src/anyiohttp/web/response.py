@@ -98,8 +98,12 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         reason: str | None = None,
         headers: Any = None,
     ) -> None:
+        self._init(status, reason, CIMultiDict(headers) if headers else CIMultiDict())
+
+    def _init(self, status: int, reason: str | None, headers: CIMultiDict[str]) -> None:
+        """Set up a new response that owns ``headers`` (built by the caller)."""
         self._state_dict: dict[Any, Any] = {}
-        self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._headers = headers
         self.set_status(status, reason)
 
     # Defaults as class attributes: a response is built per request, and only
@@ -375,7 +379,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         return await self._start(request)
 
     async def _start(self, request: BaseRequest) -> StreamWriter:
-        if request.writer is not None:
+        if request._writer is not None:
             raise RuntimeError(
                 "A response was already started for this request; "
                 "a request gets exactly one response"
@@ -391,8 +395,8 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
             if request._response_prepare_hook is not None:
                 await request._response_prepare_hook(self)
             framing = self._prepare_headers(request)
-            cookies = self._cookie_headers()
-            version = request.version
+            cookies = self._cookie_headers() if self._cookies else None
+            version = request._head.version
             first_line = f"HTTP/{version.major}.{version.minor} {self._status} {self._reason}"
             # Serializing validates (CR/LF/NUL is a ValueError): it happens
             # before the request's writer is claimed, so a handler that
@@ -408,12 +412,13 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         if cookies:
             headers.extend(cookies)
         writer = self._writer = request._make_writer()
-        if framing.coding is not None:
-            writer.enable_compression(framing.coding.value, self._compression_level)
-        if framing.chunked:
+        no_body, chunked, length, coding = framing
+        if coding is not None:
+            writer.enable_compression(coding.value, self._compression_level)
+        if chunked:
             writer.enable_chunking()
-        writer.length = framing.length
-        writer.set_head(head, no_body=framing.no_body)
+        writer.length = length
+        writer.set_head(head, no_body=no_body)
         if self._send_head_at_prepare:
             await writer.flush_head()
         return writer
@@ -434,8 +439,8 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         keep_alive = self._keep_alive
         if keep_alive is None:
             keep_alive = request._response_keep_alive()
-        version = request.version
-        no_body = self._status in _EMPTY_BODY_STATUS or request.method == hdrs.METH_HEAD
+        version = request._head.version
+        no_body = self._status in _EMPTY_BODY_STATUS or request._head.method == hdrs.METH_HEAD
         coding = self._start_compression(request) if self._compression else None
         chunked = False
         length: int | None = None
@@ -549,6 +554,9 @@ class Response(StreamResponse):
     """
 
     _send_head_at_prepare = False
+    _body: bytes | None = None
+    _compressed_body: bytes | None = None  # set when prepare() compresses it whole
+    _payload: Payload | None = None
 
     def __init__(
         self,
@@ -593,11 +601,7 @@ class Response(StreamResponse):
             if charset is not None:
                 content_type += "; charset=" + charset
             real_headers[hdrs.CONTENT_TYPE] = content_type
-        super().__init__(status=status, reason=reason)
-        self._headers = real_headers  # built here: no second copy
-        self._body: bytes | None = None
-        self._compressed_body: bytes | None = None  # set when prepare() compresses it whole
-        self._payload: Payload | None = None
+        self._init(status, reason, real_headers)  # built here: no second copy
         if text_charset is not None:
             # the common case, without re-parsing the header we just built
             self._body = text.encode(text_charset)  # type: ignore[union-attr]
@@ -701,13 +705,10 @@ class Response(StreamResponse):
                 self._headers.pop(hdrs.CONTENT_LENGTH, None)
         # With streamed compression the length is unknown until the end:
         # framing is chosen in _start_compression instead.
-        length = self.content_length
-        if (
-            not (self._chunked or self._compression)
-            and hdrs.CONTENT_LENGTH not in self._headers
-            and length is not None
-        ):
-            self._headers[hdrs.CONTENT_LENGTH] = str(length)
+        if not (self._chunked or self._compression) and hdrs.CONTENT_LENGTH not in self._headers:
+            length = self.content_length
+            if length is not None:
+                self._headers[hdrs.CONTENT_LENGTH] = str(length)
         return await super()._start(request)
 
     async def write_eof(self, data: bytes = b"") -> None:
