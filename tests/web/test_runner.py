@@ -434,6 +434,71 @@ async def test_request_cancel_scope_cancelled_from_another_request() -> None:
     assert result == [b""]  # the cancelled handler's connection was closed without a response
 
 
+async def test_a_finished_requests_cancel_scope_cancels_nothing_on_its_connection() -> None:
+    # Requests on a connection share a cancel scope until a handler takes its
+    # own: neither a scope taken during the first request nor one asked for
+    # after it may cancel the second request on the same connection.
+    held: dict[str, web.Request | anyio.CancelScope] = {}
+
+    async def first(request: web.Request) -> web.Response:
+        held["request"] = request
+        return web.Response(text="first")
+
+    async def taking(request: web.Request) -> web.Response:
+        held["scope"] = request.cancel_scope
+        return web.Response(text="taking")
+
+    async def second(request: web.Request) -> web.Response:
+        earlier = held.pop("request", None)
+        if isinstance(earlier, web.Request):
+            earlier.cancel_scope.cancel()  # asked for after its request ended
+        scope = held.pop("scope", None)
+        if isinstance(scope, anyio.CancelScope):
+            scope.cancel()  # taken while its request ran
+        await anyio.sleep(0)
+        return web.Response(text="second")
+
+    async def poke(request: web.Request) -> web.Response:
+        earlier = held.pop("request")
+        assert isinstance(earlier, web.Request)
+        earlier.cancel_scope.cancel()  # from another connection, while the first one idles
+        return web.Response(text="poked")
+
+    app = web.Application()
+    app.router.add_get("/first", first)
+    app.router.add_get("/taking", taking)
+    app.router.add_get("/second", second)
+    app.router.add_get("/poke", poke)
+    async with run_app(app) as url:
+        for path in (b"/first", b"/taking"):
+            raw = await raw_exchange(
+                url,
+                b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            assert raw.count(b"HTTP/1.1 200 OK") == 2, raw
+            assert raw.endswith(b"second"), raw
+        assert url.host is not None and url.port is not None
+        with anyio.fail_after(5):
+            async with await anyio.connect_tcp(url.host, url.port) as stream:
+                await stream.send(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+                first_answer = b""
+                while not first_answer.endswith(b"first"):
+                    first_answer += await stream.receive()
+                poked = await raw_exchange(
+                    url, b"GET /poke HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                assert poked.endswith(b"poked"), poked
+                await stream.send(b"GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                second_answer = b""
+                while True:
+                    try:
+                        second_answer += await stream.receive()
+                    except (anyio.EndOfStream, anyio.BrokenResourceError):
+                        break
+        assert second_answer.endswith(b"second"), second_answer
+
+
 async def test_handler_cancellation_cancels_the_handler_of_a_client_that_left() -> None:
     entered = anyio.Event()
     cancelled = anyio.Event()

@@ -554,15 +554,16 @@ class Application(StateMapping[AppKey[Any]]):
     async def _handle(self, request: BaseRequest) -> StreamResponse:
         """Route the request, run its expect handler and middlewares, then the handler."""
         assert isinstance(request, Request)
+        head = request._head
         match_info: UrlMappingMatchInfo = self._router.resolve_path(
-            request.method, request._routing_path(), request.headers.get(hdrs.HOST)
+            head.method, request._routing_path(), head.headers.get(hdrs.HOST)
         )
         match_info.add_app(self)
         match_info.freeze()
         request._match_info = match_info
         if self._has_prepare_receivers:
             request._response_prepare_hook = self._prepare_response
-        if hdrs.EXPECT in request.headers:
+        if hdrs.EXPECT in head.headers:
             resp = await match_info.expect_handler(request)
             if resp is not None:
                 return resp

@@ -194,10 +194,6 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
         self._writer = self._conn.new_writer()
         return self._writer
 
-    def _response_keep_alive(self) -> bool:
-        """Whether the response may keep the connection open (the server decides)."""
-        return self._conn.response_keep_alive(self)
-
     def _server_date(self) -> str:
         return rfc822_formatted_time()
 

@@ -75,10 +75,6 @@ class ResponseState(enum.Enum):
 _REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
 
 
-def _reason_for(status: int) -> str:
-    return _REASONS.get(status, "")
-
-
 class StreamResponse(StateMapping[ResponseKey[Any]]):
     """A response whose body is written piece by piece after :meth:`prepare`.
 
@@ -137,7 +133,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
             raise RuntimeError("Cannot change the response status after the headers were sent")
         self._status = int(status)
         if reason is None:
-            reason = _reason_for(self._status)
+            reason = _REASONS.get(self._status, "")
         elif "\r" in reason or "\n" in reason:
             raise ValueError("Reason cannot contain \\r or \\n")
         self._reason = reason
@@ -438,7 +434,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         headers = self._headers
         keep_alive = self._keep_alive
         if keep_alive is None:
-            keep_alive = request._response_keep_alive()
+            keep_alive = request._conn.response_keep_alive(request)
         version = request._head.version
         no_body = self._status in _EMPTY_BODY_STATUS or request._head.method == hdrs.METH_HEAD
         coding = self._start_compression(request) if self._compression else None

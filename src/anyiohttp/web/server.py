@@ -676,9 +676,9 @@ class _Connection(ConnectionInfo):
 
     def response_keep_alive(self, request: BaseRequest) -> bool:
         """Whether the response may promise to keep the connection open."""
-        if not request.keep_alive or self.is_closing():
+        if not request._head.keep_alive or self.is_closing():
             return False
-        payload = request.content
+        payload = request._payload
         if payload.is_eof():
             return True
         if self._expect is not _Expect.NONE:
@@ -698,7 +698,7 @@ class _Connection(ConnectionInfo):
         access_logger = server.config.access_logger
         started = time.monotonic() if access_logger is not None else 0.0
         with anyio.CancelScope() as scope:
-            request.cancel_scope = scope
+            request._cancel_scope = scope
             watcher = self._watcher
             if watcher is not None:
                 assert self._task_group is not None
@@ -768,7 +768,8 @@ class _Connection(ConnectionInfo):
             return bad
         except Exception as exc:
             return self._handler_failed(request, exc)
-        if not isinstance(resp, StreamResponse):
+        # (an exact-type test first: isinstance on StreamResponse, an ABC, is slow)
+        if type(resp) is not Response and not isinstance(resp, StreamResponse):
             error = RuntimeError(f"Web-handler should return a response instance, got {resp!r}")
             return server.handle_error(request, 500, error)
         return resp
@@ -816,8 +817,8 @@ class _Connection(ConnectionInfo):
             except ConnectionResetError:
                 pass
             return False
-        writer = request.writer
-        return bool(resp.keep_alive) and writer is not None and writer.complete
+        writer = request._writer
+        return bool(resp._keep_alive) and writer is not None and writer.complete
 
     async def _drain(self) -> bool:
         """Skip an unread body (up to MAX_DRAIN) so the connection can be reused."""
