@@ -93,6 +93,10 @@ class ConnectionInfo:
         """True once the connection is closing or closed."""
         return False
 
+    def handler_scope(self, scope: anyio.CancelScope, ticket: int) -> anyio.CancelScope:
+        """The cancel scope of this connection's request ``ticket``, which was given ``scope``."""
+        return scope
+
     # -- what requests and responses ask of the connection -------------------------
 
     def new_writer(self) -> StreamWriter:
@@ -164,6 +168,7 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
     _post: MultiDictProxy[Any] | None = None
     _client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS
     _cancel_scope: anyio.CancelScope | None = None  # see cancel_scope
+    _scope_ticket = 0  # which of its connection's requests this is (see cancel_scope)
     _response_prepare_hook: Callable[[StreamResponse], Awaitable[None]] | None = None
     _writer: StreamWriter | None = None
 
@@ -177,7 +182,8 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
         scope = self._cancel_scope
         if scope is None:
             raise RuntimeError("This request has no cancel scope: no server is handling it")
-        return scope
+        # The server shares one scope between requests until one takes it.
+        return self._conn.handler_scope(scope, self._scope_ticket)
 
     @cancel_scope.setter
     def cancel_scope(self, scope: anyio.CancelScope) -> None:
@@ -253,6 +259,7 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
         )
         clone._read_bytes = self._read_bytes
         clone._cancel_scope = self._cancel_scope
+        clone._scope_ticket = self._scope_ticket
         clone._response_prepare_hook = self._response_prepare_hook
         clone._clone_extra(self)
         return clone

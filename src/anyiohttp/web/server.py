@@ -2,8 +2,9 @@
 
 For each connection a single task reads (64 KiB at a time), feeds the
 parser, and when a request head is complete builds the Request and runs the
-handler inline, in its own cancel scope (``request.cancel_scope``). The body
-is pulled from the socket only when the handler reads it, which is the
+handler inline, in a cancel scope (``request.cancel_scope``) that requests
+share until a handler takes it, so none is entered per request. The body is
+pulled from the socket only when the handler reads it, which is the
 backpressure. The response is written from the same task, then the next
 pipelined request is parsed from what is left over. No task and no memory
 stream is spent per request, except the disconnect watcher when
@@ -397,8 +398,11 @@ class _Connection(ConnectionInfo):
 
     __slots__ = (
         "_expect",
+        "_handler_scope",
         "_idle_scope",
+        "_scope_taken",
         "_task_group",
+        "_ticket",
         "_watcher",
         "_websocket",
         "head_deadline",
@@ -429,6 +433,11 @@ class _Connection(ConnectionInfo):
         #: When waiting for the current request head stops being acceptable.
         self.head_deadline = math.inf
         self._idle_scope: anyio.CancelScope | None = None
+        # The cancel scope the handlers share (see _serve_requests), whether
+        # the current request's handler took it, and which request is current.
+        self._handler_scope: anyio.CancelScope | None = None
+        self._scope_taken = False
+        self._ticket = 0
         self._expect = _Expect.NONE
         self._task_group: TaskGroup | None = None
         self._watcher: _DisconnectWatcher | None = None
@@ -508,42 +517,83 @@ class _Connection(ConnectionInfo):
         async with anyio.create_task_group() as tg:
             self._task_group = tg
             try:
-                keep_alive = await self._handle(head)
+                # A scope of its own, inside the task group: cancelling the
+                # handler leaves the WebSocket's tasks to finish its close.
+                with anyio.CancelScope() as scope:
+                    keep_alive = await self._handle(head, scope)
             finally:
                 self._task_group = None
         return keep_alive
 
     async def _loop(self, timeout: float | None) -> anyio.CancelScope:
         """Serve requests, each head within ``timeout``; returns the idle scope."""
-        parser = self.parser
-        now = clock()
         with anyio.CancelScope() as idle_scope:
             self._idle_scope = idle_scope
             if self.is_closing() and not self._request_waiting():
                 return idle_scope
-            while True:
-                if timeout is not None:
-                    self.head_deadline = now() + timeout
-                try:
-                    head = await self._read_head()
-                except HttpProcessingError as exc:
-                    await self._send_bad_request(exc)
-                    return idle_scope
-                if head is None:
-                    return idle_scope
-                # IDLE -> BUSY -> IDLE are the per-request moves (assigned, not checked)
-                if self.state is ConnectionState.IDLE:
-                    self.state = ConnectionState.BUSY
-                self.head_deadline = math.inf
-                if head.upgrade and self._task_group is None:
-                    keep_alive = await self._handle_upgrade(head)
-                else:
-                    keep_alive = await self._handle(head)
-                if not keep_alive or self.state is not ConnectionState.BUSY:
-                    return idle_scope
-                self.state = ConnectionState.IDLE
-                parser.start_next_cycle()
+            while await self._serve_requests(timeout):
+                pass
         return idle_scope
+
+    async def _serve_requests(self, timeout: float | None) -> bool:
+        """Serve requests whose handlers share one cancel scope; True to go on in a new one.
+
+        Entering a cancel scope per request costs more than anything else
+        the loop does per request (trio's most of all), and a scope nobody
+        asked for cannot be cancelled but by the connection. So requests
+        share this one until a handler takes it (``request.cancel_scope``):
+        the next request gets a new one, so that a cancel or a deadline meant
+        for one request never reaches the next. Cancelling it ends the
+        connection, as cancelling any handler's scope does.
+        """
+        parser = self.parser
+        now = clock()
+        with anyio.CancelScope() as scope:
+            self._handler_scope = scope
+            self._scope_taken = False
+            try:
+                while True:
+                    if timeout is not None:
+                        self.head_deadline = now() + timeout
+                    try:
+                        head = await self._read_head()
+                    except HttpProcessingError as exc:
+                        await self._send_bad_request(exc)
+                        return False
+                    if head is None:
+                        return False
+                    # IDLE -> BUSY -> IDLE are the per-request moves (assigned, not checked)
+                    if self.state is ConnectionState.IDLE:
+                        self.state = ConnectionState.BUSY
+                    self.head_deadline = math.inf
+                    if head.upgrade and self._task_group is None:
+                        keep_alive = await self._handle_upgrade(head)
+                    else:
+                        keep_alive = await self._handle(head, scope)
+                    if not keep_alive or self.state is not ConnectionState.BUSY:
+                        return False
+                    self.state = ConnectionState.IDLE
+                    parser.start_next_cycle()
+                    if self._scope_taken:
+                        return True
+            finally:
+                self._handler_scope = None
+        return False  # a handler's scope was cancelled: the connection ends
+
+    def handler_scope(self, scope: anyio.CancelScope, ticket: int) -> anyio.CancelScope:
+        """The cancel scope for the request ``ticket`` that was given ``scope``.
+
+        While the request is handled it is the shared scope, which the next
+        request then does not share. Asked for after its request ended, while
+        that scope still serves the connection, it is a scope of its own that
+        was never entered: cancelling it cancels nothing, as cancelling the
+        scope of a finished request does.
+        """
+        if scope is self._handler_scope:
+            if ticket != self._ticket:
+                return anyio.CancelScope()
+            self._scope_taken = True
+        return scope
 
     async def _read_head(self) -> RequestHead | None:
         parser = self.parser
@@ -686,8 +736,8 @@ class _Connection(ConnectionInfo):
         length = request.content_length
         return length is not None and length - payload.total_bytes <= MAX_DRAIN
 
-    async def _handle(self, head: RequestHead) -> bool:
-        """Run the handler and send its response; True to keep the connection."""
+    async def _handle(self, head: RequestHead, scope: anyio.CancelScope) -> bool:
+        """Run the handler in ``scope`` and send its response; True to keep the connection."""
         server = self.server
         if head.chunked or head.content_length:
             payload: StreamReader = StreamReader(self._body_source(head))
@@ -697,27 +747,30 @@ class _Connection(ConnectionInfo):
         request = server.request_factory(head, payload, conn=self, secure=self.secure)
         access_logger = server.config.access_logger
         started = time.monotonic() if access_logger is not None else 0.0
-        with anyio.CancelScope() as scope:
-            request._cancel_scope = scope
-            watcher = self._watcher
-            if watcher is not None:
-                assert self._task_group is not None
-                watcher.start(self._task_group, self.stream, scope)
-            try:
-                resp = await self._run_handler(request)
-                keep_alive = await self._finish(request, resp)
-            finally:
-                if watcher is not None or self._websocket is not None:  # else no scope needed
-                    with anyio.CancelScope(shield=True):
-                        if watcher is not None:
-                            await watcher.stop()
-                        if self._websocket is not None:
-                            await self._end_websocket(scope.cancel_called or self.is_closing())
-        if scope.cancelled_caught:
-            server.config.logger.debug(
-                "Handler for %s %s was cancelled", request.method, request.raw_path
-            )
-            return False
+        request._cancel_scope = scope
+        self._ticket += 1
+        request._scope_ticket = self._ticket
+        watcher = self._watcher
+        if watcher is not None:
+            assert self._task_group is not None
+            watcher.start(self._task_group, self.stream, scope)
+        try:
+            resp = await self._run_handler(request)
+            keep_alive = await self._finish(request, resp)
+        except anyio.get_cancelled_exc_class():
+            if scope.cancel_called:
+                server.config.logger.debug(
+                    "Handler for %s %s was cancelled", request.method, request.raw_path
+                )
+            raise
+        finally:
+            self._ticket += 1  # the request is over: its ticket no longer fits
+            if watcher is not None or self._websocket is not None:  # else no scope needed
+                with anyio.CancelScope(shield=True):
+                    if watcher is not None:
+                        await watcher.stop()
+                    if self._websocket is not None:
+                        await self._end_websocket(scope.cancel_called or self.is_closing())
         if access_logger is not None and access_logger.enabled:
             access_logger.log(request, resp, time.monotonic() - started)
         if payload is not EMPTY_PAYLOAD:
