@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import aiohttp.client
+import anyio
 import pytest
 
 import anyiohttp
@@ -96,3 +97,76 @@ async def test_empty_payload_etag_and_the_subapp_resource() -> None:
         async with session.get(server.make_url("/sub/")) as resp:
             assert await resp.text() == "True "
     assert anyiohttp.ETag("a", is_weak=True) == anyiohttp.ETag(value="a", is_weak=True)
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "encoding"),
+    [("user", "pass", "utf-8"), ("jürgen", "pässwörd", "utf-8"), ("ä", "", "latin1")],
+)
+def test_encode_basic_auth_as_aiohttp(login: str, password: str, encoding: str) -> None:
+    ours = anyiohttp.encode_basic_auth(login, password, encoding)
+    assert ours == aiohttp.encode_basic_auth(login, password, encoding)
+    assert anyiohttp.BasicAuth(login, password, encoding).encode() == ours
+    assert anyiohttp.encode_basic_auth("user") == aiohttp.encode_basic_auth("user")
+    with pytest.raises(ValueError, match="RFC 7617"):
+        anyiohttp.encode_basic_auth("a:b", "c")
+
+
+@pytest.mark.anyio
+async def test_encode_basic_auth_in_a_request_header() -> None:
+    async def whoami(request: web.Request) -> web.Response:
+        auth = anyiohttp.BasicAuth.decode(request.headers["Authorization"], encoding="utf-8")
+        return web.Response(text=f"{auth.login}/{auth.password}")
+
+    app = web.Application()
+    app.router.add_get("/", whoami)
+    async with TestServer(app) as server, anyiohttp.ClientSession() as session:
+        headers = {"Authorization": anyiohttp.encode_basic_auth("jürgen", "s3cret")}
+        async with session.get(server.make_url("/"), headers=headers) as resp:
+            assert await resp.text() == "jürgen/s3cret"
+
+
+@pytest.mark.anyio
+async def test_read_nowait_on_a_response_and_a_request_body() -> None:
+    """After readline(), read_nowait() has the rest of what that read brought in."""
+    release = anyio.Event()
+    seen: list[bytes] = []
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"line\nrest")  # one chunk, one segment
+        await release.wait()
+        await resp.write(b"more")
+        return resp
+
+    async def upload(request: web.Request) -> web.Response:
+        seen.append(request.content.read_nowait())  # nothing read yet: nothing here
+        seen.append(await request.content.readline())
+        seen.append(request.content.read_nowait())
+        seen.append(await request.content.read())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/stream", stream)
+    app.router.add_post("/upload", upload)
+    async with TestServer(app) as server, anyiohttp.ClientSession() as session:
+        async with session.get(server.make_url("/stream")) as resp:
+            assert await resp.content.readline() == b"line\n"
+            got = resp.content.read_nowait()
+            assert b"rest".startswith(got)  # what came in with the line, never more
+            async with anyio.create_task_group() as tg:
+                rest: list[bytes] = []
+
+                async def read_rest() -> None:
+                    rest.append(await resp.content.read())
+
+                tg.start_soon(read_rest)
+                await anyio.wait_all_tasks_blocked()
+                with pytest.raises(RuntimeError, match="waiting for incoming data"):
+                    resp.content.read_nowait()
+                release.set()
+            assert got + rest[0] == b"restmore"
+        async with session.post(server.make_url("/upload"), data=b"a\nbc") as resp:
+            assert await resp.text() == "ok"
+    assert seen[0] == b"" and seen[1] == b"a\n" and seen[2] + seen[3] == b"bc"

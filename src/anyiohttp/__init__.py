@@ -81,7 +81,7 @@ from .client import (
     WSServerHandshakeError,
 )
 from .client.websocket import ClientWebSocketResponse, ClientWSTimeout
-from .helpers import ETag
+from .helpers import ETag, encode_basic_auth
 from .http.exceptions import HttpProcessingError
 from .http.multipart import (
     BadContentDispositionHeader,
@@ -200,6 +200,7 @@ __all__ = [
     "WebSocketError",
     "__version__",
     "content_disposition_filename",
+    "encode_basic_auth",
     "get_payload",
     "hdrs",
     "parse_content_disposition",

@@ -23,6 +23,7 @@ __all__ = (
     "ContentTypeMixin",
     "ETag",
     "MimeType",
+    "encode_basic_auth",
     "parse_content_type",
     "parse_http_date",
     "parse_mimetype",
@@ -191,6 +192,18 @@ class ETag:
     is_weak: bool = False
 
 
+def encode_basic_auth(login: str, password: str = "", encoding: str = "utf-8") -> str:
+    """The ``Authorization`` (or ``Proxy-Authorization``) value ``Basic <base64>``.
+
+    As aiohttp's: RFC 7617 credentials, ``login:password`` encoded in
+    ``encoding``; a ``:`` in ``login`` is a ValueError (it would end it).
+    """
+    if ":" in login:
+        raise ValueError('A ":" is not allowed in login (RFC 7617#section-2)')
+    creds = f"{login}:{password}".encode(encoding)
+    return "Basic " + base64.b64encode(creds).decode("ascii")
+
+
 class BasicAuth(namedtuple("BasicAuth", ["login", "password", "encoding"])):
     """HTTP Basic authentication credentials (RFC 7617): ``login``, ``password``, ``encoding``."""
 
@@ -241,8 +254,7 @@ class BasicAuth(namedtuple("BasicAuth", ["login", "password", "encoding"])):
 
     def encode(self) -> str:
         """The ``Authorization`` header value."""
-        creds = f"{self.login}:{self.password}".encode(self.encoding)
-        return "Basic " + base64.b64encode(creds).decode(self.encoding)
+        return encode_basic_auth(self.login, self.password, self.encoding)
 
 
 def ip_family(host: str) -> int:

@@ -127,3 +127,49 @@ async def test_empty_payload() -> None:
     assert EMPTY_PAYLOAD.at_eof()
     with pytest.raises(RuntimeError):
         EMPTY_PAYLOAD.feed_data(b"x")
+
+
+async def test_read_nowait_takes_what_is_buffered() -> None:
+    reader = StreamReader()
+    assert reader.read_nowait() == b""  # nothing yet: no wait
+    reader.feed_data(b"abc")
+    reader.feed_data(b"def")
+    assert reader.read_nowait(0) == b""
+    assert reader.read_nowait(2) == b"ab"
+    assert reader.read_nowait(3) == b"cde"  # across the two pieces
+    assert reader.read_nowait() == b"f"
+    reader.feed_eof()
+    assert reader.read_nowait() == b"" and reader.at_eof()
+    assert EMPTY_PAYLOAD.read_nowait() == b""
+
+
+async def test_read_nowait_pulls_nothing() -> None:
+    reader = source(b"one\ntwo", b"three")
+    assert reader.read_nowait() == b""
+    assert PULLS == []  # it never asks the connection for more
+    assert await reader.readline() == b"one\n"
+    assert reader.read_nowait() == b"two"  # the rest of what the read brought in
+    assert await reader.read() == b"three"
+
+
+async def test_read_nowait_raises_the_error_and_refuses_a_waiting_reader() -> None:
+    gate = anyio.Event()
+
+    async def slow() -> bytes:
+        await gate.wait()
+        raise ValueError("cut short")
+
+    reader = StreamReader(slow)
+    async with anyio.create_task_group() as tg:
+
+        async def read() -> None:
+            with pytest.raises(ValueError, match="cut short"):
+                await reader.read()
+
+        tg.start_soon(read)
+        await anyio.wait_all_tasks_blocked()
+        with pytest.raises(RuntimeError, match="waiting for incoming data"):
+            reader.read_nowait()
+        gate.set()
+    with pytest.raises(ValueError, match="cut short"):
+        reader.read_nowait()

@@ -209,6 +209,23 @@ class StreamReader:
             return b""
         return self._take_all()
 
+    def read_nowait(self, n: int = -1) -> bytes:
+        """Up to n bytes of what is buffered (all of it when n < 0), without waiting.
+
+        As aiohttp's: ``b""`` when nothing is buffered (at the end or not),
+        the stream's error if one was set, and a RuntimeError while another
+        task waits in a read. The buffer fills only as reads await, since
+        this stream pulls (module docstring): what a read brought in beyond
+        what it returned (the rest of a line, of a chunk) is what is here.
+        """
+        if self._exception is not None:
+            raise self._exception
+        if self._reading:
+            raise RuntimeError("Called while some coroutine is waiting for incoming data.")
+        if not self._buffer or n == 0:
+            return b""
+        return self._take_all() if n < 0 else self._take(n)
+
     async def readchunk(self) -> tuple[bytes, bool]:
         """Return ``(data, end_of_http_chunk)``; ``(b"", False)`` at the end.
 
