@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -11,7 +11,11 @@ _T = TypeVar("_T")
 
 class AwaitableContext(Generic[_T]):
     """Wraps the coroutine making a ``_T``: ``await`` it for the value, or
-    ``async with`` it to have :meth:`_finish` run on the value at the end."""
+    ``async with`` it to have :meth:`_finish` run on the value at the end.
+
+    :meth:`_finish` is a plain method, not a coroutine: on the client's hot
+    path every ``async with session.get(...)`` goes through it.
+    """
 
     __slots__ = ("_coro", "_value")
 
@@ -32,8 +36,12 @@ class AwaitableContext(Generic[_T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._value is not None:
-            await self._finish(self._value)
+        value = self._value
+        if value is not None:
+            pending = self._finish(value)
+            if pending is not None:
+                await pending
 
-    async def _finish(self, value: _T) -> None:
+    def _finish(self, value: _T) -> Awaitable[object] | None:
+        """End the block: None, or what to await before leaving it."""
         raise NotImplementedError

@@ -143,6 +143,7 @@ class Connection:
         "_peer_state",
         "closed",
         "created",
+        "deadline_scope",
         "direct",
         "key",
         "last_used",
@@ -160,6 +161,8 @@ class Connection:
         #: The parser's limits for response heads (each exchange sets its own).
         self.limits = DEFAULT_HEAD_LIMITS
         self.parser = connector._parser_class(**self.limits._asdict())
+        #: A maker of cancel scopes with a deadline, the cheapest for the backend.
+        self.deadline_scope = connector._deadline_scope
         self.created = self.last_used = connector._now()
         self.closed = False
         #: True when this checkout reuses a kept-alive connection.
@@ -178,11 +181,6 @@ class Connection:
         state = "closed" if self.closed else "open"
         return f"<Connection {self.key.host}:{self.key.port} {state}>"
 
-    @property
-    def deadline_scope(self) -> Callable[[float], AbstractContextManager[Any]]:
-        """A maker of cancel scopes with a deadline, the cheapest for the backend."""
-        return self._connector._deadline_scope
-
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, object]], *args: object) -> None:
         """Run ``func(*args)`` in the pool's task group (a request body's upload)."""
         self._connector._check_open().start_soon(func, *args)
@@ -191,7 +189,7 @@ class Connection:
         """The limits on the next response heads (a request's own, or its session's)."""
         if limits != self.limits:
             self.parser.set_limits(*limits)
-            self.limits = limits
+        self.limits = limits  # the same object next time: the check is an identity test
 
     def release(self) -> None:
         """Give the connection back: pooled when its exchange ended cleanly, else closed."""

@@ -63,7 +63,8 @@ from .exceptions import (
 from .tracing import Trace, TraceRequestChunkSentParams, TraceRequestHeadersSentParams
 
 if TYPE_CHECKING:
-    from .connector import Connection
+    from .connector import Connection, HeadLimits
+    from .request import ClientTimeout
 
 __all__ = ("BodyEnd", "HTTP11Exchange", "Upload")
 
@@ -140,9 +141,10 @@ class Upload:
             callback(self)
 
     async def wait(self) -> None:
-        """Until the upload ended."""
-        if self._done is not None:
-            await self._done.wait()
+        """Until the upload ended (no checkpoint once it did, as a done future)."""
+        done = self._done
+        if done is not None and not done.is_set():
+            await done.wait()
 
     def __await__(self) -> Generator[Any, None, None]:
         return self.wait().__await__()
@@ -174,21 +176,25 @@ class HTTP11Exchange:
         self,
         conn: Connection,
         request_info: RequestInfo,
-        *,
+        limits: HeadLimits,
+        timeout: ClientTimeout,
         deadline: float,
-        sock_read: float | None,
-        total: float | None,
         now: Callable[[], float],
         http10: bool = False,
     ) -> None:
+        """An exchange on ``conn``: response heads within ``limits``; every wait within
+        ``deadline`` (the total timeout, clocked by ``now``), reads within
+        ``timeout.sock_read`` too."""
+        if conn.limits is not limits:
+            conn.use_limits(limits)
         self.conn = conn
         #: Requests say HTTP/1.0 (``ClientSession(version=HttpVersion10)``).
         self.http10 = http10
         self.parser = conn.parser
         self.request_info = request_info
         self._deadline = deadline
-        self._sock_read = sock_read
-        self._total = total
+        self._sock_read = timeout.sock_read
+        self._total = timeout.total
         self._now = now
         self.body_end = BodyEnd.OPEN
         #: The bytes of the request written so far (head, framing and body).
@@ -322,21 +328,32 @@ class HTTP11Exchange:
         )
 
     async def _final_head(self, on_continue: Callable[[], object] | None = None) -> ResponseHead:
-        """The final response head, stepping over interim ones.
+        """The final response head, stepping over interim (1xx) ones.
 
         A ``101`` is final, asked for or not: what follows is not HTTP (as
         aiohttp, which returns it too). The first ``100 Continue`` calls
         ``on_continue`` (the body waited for it).
         """
+        parser = self.parser
         while True:
-            event = await self.receive_head()
+            try:
+                event = parser.next_event()
+            except HttpProcessingError as exc:
+                raise self._error(exc) from exc
             if type(event) is ResponseHead:
                 return event
-            if event.status == 101:
-                return _switching_head(event.headers)
-            if event.status == 100 and on_continue is not None:
-                on_continue()
-                on_continue = None
+            if type(event) is InformationalHead:
+                if event.status == 101:
+                    return _switching_head(event.headers)
+                if event.status == 100 and on_continue is not None:
+                    on_continue()
+                    on_continue = None
+            elif event is NEED_DATA:
+                parser.feed(await self._receive())
+            elif event is CONNECTION_CLOSED:
+                raise ServerDisconnectedError()
+            else:
+                raise ServerDisconnectedError(f"Unexpected {event!r} before the response")
 
     async def _head_while_uploading(
         self,
@@ -450,23 +467,6 @@ class HTTP11Exchange:
             raise SocketTimeoutError("Timeout on reading data from socket")
         raise self._total_timeout()
 
-    async def receive_head(self) -> ResponseHead | InformationalHead:
-        """The next response head: a final one, or an interim (1xx) one."""
-        parser = self.parser
-        while True:
-            try:
-                event = parser.next_event()
-            except HttpProcessingError as exc:
-                raise self._error(exc) from exc
-            if type(event) is ResponseHead or type(event) is InformationalHead:
-                return event
-            if event is NEED_DATA:
-                parser.feed(await self._receive())
-            elif event is CONNECTION_CLOSED:
-                raise ServerDisconnectedError()
-            else:
-                raise ServerDisconnectedError(f"Unexpected {event!r} before the response")
-
     def end_empty_body(self) -> bool:
         """Take the end of a body that cannot have one (HEAD, 204, 304); False if not there."""
         try:
@@ -497,7 +497,17 @@ class HTTP11Exchange:
                 if isinstance(event, HttpProcessingError):
                     raise self._error(event, in_body=True) from event
             if type(event) is bytes:
-                self._look_ahead()
+                # See whether the body's end is here already (a small body
+                # comes with it): keep what came for the next call.
+                try:
+                    peeked = parser.next_event()
+                except HttpProcessingError as exc:
+                    self._peeked = exc
+                else:
+                    if peeked is not NEED_DATA:
+                        self._peeked = peeked
+                        if peeked is END_OF_MESSAGE:
+                            self.body_end = BodyEnd.COMPLETE
                 return event
             if event is NEED_DATA:
                 if self._deadline != math.inf and self._now() >= self._deadline:
@@ -508,18 +518,6 @@ class HTTP11Exchange:
             # or the connection switched protocols.
             self.body_end = BodyEnd.COMPLETE if event is END_OF_MESSAGE else BodyEnd.CLOSED
             return b""
-
-    def _look_ahead(self) -> None:
-        """See whether the body's end is already here; keep what came for the next call."""
-        try:
-            event = self.parser.next_event()
-        except HttpProcessingError as exc:
-            self._peeked = exc
-            return
-        if event is not NEED_DATA:
-            self._peeked = event
-            if event is END_OF_MESSAGE:
-                self.body_end = BodyEnd.COMPLETE
 
 
 def _looks_closed(exc: HttpProcessingError) -> bool:

@@ -98,7 +98,6 @@ class ClientResponse(ContentTypeMixin):
         self,
         method: str,
         url: URL,
-        *,
         head: ResponseHead,
         exchange: HTTP11Exchange | None,
         request_info: RequestInfo,
@@ -114,8 +113,11 @@ class ClientResponse(ContentTypeMixin):
         self._head = head
         # The exchange that reads the body, while the response holds its connection.
         self._exchange = exchange
-        # The same, kept for what the request sent (output_size, upload_complete).
+        # The same, kept for what the request sent (output_size).
         self._sent_by = exchange
+        # The request body's upload task; None when the body went with the head
+        # (or there was none). Reads and exits wait for it, as aiohttp's.
+        self._upload = exchange.upload if exchange is not None else None
         self._request_info = request_info
         self._history = tuple(history)
         self._traces = traces
@@ -230,14 +232,8 @@ class ClientResponse(ContentTypeMixin):
         body still goes out (a server that answers early, a body that waits on
         the response).
         """
-        upload = self._sent_by.upload if self._sent_by is not None else None
+        upload = self._upload
         return upload if upload is not None else Upload.completed()
-
-    async def _wait_upload(self) -> None:
-        """Until the request body went out (as aiohttp's reads and exits wait for it)."""
-        upload = self._sent_by.upload if self._sent_by is not None else None
-        if upload is not None and not upload.done():
-            await upload.wait()
 
     @property
     def cookies(self) -> SimpleCookie:
@@ -389,7 +385,8 @@ class ClientResponse(ContentTypeMixin):
         if self._body is None:
             try:
                 self._body = await self.content.read()
-                await self._wait_upload()  # as aiohttp: the request is all out too
+                if self._upload is not None:
+                    await self._upload  # as aiohttp: the request is all out too
             except BaseException:
                 # As aiohttp: the response is closed, and what was read of the
                 # body stays unread: reading again raises ClientConnectionError
@@ -472,7 +469,8 @@ class ClientResponse(ContentTypeMixin):
 
         An unread body is not read: its connection is closed.
         """
-        await self._wait_upload()
+        if self._upload is not None:
+            await self._upload
         self.release()
 
     def raise_for_status(self) -> None:
@@ -503,9 +501,8 @@ class ClientResponse(ContentTypeMixin):
     ) -> None:
         self._in_context = False
         self.release()
-        upload = self.upload_complete
-        if not upload.done():
-            await upload
+        if self._upload is not None:
+            await self._upload
 
 
 # application/json and application/<something>+json (parameters may follow), as aiohttp.

@@ -18,7 +18,7 @@ import os
 import ssl as ssl_module
 import urllib.request
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -160,7 +160,11 @@ class _Hop:
 
 
 class _Options(NamedTuple):
-    """What stays the same over a request's redirects and retries."""
+    """What stays the same over a request's redirects and retries.
+
+    Made with positional arguments on the hot path: a call with more than a
+    few keyword arguments costs CPython 3.11 several times as much.
+    """
 
     skip: frozenset[str]
     compress: str | bool | None
@@ -188,17 +192,15 @@ class RequestContextManager(AwaitableContext[ClientResponse]):
     __slots__ = ()
 
     async def __aenter__(self) -> ClientResponse:
-        resp = await super().__aenter__()
+        resp = self._value = await self._coro
         resp._in_context = True
         return resp
 
-    async def _finish(self, value: ClientResponse) -> None:
+    def _finish(self, value: ClientResponse) -> Awaitable[None] | None:
         # As aiohttp: released (an unread body closes the connection and
         # stops the upload), then until the request body went out.
         value.release()
-        upload = value.upload_complete
-        if not upload.done():
-            await upload
+        return value._upload
 
 
 # aiohttp's name for it, which some code spells out in annotations.
@@ -280,6 +282,7 @@ class ClientSession:
         # aiohttp's switch (its TestClient turns it off): retry an idempotent
         # request once on a fresh connection when a kept-alive one was stale.
         self._retry_connection = True
+        self._http10 = version == HttpVersion10
         self._raise_for_status = raise_for_status
         timeout = _session_timeout(timeout, read_timeout, conn_timeout)
         if ssl_shutdown_timeout is not _SENTINEL:
@@ -627,33 +630,47 @@ class ClientSession:
         self._check_usable()
         if verify_ssl is not None or ssl_context is not None or fingerprint is not None:
             ssl = _merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
-        ssl = _check_ssl(ssl)
+        if ssl is not True:
+            ssl = _check_ssl(ssl)
         url = self._request_url(str_or_url, params)
-        timeout = self._timeout_for(timeout)
+        timeout = self._request_timeout if timeout is _SENTINEL else self._timeout_for(timeout)
         if proxy is not None:
             _check_proxy(proxy)  # before any connection or DNS lookup
-        traces = [
-            Trace(self, config, config.trace_config_ctx(trace_request_ctx))
-            for config in self._trace_configs
-        ]
-        hop = await self._first_hop(method, url, auth, cookies, headers, data, json, traces)
-        body = hop.body
+        traces = (
+            [Trace(self, c, c.trace_config_ctx(trace_request_ctx)) for c in self._trace_configs]
+            if self._trace_configs
+            else []
+        )
+        given = CIMultiDict(headers) if headers else CIMultiDict()
+        hop = _Hop(method.upper(), url, None, auth, cookies, given, self._default_headers)
+        for trace in traces:
+            await trace.send("on_request_start", TraceRequestStartParams(hop.method, url, given))
+        body = self._credentials_and_body(hop, data, json)
+        skip = self._skip | skip_set(skip_auto_headers) if skip_auto_headers else self._skip
+        deadline = self._now() + timeout.total if timeout.total is not None else math.inf
+        limits = (
+            self._head_limits
+            if max_line_size is None and max_field_size is None and max_headers is None
+            else self._limits_for(max_line_size, max_field_size, max_headers)
+        )
         options = _Options(
-            skip=self._skip | skip_set(skip_auto_headers) if skip_auto_headers else self._skip,
-            compress=compress, chunked=chunked, expect100=expect100, proxy=proxy,
-            proxy_auth=proxy_auth, proxy_headers=proxy_headers, ssl=ssl, timeout=timeout,
-            deadline=self._now() + timeout.total if timeout.total is not None else math.inf,
-            traces=traces, read_bufsize=read_bufsize, auto_decompress=auto_decompress,
-            upgrade=_upgrade, limits=self._limits_for(max_line_size, max_field_size, max_headers),
-            middlewares=self._middlewares if middlewares is None else tuple(middlewares),
-            uploading=[],
+            skip, compress, chunked, expect100, proxy, proxy_auth, proxy_headers, ssl, timeout,
+            deadline, traces, read_bufsize, auto_decompress, _upgrade, limits,
+            self._middlewares if middlewares is None else tuple(middlewares), [],
         )  # fmt: skip
-        redirect_limit = self._max_redirects if max_redirects is None else max_redirects
         if raise_for_status is None:
             raise_for_status = self._raise_for_status
+        resp = None
+        if body is None and not (traces or options.middlewares or _upgrade or self._trust_env):
+            # The common request, the short way: no body, no middleware or trace
+            # to go through, its ClientRequest sent as built.
+            resp = await self._sender(self._client_request(hop, options), options, ())
+            if raise_for_status is False and (not allow_redirects or resp.status not in _REDIRECTS):
+                return resp  # nothing more to do
+        redirect_limit = self._max_redirects if max_redirects is None else max_redirects
         try:
             return await self._request_chain(
-                hop, options, allow_redirects, redirect_limit, raise_for_status
+                hop, options, allow_redirects, redirect_limit, raise_for_status, resp
             )
         finally:
             # A file given as the body is closed once the request ends (and
@@ -663,31 +680,38 @@ class ClientSession:
             if hop.body is not None and hop.body is not body:
                 _close_when_sent(hop.body, options.uploading)
 
-    async def _first_hop(
-        self,
-        method: str,
-        url: URL,
-        auth: BasicAuth | None,
-        cookies: Any,
-        headers: Any,
-        data: Any,
-        json: Any,
-        traces: list[Trace],
-    ) -> _Hop:
-        """The first request of a chain: traced as started, its credentials and its body."""
-        given = CIMultiDict(headers) if headers else CIMultiDict()
-        hop = _Hop(method.upper(), url, None, auth, cookies, given, self._default_headers)
-        for trace in traces:
-            await trace.send(
-                "on_request_start", TraceRequestStartParams(hop.method, url, hop.headers)
+    def _credentials_and_body(self, hop: _Hop, data: Any, json: Any) -> Payload | None:
+        """The first request's credentials (from the URL, else the session's; no
+        Authorization header besides), and its body (kept open: a redirect or a retry
+        may send it again; closed by :meth:`_request`)."""
+        url_auth = BasicAuth.from_url(hop.url)
+        if url_auth is not None:
+            if hop.auth is not None:
+                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+            hop.auth = url_auth
+            hop.url = hop.url.with_user(None)
+        if (
+            hop.auth is None
+            and self._default_auth is not None
+            and (self._base_url is None or self._base_url.origin() == hop.url.origin())
+        ):
+            # The session's credentials go only where its base_url points (as aiohttp).
+            hop.auth = self._default_auth
+        if hop.auth is not None and (
+            hdrs.AUTHORIZATION in hop.headers or hdrs.AUTHORIZATION in self._default_headers
+        ):
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+                "encoded in URL"
             )
-        self._take_credentials(hop)
+        if data is None and json is None:
+            return None
         body = hop.body = build_body(
             hop.method, data, json, self._json_serialize, self._json_serialize_bytes
         )
         if body is not None:
-            body.keep_open()  # a redirect or a retry may send it again; closed by _request
-        return hop
+            body.keep_open()
+        return body
 
     async def _request_chain(
         self,
@@ -696,18 +720,23 @@ class ClientSession:
         allow_redirects: bool,
         redirect_limit: int,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]],
+        resp: ClientResponse | None = None,
     ) -> ClientResponse:
-        """The request and the redirects it leads to; the final response (checked)."""
+        """The request and the redirects it leads to; the final response (checked).
+
+        ``resp`` is the first request's response when it was sent already.
+        """
         traces = options.traces
         history: list[ClientResponse] = []
-        resp: ClientResponse | None = None
         try:
             while True:
-                resp = await self._one_request(hop, options, history)
+                if resp is None:
+                    resp = await self._one_request(hop, options, history)
                 if not allow_redirects or not await self._follow_redirect(
                     hop, resp, traces, history, redirect_limit
                 ):
                     break
+                resp = None
             if raise_for_status is True:
                 resp.raise_for_status()
             elif raise_for_status:
@@ -758,38 +787,13 @@ class ClientSession:
     def _limits_for(
         self, max_line_size: int | None, max_field_size: int | None, max_headers: int | None
     ) -> HeadLimits:
-        """The session's limits on the response head, or the request's own."""
+        """The request's own limits on the response head (the session's where None)."""
         limits = self._head_limits
-        if max_line_size is None and max_field_size is None and max_headers is None:
-            return limits
         return HeadLimits(
             limits.max_line_size if max_line_size is None else max_line_size,
             limits.max_field_size if max_field_size is None else max_field_size,
             limits.max_headers if max_headers is None else max_headers,
         )
-
-    def _take_credentials(self, hop: _Hop) -> None:
-        """Credentials from the URL, else the session's, and no Authorization besides."""
-        url_auth = BasicAuth.from_url(hop.url)
-        if url_auth is not None:
-            if hop.auth is not None:
-                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-            hop.auth = url_auth
-            hop.url = hop.url.with_user(None)
-        if (
-            hop.auth is None
-            and self._default_auth is not None
-            and (self._base_url is None or self._base_url.origin() == hop.url.origin())
-        ):
-            # The session's credentials go only where its base_url points (as aiohttp).
-            hop.auth = self._default_auth
-        if hop.auth is not None and (
-            hdrs.AUTHORIZATION in hop.headers or hdrs.AUTHORIZATION in self._default_headers
-        ):
-            raise ValueError(
-                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
-                "encoded in URL"
-            )
 
     async def _follow_redirect(
         self,
@@ -928,18 +932,16 @@ class ClientSession:
         proxy_url, proxy_auth = self._proxy_for(url, options.proxy, options.proxy_auth)
         proxy_headers = options.proxy_headers
         return ClientRequest(
-            hop.method, url, headers=req_headers, body=hop.body, session=self, auth=hop.auth,
-            skip_auto_headers=options.skip, chunked=options.chunked, compress=options.compress,
-            proxy=proxy_url, proxy_auth=proxy_auth,
-            proxy_headers=CIMultiDict(proxy_headers) if proxy_headers else None,
-            ssl=options.ssl, version=self._version,
+            hop.method, url, req_headers, hop.body, self, hop.auth, options.skip,
+            options.chunked, options.compress, proxy_url, proxy_auth,
+            CIMultiDict(proxy_headers) if proxy_headers else None, options.ssl, None,
+            self._version,
         )  # fmt: skip
 
     async def _dispatch(
         self, options: _Options, history: list[ClientResponse], req: ClientRequest
     ) -> ClientResponse:
         """The innermost handler: send ``req`` on a pooled connection, read the head."""
-        url = req.url
         body = req.payload
         if body is not None and options.uploading:
             await _stop_uploads(options.uploading)  # the body is sent anew, not twice at once
@@ -947,6 +949,28 @@ class ClientSession:
             raise ClientPayloadError(
                 "Cannot send a consumed request body again: use bytes or a seekable file"
             )
+        return await self._sender(req, options, history)
+
+    def _sender(
+        self, req: ClientRequest, options: _Options, history: Sequence[ClientResponse]
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """What sends ``req`` and returns its response: await it at once (it may hold a
+        connection). A request without a body or traces goes on a kept-alive connection
+        ready now if there is one (:meth:`_send_ready`), else on one checked out."""
+        key, target, request_info = self._route(req)
+        if req.payload is None and not options.traces and not options.upgrade:
+            conn = self._connector.take_ready(key)
+            if conn is not None:
+                return self._send_ready(conn, req, key, target, request_info, options, history)
+        return self._send(req, key, target, request_info, options, history)
+
+    def _route(self, req: ClientRequest) -> tuple[ConnectionKey, str, RequestInfo]:
+        """Where ``req`` goes: its pool key, its request target, what is requested.
+
+        Through a plain-HTTP proxy the target is the absolute URL and the
+        proxy's headers join the request's.
+        """
+        url = req.url
         is_ssl = url.scheme == "https"
         proxy_url, proxy_auth, proxy_headers = req.proxy, req.proxy_auth, req.proxy_headers
         headers_hash = hash(tuple(proxy_headers.items())) if proxy_headers else None
@@ -955,76 +979,98 @@ class ClientSession:
             proxy_url, proxy_auth, headers_hash,
         )  # fmt: skip
         target = url.raw_path_qs or "/"
-        req_headers = req.headers
+        headers = req.headers
         if proxy_url is not None and not is_ssl:
             target = str(url.origin()) + target  # absolute-form (RFC 9112 3.2.2)
             if proxy_auth is not None:
-                req_headers[hdrs.PROXY_AUTHORIZATION] = proxy_auth.encode()
+                headers[hdrs.PROXY_AUTHORIZATION] = proxy_auth.encode()
             for name, value in (proxy_headers or {}).items():
-                req_headers[name] = value
-        request_info = RequestInfo(url, req.method, CIMultiDictProxy(req_headers), req.original_url)
-        exchange, head = await self._send(req, options, key, target, request_info)
+                headers[name] = value
+        request_info = RequestInfo(url, req.method, CIMultiDictProxy(headers), req.original_url)
+        return key, target, request_info
+
+    def _response(
+        self,
+        req: ClientRequest,
+        exchange: HTTP11Exchange,
+        head: ResponseHead,
+        request_info: RequestInfo,
+        history: Sequence[ClientResponse],
+        options: _Options,
+    ) -> ClientResponse:
+        """The response to ``req``; the cookies it sets go to the jar."""
         auto_decompress = options.auto_decompress
         resp = ClientResponse(
-            req.method,
-            req.original_url,
-            head=head,
-            exchange=exchange,
-            request_info=request_info,
-            history=history,
-            traces=options.traces,
-            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
-            read_bufsize=options.read_bufsize or self._read_bufsize,
-            fallback_charset=self._fallback_charset_resolver,
-        )
+            req.method, req.original_url, head, exchange, request_info, history, options.traces,
+            self._auto_decompress if auto_decompress is None else auto_decompress,
+            options.read_bufsize or self._read_bufsize, self._fallback_charset_resolver,
+        )  # fmt: skip
         set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
         if set_cookies:
-            self._cookie_jar.update_cookies_from_headers(set_cookies, url)
-        if body is not None and not resp.upload_complete.done():
-            options.uploading.append(resp)
+            self._cookie_jar.update_cookies_from_headers(set_cookies, req.url)
         return resp
+
+    async def _send_ready(
+        self, conn: Connection, req: ClientRequest, key: ConnectionKey, target: str,
+        request_info: RequestInfo, options: _Options, history: Sequence[ClientResponse],
+    ) -> ClientResponse:  # fmt: skip
+        """Send ``req`` (no body) on ``conn``, a kept-alive connection taken ready; its response.
+
+        No cancel scope for the total timeout: the reads and writes time
+        their own waits. A connection the server had closed is replaced by a
+        fresh one, once, for an idempotent method (unless ``_retry_connection``
+        is off).
+        """
+        exchange = HTTP11Exchange(
+            conn, request_info, options.limits, options.timeout, options.deadline, self._now,
+            self._http10,
+        )  # fmt: skip
+        head: ResponseHead | None
+        try:
+            head = await exchange.send_request(req.method, target, req.headers, None, url=req.url)
+        except ServerDisconnectedError:
+            conn.close()
+            if not self._retry_connection or req.method not in _IDEMPOTENT:
+                raise
+            head = None
+        except BaseException:
+            conn.close()
+            raise
+        if head is None:
+            return await self._send(req, key, target, request_info, options, history, attempts=1)
+        return self._response(req, exchange, head, request_info, history, options)
 
     async def _send(
         self,
         req: ClientRequest,
-        options: _Options,
         key: ConnectionKey,
         target: str,
         request_info: RequestInfo,
-    ) -> tuple[HTTP11Exchange, ResponseHead]:
-        """Check out a connection, send the request on it, read the head; retry once
-        on a kept-alive connection the server had closed."""
+        options: _Options,
+        history: Sequence[ClientResponse],
+        attempts: int | None = None,
+    ) -> ClientResponse:
+        """Check out a connection (waiting for one if need be), send ``req`` on it and read
+        the head: its response. Within ``attempts`` (two for an idempotent request that can
+        be sent again), again on a fresh one when a kept-alive connection turns out closed
+        by the server."""
         method, body, traces, deadline = req.method, req.payload, options.traces, options.deadline
-        headers, url = req.headers, req.url
-        replayable = body is None or body.replayable
-        attempts = 2 if self._retry_connection and replayable and method in _IDEMPOTENT else 1
-        if body is None and not traces and not options.upgrade:
-            # The common case, a kept-alive connection ready: no cancel scope
-            # for the total timeout, the reads and writes time their own waits.
-            conn = self._connector.take_ready(key)
-            if conn is not None:
-                exchange = self._exchange(conn, request_info, options)
-                try:
-                    return exchange, await exchange.send_request(
-                        method, target, headers, None, url=url
-                    )
-                except ServerDisconnectedError:
-                    conn.close()
-                    if attempts == 1:
-                        raise
-                    attempts = 1  # a kept-alive connection the server had closed: once, fresh
-                except BaseException:
-                    conn.close()
-                    raise
+        if attempts is None:
+            replayable = body is None or body.replayable
+            retry = self._retry_connection and replayable and method in _IDEMPOTENT
+            attempts = 2 if retry else 1
         for attempt in range(attempts):
             # One cancel scope carries the total timeout over connecting,
             # sending and reading the head (none at all without a total).
             with self._deadline_scope(deadline):
                 conn = await self._connect(key, options.timeout, traces)
-                exchange = self._exchange(conn, request_info, options)
+                exchange = HTTP11Exchange(
+                    conn, request_info, options.limits, options.timeout, options.deadline,
+                    self._now, self._http10,
+                )  # fmt: skip
                 try:
-                    return exchange, await exchange.send_request(
-                        method, target, headers, body, url=url,
+                    head = await exchange.send_request(
+                        method, target, req.headers, body, url=req.url,
                         expect100=options.expect100, compress=options.compress,
                         traces=traces, upgrade=options.upgrade,
                     )  # fmt: skip
@@ -1036,23 +1082,12 @@ class ClientSession:
                 except BaseException:
                     exchange.close()
                     raise
+                resp = self._response(req, exchange, head, request_info, history, options)
+                if body is not None and not resp.upload_complete.done():
+                    options.uploading.append(resp)
+                return resp
             raise ServerTimeoutError(f"Total timeout of {options.timeout.total} seconds exceeded")
         raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _exchange(
-        self, conn: Connection, request_info: RequestInfo, options: _Options
-    ) -> HTTP11Exchange:
-        conn.use_limits(options.limits)
-        timeout = options.timeout
-        return HTTP11Exchange(
-            conn,
-            request_info,
-            deadline=options.deadline,
-            sock_read=timeout.sock_read,
-            total=timeout.total,
-            now=self._now,
-            http10=self._version == HttpVersion10,
-        )
 
     def _add_cookies(self, headers: CIMultiDict[str], url: URL, cookies: Any) -> None:
         if not cookies and not self._cookie_jar:

@@ -11,7 +11,7 @@ has no block to own them: they run in the session's task group and end with
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -202,8 +202,8 @@ class WSRequestContextManager(AwaitableContext[ClientWebSocketResponse]):
             if engine is not None:
                 await engine.__aexit__(exc_type, exc, tb)
 
-    async def _finish(self, value: ClientWebSocketResponse) -> None:
-        await value.close()
+    def _finish(self, value: ClientWebSocketResponse) -> Awaitable[bool]:
+        return value.close()
 
 
 def negotiated_window_bits(answer: str) -> int:

@@ -38,16 +38,18 @@ def check_head_limits(
     raw: list[tuple[bytes, bytes]],
     max_line_size: int,
     max_field_size: int,
-    *,
     max_headers: int = 128,
     check_values: bool = True,
+    head_size: int | None = None,
 ) -> None:
     """Raise LineTooLong for a status line or header name/value over its limit.
 
     ``max_line_size`` bounds the status line, ``max_field_size`` each header
     name and each value, as aiohttp's client counts them. Control characters
     (other than HTAB) in the reason or a value are a BadHttpMessage: llhttp
-    refuses them, h11 would keep them.
+    refuses them, h11 would keep them. Without ``check_values``, a
+    ``head_size`` (the whole head's bytes) within ``max_field_size`` spares
+    the look at each field: none can be longer than the head.
     """
     if len(raw) > max_headers:
         raise BadHttpMessage("Too many headers received")
@@ -55,6 +57,8 @@ def check_head_limits(
         raise LineTooLong(b"Status line is too long", max_line_size)
     if CTL.search(reason) is not None:
         raise BadHttpMessage(f"Control character in the reason phrase {reason!r}")
+    if not check_values and head_size is not None and head_size <= max_field_size:
+        return
     for name, value in raw:
         if check_values and CTL.search(value) is not None:
             raise BadHttpMessage(f"Control character in response header {name!r}")

@@ -18,6 +18,7 @@ from typing import Any, Final
 import httptools  # type: ignore[import-not-found,import-untyped,unused-ignore]  # untyped, optional
 from multidict import CIMultiDictProxy
 
+from .. import hdrs
 from ._abnf import TOKEN_STR, decode_fields
 from .chunked import ChunkedDecoder, take_bytes
 from .exceptions import (
@@ -34,7 +35,6 @@ from .parser import (
     NEED_DATA,
     PAUSED,
     ClientEvent,
-    ConnectionClosed,
     HttpVersion,
     HttpVersion10,
     HttpVersion11,
@@ -47,6 +47,13 @@ from .writer import LAST_CHUNK, encode_chunk, serialize_head
 __all__ = ("HttptoolsClientParser",)
 
 _NO_BODY_STATUS: Final = frozenset({204, 304})
+# The methods and header names of hdrs, as spelt there: known tokens, so a
+# request made of them skips a regular expression per name (the hot path).
+_KNOWN_TOKENS: Final = frozenset(
+    str(value)
+    for value in vars(hdrs).values()
+    if isinstance(value, str) and TOKEN_STR.fullmatch(value) is not None
+)
 _VERSIONS: Final = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # The blank line that ends a head, CRLF or (tolerated) bare LF line ends.
 _HEAD_END: Final = re.compile(rb"\r?\n\r?\n")
@@ -82,20 +89,6 @@ class _Head:
 
 def _tokens(headers: CIMultiDictProxy[str], name: str) -> set[str]:
     return {t.strip().lower() for v in headers.getall(name, ()) for t in v.split(",")}
-
-
-def _parse_head(raw: bytes) -> tuple[Any, _Head]:
-    """llhttp's reading of a whole response head."""
-    collected = _Head()
-    parser: Any = httptools.HttpResponseParser(collected)
-    try:
-        parser.feed_data(raw)
-    except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
-        # llhttp stops after a 101 head ("pause on upgrade"): the head is
-        # whole, and what follows is not HTTP.
-        if not collected.complete:
-            raise BadHttpMessage(str(exc) or "Invalid response") from None
-    return parser, collected
 
 
 class HttptoolsClientParser:
@@ -158,13 +151,13 @@ class HttptoolsClientParser:
         ValueError, before anything is sent, for a method or header name that
         is not a token, CR/LF/NUL anywhere, or an unusable Content-Length.
         """
-        if TOKEN_STR.fullmatch(method) is None:
+        if method not in _KNOWN_TOKENS and TOKEN_STR.fullmatch(method) is None:
             raise ValueError(f"Invalid request: method {method!r} is not a token")
         chunked = False
         close = False
         length: int | None = None
         for name, value in headers:
-            if TOKEN_STR.fullmatch(name) is None:
+            if name not in _KNOWN_TOKENS and TOKEN_STR.fullmatch(name) is None:
                 raise ValueError(f"Invalid request: header name {name!r} is not a token")
             lowered = name.lower()
             if lowered == "transfer-encoding":
@@ -262,19 +255,25 @@ class HttptoolsClientParser:
         return END_OF_MESSAGE
 
     def _head_event(self) -> ClientEvent:
+        if not self._buf:  # nothing yet (the first look, before any read)
+            return CONNECTION_CLOSED if self._eof else NEED_DATA
         raw = self._take_head()
         if type(raw) is not bytes:
-            return raw  # NEED_DATA or CONNECTION_CLOSED
-        parser, collected = _parse_head(raw)
+            return raw  # NEED_DATA
+        collected = _Head()
+        parser: Any = httptools.HttpResponseParser(collected)
+        try:
+            parser.feed_data(raw)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            # llhttp stops after a 101 head ("pause on upgrade"): the head is
+            # whole, and what follows is not HTTP.
+            if not collected.complete:
+                raise BadHttpMessage(str(exc) or "Invalid response") from None
         # llhttp itself refuses control characters in header values.
-        check_head_limits(
-            collected.reason,
-            collected.headers,
-            self._max_line_size,
-            self._max_field_size,
-            max_headers=self._max_headers,
-            check_values=False,
-        )
+        check_head_limits(  # positional: cheaper than keywords on this hot path
+            collected.reason, collected.headers, self._max_line_size, self._max_field_size,
+            self._max_headers, False, len(raw),
+        )  # fmt: skip
         status = parser.get_status_code()
         version = _VERSIONS.get(parser.get_http_version())
         if version is None:
@@ -295,18 +294,14 @@ class HttptoolsClientParser:
             return InformationalHead(status=status, headers=headers)
         self._response_started = True
         content_length = self._frame_body(status, version, headers, chunked)
-        return ResponseHead(
-            status=status,
-            reason=collected.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
-            version=version,
-            headers=headers,
-            raw_headers=tuple(collected.headers),
-            chunked=self._framing is _Framing.CHUNKED,
-            content_length=content_length,
-        )
+        reason = collected.reason.decode("utf-8", "surrogateescape")  # as aiohttp
+        return ResponseHead(  # positional: cheaper than keywords on this hot path
+            status, reason, version, headers, tuple(collected.headers),
+            self._framing is _Framing.CHUNKED, content_length,
+        )  # fmt: skip
 
-    def _take_head(self) -> bytes | NeedData | ConnectionClosed:
-        """The whole head off the buffer, with CRLF line ends and no obs-fold."""
+    def _take_head(self) -> bytes | NeedData:
+        """The whole head off the (non-empty) buffer, with CRLF line ends and no obs-fold."""
         buf = self._buf
         if buf[:5] != b"HTTP/"[: len(buf)]:
             # As h11: the status line comes first, no blank lines before it.
@@ -322,8 +317,6 @@ class HttptoolsClientParser:
                 if len(buf) > self._max_head:
                     raise LineTooLong(bytes(buf[:100]) + b"...", self._max_head)
                 if self._eof:
-                    if not buf:
-                        return CONNECTION_CLOSED
                     raise BadStatusLine(
                         error="peer closed connection in the middle of a response head"
                     )
