@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import anyio
 import pytest
 
@@ -132,6 +133,34 @@ async def test_force_close_never_reuses() -> None:
     async with run_app(tracker.app) as url, anyiohttp.ClientSession(connector=connector) as session:
         ports = {await (await session.get(url / "port")).text() for _ in range(3)}
     assert len(ports) == 3
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+@pytest.mark.parametrize("force_close", [False, True])
+async def test_the_connection_header_says_what_the_pool_does(
+    anyio_backend: str, version: str, force_close: bool
+) -> None:
+    """Sent where the version's default is not what the pool does, as aiohttp sends it."""
+
+    async def connection(request: web.Request) -> web.Response:
+        return web.Response(text=request.headers.get("Connection", "-"))
+
+    app = web.Application()
+    app.router.add_get("/", connection)
+    http_version = anyiohttp.HttpVersion10 if version == "1.0" else anyiohttp.HttpVersion11
+    sent = []
+    async with run_app(app) as url:
+        connector = anyiohttp.TCPConnector(force_close=force_close)
+        async with anyiohttp.ClientSession(connector=connector, version=http_version) as session:
+            async with session.get(url) as resp:
+                sent.append(await resp.text())
+        if anyio_backend == "asyncio":  # aiohttp beside ours
+            connector = aiohttp.TCPConnector(force_close=force_close)
+            async with aiohttp.ClientSession(connector=connector, version=http_version) as session:
+                async with session.get(url) as resp:
+                    sent.append(await resp.text())
+    expected = {("1.0", False): "keep-alive", ("1.1", True): "close"}.get((version, force_close))
+    assert set(sent) == {expected or "-"}
 
 
 async def test_a_connection_the_server_closed_while_idle_is_not_used() -> None:

@@ -926,9 +926,11 @@ class ClientSession:
         self._add_cookies(req_headers, url, hop.cookies)
         if hop.auth is not None and hdrs.AUTHORIZATION not in req_headers:
             req_headers[hdrs.AUTHORIZATION] = hop.auth.encode()
-        if self._version == HttpVersion10 and hdrs.CONNECTION not in req_headers:
-            # HTTP/1.0 closes after each response unless asked (as aiohttp asks).
-            req_headers[hdrs.CONNECTION] = "close" if self._connector.force_close else "keep-alive"
+        force_close = self._connector.force_close
+        if force_close != (self._version == HttpVersion10) and hdrs.CONNECTION not in req_headers:
+            # As aiohttp, where the version's default is not what the pool does:
+            # HTTP/1.1 keeps a connection unless told, HTTP/1.0 closes it.
+            req_headers[hdrs.CONNECTION] = "close" if force_close else "keep-alive"
         proxy_url, proxy_auth = self._proxy_for(url, options.proxy, options.proxy_auth)
         proxy_headers = options.proxy_headers
         return ClientRequest(
