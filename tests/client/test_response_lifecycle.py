@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -81,31 +82,45 @@ async def raw_server(
         tg.cancel_scope.cancel()
 
 
+async def switch_without_asking(stream: anyio.abc.SocketStream, says_upgrade: bool) -> None:
+    """Answer the request with a 101 (naming an Upgrade or not) and bytes that are not HTTP."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += await stream.receive()
+    upgrade = b"Upgrade: foo\r\nConnection: upgrade\r\n" if says_upgrade else b""
+    await stream.send(b"HTTP/1.1 101 Switching Protocols\r\n" + upgrade + b"\r\nnot-http")
+    await anyio.sleep(5)
+
+
+async def what_a_101_gives(session: Any, url: URL, proposes: bool) -> tuple[object, ...]:
+    """status, the body, whether the response is closed and keeps its connection."""
+    headers = {"Upgrade": "foo", "Connection": "upgrade"} if proposes else {}
+    with anyio.fail_after(5):
+        async with session.get(str(url), headers=headers) as resp:
+            return resp.status, await resp.read(), resp.closed, resp.connection is not None
+
+
+@pytest.mark.parametrize("proposes", [True, False], ids=["proposed", "unasked"])
 @pytest.mark.parametrize("says_upgrade", [True, False])
 async def test_a_101_that_is_not_a_websocket_is_returned_as_aiohttp_does(
-    says_upgrade: bool,
+    says_upgrade: bool, proposes: bool, anyio_backend_name: str
 ) -> None:
+    """A 101 is the final response whether the request proposed an upgrade or not (h11
+    alone refuses one it did not propose; aiohttp and llhttp return it), on both parsers."""
+
     async def switch(stream: anyio.abc.SocketStream) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += await stream.receive()
-        upgrade = b"Upgrade: foo\r\nConnection: upgrade\r\n" if says_upgrade else b""
-        await stream.send(b"HTTP/1.1 101 Switching Protocols\r\n" + upgrade + b"\r\nnot-http")
-        await anyio.sleep(5)
+        await switch_without_asking(stream, says_upgrade)
 
     async with raw_server(switch) as url, anyiohttp.ClientSession() as session:
-        with anyio.fail_after(5):
-            # (A request that proposed no upgrade gets a protocol error from h11,
-            # as RFC 9110 15.2.2 has it; aiohttp and llhttp return the 101.)
-            upgrade = {"Upgrade": "foo", "Connection": "upgrade"}
-            async with session.get(url, headers=upgrade) as resp:
-                assert resp.status == 101
-                assert await resp.read() == b""
-                # As aiohttp: with an Upgrade header the connection stays for
-                # whoever takes it over; without one it is closed.
-                assert (resp.connection is not None) is says_upgrade
-                assert resp.closed is not says_upgrade
+        # As aiohttp: with an Upgrade header the connection stays for whoever
+        # takes it over; without one it is closed.
+        expected = (101, b"", not says_upgrade, says_upgrade)
+        assert await what_a_101_gives(session, url, proposes) == expected
         assert "in_use=0 " in repr(session.connector)
+    if anyio_backend_name == "asyncio":  # aiohttp itself, on the same server
+        aiohttp = pytest.importorskip("aiohttp")
+        async with raw_server(switch) as url, aiohttp.ClientSession() as session:
+            assert await what_a_101_gives(session, url, proposes) == expected
 
 
 async def test_a_response_is_closed_once_its_body_was_read() -> None:

@@ -208,6 +208,24 @@ def test_switching_protocols_keeps_trailing_bytes(make: Any) -> None:
     assert parser.trailing_data == b"\x81\x02hi"
 
 
+def test_a_101_no_upgrade_was_proposed_for_is_read_too(make: Any) -> None:
+    """As llhttp and aiohttp: the 101 head comes out (h11 alone calls it a protocol error),
+    after any 100, and what follows it is the new protocol's."""
+    parser = make()
+    requested(parser)
+    parser.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n")
+    parser.feed(b"Upgrade: foo\r\n\r\nnot-http")
+    events = [parser.next_event(), parser.next_event()]
+    assert [(type(e), getattr(e, "status", None)) for e in events] == [
+        (InformationalHead, 100),
+        (InformationalHead, 101),
+    ]
+    assert isinstance(events[1], InformationalHead) and events[1].headers["Upgrade"] == "foo"
+    assert parser.next_event() is PAUSED
+    assert parser.trailing_data == b"not-http"
+    assert not parser.reusable
+
+
 def test_keep_alive_cycles(make: Any) -> None:
     parser = make()
     for n in range(3):

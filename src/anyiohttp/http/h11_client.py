@@ -84,6 +84,7 @@ class H11ClientParser:
         "_max_field_size",
         "_max_headers",
         "_max_line_size",
+        "_pending",
         "_response_started",
     )
 
@@ -98,6 +99,9 @@ class H11ClientParser:
         self._chunked = False
         self._length: int | None = None
         self._response_started = False
+        # What came before the final head and h11 may not have read yet: a
+        # 101 that no upgrade was proposed for is read again from it.
+        self._pending = b""
 
     def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
         """Limits for the next response heads (a request's own, or the session's again).
@@ -167,6 +171,8 @@ class H11ClientParser:
 
     def feed(self, data: bytes) -> None:
         """Take bytes from the server; ``b""`` means it closed."""
+        if not self._response_started:
+            self._pending = self._pending + data if self._pending else data
         self._conn.receive_data(data)
 
     def next_event(self) -> ClientEvent:
@@ -178,6 +184,8 @@ class H11ClientParser:
                 # Closed before a byte of the response: the same event as
                 # for an idle connection, so callers can retry alike.
                 return CONNECTION_CLOSED
+            if "without a pending proposal" in str(exc):
+                return self._unasked_switch()
             raise self._translate(exc) from None
         if type(event) is h11.Data:
             return bytes(event.data)
@@ -188,21 +196,49 @@ class H11ClientParser:
         if type(event) is h11.Response:
             return self._response_head(event)
         if type(event) is h11.InformationalResponse:
-            raw = list(event.headers.raw_items())
-            check_head_limits(
-                event.reason,
-                raw,
-                self._max_line_size,
-                self._max_field_size,
-                max_headers=self._max_headers,
-            )
-            headers = decode_fields(raw)
-            if "Content-Length" in headers and "Transfer-Encoding" in headers:
-                raise _both_lengths()
-            return InformationalHead(status=event.status_code, headers=headers)
+            # Only what h11 has not read yet may hold a head still to come.
+            self._pending = self._conn.trailing_data[0]
+            return self._informational(event)
         if type(event) is h11.ConnectionClosed:
             return CONNECTION_CLOSED
         return PAUSED
+
+    def _informational(self, event: h11.InformationalResponse) -> InformationalHead:
+        raw = list(event.headers.raw_items())
+        check_head_limits(
+            event.reason, raw, self._max_line_size, self._max_field_size, self._max_headers
+        )
+        headers = decode_fields(raw)
+        if "Content-Length" in headers and "Transfer-Encoding" in headers:
+            raise _both_lengths()
+        return InformationalHead(status=event.status_code, headers=headers)
+
+    def _unasked_switch(self) -> ClientEvent:
+        """A ``101`` to a request that proposed no upgrade: the final head, as aiohttp
+        (and llhttp) take it, not h11's protocol error.
+
+        h11 refuses it, so its bytes are read again by an h11 connection that
+        did propose an upgrade, which then stands in for the one that failed:
+        switched, what follows the head is its trailing data.
+        """
+        stand_in = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._cap)
+        stand_in.send(
+            h11.Request(method="GET", target="/", headers=[("Host", "-"), ("Upgrade", "-")])
+        )
+        stand_in.send(h11.EndOfMessage())
+        stand_in.receive_data(self._pending)
+        self._pending = b""
+        while True:
+            try:
+                event = stand_in.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise self._translate(exc) from None
+            if type(event) is h11.InformationalResponse and event.status_code == 101:
+                self._conn = stand_in
+                return self._informational(event)
+            if type(event) is not h11.InformationalResponse:
+                # Not what h11 refused: nothing is left to say but that.
+                raise BadHttpMessage("Received a 101 without a pending upgrade proposal")
 
     def _response_head(self, event: h11.Response) -> ResponseHead:
         raw = list(event.headers.raw_items())
@@ -217,6 +253,7 @@ class H11ClientParser:
         self._chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
         self._length = int(length) if length is not None and length.isdigit() else None
         self._response_started = True
+        self._pending = b""
         return ResponseHead(
             status=event.status_code,
             reason=event.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
@@ -268,6 +305,7 @@ class H11ClientParser:
         self._chunked = False
         self._length = None
         self._response_started = False
+        self._pending = b""
 
     @property
     def trailing_data(self) -> bytes:
