@@ -79,6 +79,7 @@ from .client import (
     UnixClientConnectorError,
     UnixConnector,
     WSServerHandshakeError,
+    request,
 )
 from .client.websocket import ClientWebSocketResponse, ClientWSTimeout
 from .helpers import ETag, encode_basic_auth
@@ -204,6 +205,7 @@ __all__ = [
     "get_payload",
     "hdrs",
     "parse_content_disposition",
+    "request",
 ]
 
 

@@ -90,16 +90,6 @@ async def test_a_test_server_with_tls() -> None:
 
 
 @pytest.mark.anyio
-async def test_one_request_without_a_session_of_ones_own() -> None:
-    async with TestServer(make_app()) as server:
-        url = server.make_url("/")
-        # aiohttp.request("GET", url) opens and closes a session; so does this:
-        async with anyiohttp.ClientSession() as session:
-            async with session.get(url) as resp:
-                assert await resp.text() == "hello"
-
-
-@pytest.mark.anyio
 async def test_cancel_a_handler_through_its_scope() -> None:
     handlers: list[web.Request] = []
     cancelled = anyio.Event()

@@ -41,6 +41,7 @@ from .exceptions import (
     WSServerHandshakeError,
 )
 from .middlewares import ClientHandlerType, ClientMiddlewareType
+from .one_request import request
 from .request import ClientRequest, ClientTimeout
 from .response import ClientResponse
 from .session import ClientSession
@@ -137,4 +138,7 @@ __all__ = [
     "UnixConnector",
     "WSMessageTypeError",
     "WSServerHandshakeError",
+    # The function, not the submodule .request: that is imported (through
+    # .session) before .one_request binds the name here, and not again.
+    "request",
 ]
