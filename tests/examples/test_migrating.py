@@ -118,22 +118,6 @@ async def test_cancel_a_handler_through_its_scope() -> None:
             await cancelled.wait()
 
 
-@pytest.mark.anyio
-async def test_a_partitioned_cookie_set_by_its_header() -> None:
-    async def handler(request: web.Request) -> web.Response:
-        resp = web.Response(text="ok")
-        resp.headers.add(
-            anyiohttp.hdrs.SET_COOKIE, "id=42; Path=/; Secure; SameSite=None; Partitioned"
-        )
-        return resp
-
-    app = web.Application()
-    app.router.add_get("/", handler)
-    async with TestServer(app) as server, anyiohttp.ClientSession() as session:
-        async with session.get(server.make_url("/")) as resp:
-            assert resp.headers["Set-Cookie"].endswith("; Partitioned")
-
-
 def aiohttp_names(module_name: str) -> set[str]:
     """The public names of an aiohttp module: its __all__, else what it defines."""
     module = importlib.import_module(module_name)

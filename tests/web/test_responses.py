@@ -141,6 +141,40 @@ async def test_cookies_set_and_deleted() -> None:
     assert 'old=""' in old and "Max-Age=0" in old and "expires=Thu, 01 Jan 1970" in old
 
 
+async def test_partitioned_cookies_set_and_deleted() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.Response(text="c")
+        resp.set_cookie("id", "42", secure=True, samesite="None", partitioned=True)
+        resp.set_cookie("plain", "1", partitioned=False)
+        resp.del_cookie("gone", partitioned=True)  # a partitioned cookie's deletion
+        return resp
+
+    resp = await get(app_with(handler))
+    assert resp.headers.get_list("set-cookie") == [
+        "id=42; Partitioned; Path=/; SameSite=None; Secure",
+        "plain=1; Path=/",
+        'gone=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Partitioned; Path=/',
+    ]
+
+
+def test_set_cookie_updates_as_aiohttp_does() -> None:
+    """Setting again keeps the attributes not given; the same Set-Cookie as aiohttp's."""
+    import aiohttp.web
+
+    outputs = []
+    for lib in (web, aiohttp.web):
+        resp = lib.Response()
+        resp.set_cookie("id", "a,b", secure=True, max_age=10, samesite="Strict")
+        resp.set_cookie("id", "c", httponly=True)  # keeps secure and samesite, drops max-age
+        resp.del_cookie("old", path="/x")
+        outputs.append(resp.cookies.output())
+    assert outputs[0] == outputs[1]
+    ours = web.Response()
+    ours.set_cookie("id", "c", secure=True, max_age=10, partitioned=True)
+    ours.set_cookie("id", "d")  # Partitioned stays, as Secure does
+    assert ours.cookies.output() == "Set-Cookie: id=d; Partitioned; Path=/; Secure"
+
+
 async def test_request_cookies_are_parsed() -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response(dict(request.cookies))

@@ -8,9 +8,10 @@ the same way, so a value set by one side arrives whole on the other.
 from __future__ import annotations
 
 import re
+from http.cookies import Morsel
 from typing import Final
 
-__all__ = ("COOKIE_NAME", "unquote_cookie_value")
+__all__ = ("COOKIE_NAME", "partitionable", "unquote_cookie_value")
 
 #: A cookie name worth keeping, as aiohttp has it (braces, brackets,
 #: parentheses and more): every visible ASCII character but '"', ',', ';' and '\'.
@@ -34,3 +35,23 @@ def unquote_cookie_value(value: str) -> str:
 def _unescape(match: re.Match[str]) -> str:
     octal, other = match.groups()
     return chr(int(octal, 8)) if octal else other
+
+
+class _PartitionedMorsel(Morsel[str]):
+    """A Morsel that has the Partitioned flag (CHIPS), which http.cookies has from 3.14."""
+
+    # Morsel's tables of attributes, which its checks and OutputString() read
+    # through self: these add Partitioned to them (a no-op from Python 3.14).
+    # typeshed leaves both out (they are private): hence the ignores.
+    _reserved = {**Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
+    _flags = {*Morsel._flags, "partitioned"}  # type: ignore[attr-defined]
+
+
+def partitionable(morsel: Morsel[str]) -> Morsel[str]:
+    """``morsel`` with the same cookie and attributes, able to take ``"partitioned"``."""
+    if isinstance(morsel, _PartitionedMorsel):
+        return morsel
+    copy = _PartitionedMorsel()
+    copy.update(morsel)
+    copy.set(morsel.key, morsel.value, morsel.coded_value)
+    return copy

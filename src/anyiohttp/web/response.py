@@ -27,6 +27,7 @@ from multidict import CIMultiDict
 from .. import hdrs
 from ..helpers import ETag, format_http_date, parse_content_type, parse_http_date
 from ..http.compression import brotli_available
+from ..http.cookies import partitionable
 from ..http.parser import HttpVersion10, HttpVersion11
 from ..http.payload import Payload, content_disposition_header, get_payload
 from ..http.stream_writer import StreamWriter, compress_whole
@@ -216,8 +217,13 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         httponly: bool | None = None,
         version: str | None = None,
         samesite: str | None = None,
+        partitioned: bool | None = None,
     ) -> None:
-        """Set a cookie; the attributes are those of RFC 6265 4.1.1."""
+        """Set a cookie; the attributes are those of RFC 6265 4.1.1, and Partitioned.
+
+        ``partitioned=True`` adds the Partitioned flag (CHIPS), on every
+        Python version (aiohttp's needs Python 3.14's http.cookies).
+        """
         cookies = self.cookies
         old = cookies.get(name)
         if old is not None and old.coded_value == "":
@@ -244,6 +250,9 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
             morsel["version"] = version
         if samesite is not None:
             morsel["samesite"] = samesite
+        if partitioned is not None:
+            cookies[name] = morsel = partitionable(morsel)
+            morsel["partitioned"] = partitioned
 
     def del_cookie(
         self,
@@ -254,8 +263,13 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         secure: bool | None = None,
         httponly: bool | None = None,
         samesite: str | None = None,
+        partitioned: bool | None = None,
     ) -> None:
-        """Tell the client to delete a cookie (empty value, expired)."""
+        """Tell the client to delete a cookie (empty value, expired).
+
+        A partitioned cookie is deleted with ``partitioned=True`` (browsers
+        match it only so); aiohttp 3.14's del_cookie has no such parameter.
+        """
         if self._cookies is not None:
             self._cookies.pop(name, None)
         self.set_cookie(
@@ -268,6 +282,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
             secure=secure,
             httponly=httponly,
             samesite=samesite,
+            partitioned=partitioned,
         )
 
     @property
