@@ -682,11 +682,14 @@ def run_app(
     reuse_port: bool | None = None,
     handler_cancellation: bool = False,
     loop: NoLoop = NO_LOOP,
+    **kwargs: Any,
 ) -> None:
     """Run ``app`` on ``backend`` until SIGINT or SIGTERM, then shut down gracefully.
 
     Blocks; returns normally after the shutdown. ``app`` may be an
     Application or an awaitable giving one (an async app factory call).
+    Other keyword arguments go to the :class:`AppRunner`, as aiohttp's
+    (``max_line_size``, ``max_field_size``, ``max_headers``, ...).
     aiohttp's ``loop=`` is refused: pick the event loop with ``backend``.
     """
     refuse_loop("run_app", loop)
@@ -707,6 +710,7 @@ def run_app(
         "reuse_address": reuse_address,
         "reuse_port": reuse_port,
         "handler_cancellation": handler_cancellation,
+        **kwargs,
     }
     try:
         anyio.run(
