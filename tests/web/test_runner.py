@@ -645,3 +645,70 @@ async def test_startup_code_may_fill_in_app_state_without_warnings() -> None:
         async with run_app(app):
             assert app[key] == "connected" and app[other] == "ready"
             assert app.frozen
+
+
+async def test_runner_shutdown_starts_the_graceful_shutdown_early() -> None:
+    """As aiohttp's runner.shutdown(): on_shutdown is sent, the app stays set up until the end.
+
+    Here it is the whole graceful shutdown begun early: the sites stop
+    accepting and the request in flight is answered first.
+    """
+    events: list[str] = []
+    entered, release = anyio.Event(), anyio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        entered.set()
+        await release.wait()
+        return web.Response(text="finished")
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        yield
+        events.append("context exit")
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    app.cleanup_ctx.append(context)
+    app.on_shutdown.append(lambda app: _note(events, "shutdown"))
+    app.on_cleanup.append(lambda app: _note(events, "cleanup"))
+    answers: list[str] = []
+    with anyio.fail_after(10):
+        async with web.AppRunner(app) as runner:
+            await runner.shutdown()  # before any site: nothing to wait for but the signal
+            assert events == ["shutdown"]
+    assert events == ["shutdown", "context exit", "cleanup"]
+
+    events.clear()
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    app.on_shutdown.append(lambda app: _note(events, "shutdown"))
+    app.on_cleanup.append(lambda app: _note(events, "cleanup"))
+    with anyio.fail_after(10):
+        async with web.AppRunner(app, shutdown_timeout=30) as runner:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site.addresses[0][1]
+            async with anyio.create_task_group() as tg:
+
+                async def ask() -> None:
+                    async with httpx.AsyncClient() as client:
+                        answers.append((await client.get(f"http://127.0.0.1:{port}/slow")).text)
+
+                tg.start_soon(ask)
+                await entered.wait()
+
+                async def shut_down() -> None:  # from another task: any task may
+                    await runner.shutdown()
+                    events.append("shutdown() returned")
+
+                tg.start_soon(shut_down)
+                await anyio.wait_all_tasks_blocked()
+                assert events == []  # waiting for the request in flight
+                release.set()
+            assert answers == ["finished"]
+            assert events == ["shutdown", "shutdown() returned"]  # no cleanup yet
+            with pytest.raises(OSError, match="All connection attempts failed"):
+                await anyio.connect_tcp("127.0.0.1", port)
+            await runner.shutdown()  # a second call does nothing more
+            assert events == ["shutdown", "shutdown() returned"]
+        assert events == ["shutdown", "shutdown() returned", "cleanup"]
+    await runner.shutdown()  # not running: nothing to do

@@ -85,6 +85,10 @@ class _ServerCore:
         self.app = app
         self.shutdown_timeout = shutdown_timeout
         self._stop = anyio.Event()
+        # Set by stop(): the runner's end, after which the app is cleaned up.
+        # runner.shutdown() sets only _stop and waits for shut_down.
+        self._end = anyio.Event()
+        self.shut_down = anyio.Event()
         self._accept_tg: TaskGroup | None = None
         self._conn_tg: TaskGroup | None = None
         # One scope per accept loop: closing a listener does not wake our
@@ -92,18 +96,28 @@ class _ServerCore:
         self._accepting: dict[SocketListener, anyio.CancelScope] = {}
 
     def stop(self) -> None:
-        """Begin the graceful shutdown."""
+        """Begin the graceful shutdown, and let the cleanup follow it."""
+        self._stop.set()
+        self._end.set()
+
+    def begin_shutdown(self) -> None:
+        """Begin the graceful shutdown; the cleanup waits for :meth:`stop`."""
         self._stop.set()
 
     async def run(self, *, task_status: TaskStatus[None]) -> None:
         with anyio.CancelScope(shield=True):
             lifetime = self.app._lifetime() if self.app is not None else nullcontext()
             async with lifetime:
-                deadline = await self._serve(task_status)
-                self.server.log_shutdown()
+                try:
+                    deadline = await self._serve(task_status)
+                    self.server.log_shutdown()
+                    if self.app is not None:
+                        with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                            await self.app._send_shutdown()
+                finally:
+                    self.shut_down.set()
+                await self._end.wait()
                 if self.app is not None:
-                    with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
-                        await self.app._send_shutdown()
                     self.app._drain_background_by(deadline)
 
     async def _serve(self, task_status: TaskStatus[None]) -> float:
@@ -275,6 +289,21 @@ class BaseRunner:
                 f"started the runner (its tasks belong to that task's task group); or {_USAGE}"
             )
         await self.__aexit__(None, None, None)
+
+    async def shutdown(self) -> None:
+        """Begin the graceful shutdown now, as aiohttp's ``runner.shutdown()``; wait for it.
+
+        The sites stop accepting, the connections finish their requests
+        (within ``shutdown_timeout``), then ``on_shutdown`` is sent. The
+        application stays set up (its cleanup contexts and ``on_cleanup``)
+        until the block ends or :meth:`cleanup`. Any task may call it; on a
+        runner not running, or a second time, it does nothing more.
+        """
+        core = self._core
+        if core is None:
+            return
+        core.begin_shutdown()
+        await core.shut_down.wait()
 
     async def __aenter__(self) -> BaseRunner:
         if self._stack is not None:
