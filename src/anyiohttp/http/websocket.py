@@ -32,7 +32,6 @@ import enum
 import hashlib
 import json
 import zlib
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Final, NamedTuple
@@ -52,6 +51,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
 from .._groups import single_error
+from .._lazy_event import LazyEvent
 from .._stream import callback_stream, direct_stream
 from .stream_writer import SEND_ERRORS, send_all, transport_closed
 from .streams import EofStream
@@ -207,7 +207,7 @@ class BoundedPerMessageDeflate(PerMessageDeflate):
 class _Queue:
     """The messages between the reader task and ``receive()``.
 
-    A deque and an Event made only when someone waits: cheaper per message
+    A list and an Event made only when someone waits: cheaper per message
     than a memory object stream. ``put`` waits while the queue is full (the
     backpressure); once closed, puts are dropped and gets return the closing
     message.
@@ -216,7 +216,9 @@ class _Queue:
     __slots__ = ("_items", "_space", "_waiter", "closed_with")
 
     def __init__(self) -> None:
-        self._items: deque[WSMessage] = deque()
+        # A list, not a deque: at most QUEUE_SIZE items, and an empty deque
+        # is 624 bytes for every idle WebSocket.
+        self._items: list[WSMessage] = []
         self._waiter: anyio.Event | None = None
         self._space: anyio.Event | None = None
         self.closed_with: WSMessage | None = None
@@ -257,7 +259,7 @@ class _Queue:
                 return self.closed_with
             self._waiter = waiter = anyio.Event()
             await waiter.wait()
-        message = self._items.popleft()
+        message = self._items.pop(0)
         if self._space is not None:
             self._space.set()
             self._space = None
@@ -321,6 +323,48 @@ class WebSocketEngine:
     no longer reads.
     """
 
+    # Slots, and events and a lock made only when waited for: an idle
+    # WebSocket lives as long as its connection, and each of these was a
+    # few hundred bytes for every one of them.
+    __slots__ = (
+        "_answered",
+        "_autoclose",
+        "_autoping",
+        "_close_code",
+        "_close_timeout",
+        "_closed_receives",
+        "_conn",
+        "_decode_text",
+        "_deferred",
+        "_direct",
+        "_done",
+        "_exception",
+        "_fail_reason",
+        "_failure",
+        "_failure_closed",
+        "_finished",
+        "_heartbeat",
+        "_max_msg_size",
+        "_parts",
+        "_peer_code",
+        "_pong",
+        "_queue",
+        "_receiving",
+        "_runner",
+        "_scope",
+        "_sent_close",
+        "_size",
+        "_started",
+        "_state",
+        "_stream",
+        "_stream_closed",
+        "_task_group",
+        "_timeout_error",
+        "_wire",
+        "_write_lock",
+        "reset_error",
+    )
+
     def __init__(
         self,
         stream: ByteStream,
@@ -349,16 +393,16 @@ class WebSocketEngine:
         #: ClientConnectionResetError, as aiohttp raises).
         self.reset_error: Callable[[str], BaseException] = ConnectionResetError
         self._queue = _Queue()
-        self._write_lock = anyio.Lock(fast_acquire=True)
+        self._write_lock: anyio.Lock | None = None  # made by _lock() when first needed
         self._scope = anyio.CancelScope()
-        self._done = anyio.Event()
+        self._done = LazyEvent()
         # Set when the reader task (and the heartbeat it holds) has returned:
         # stop() waits for it, so nothing the WebSocket started outlives it.
-        self._finished = anyio.Event()
+        self._finished = LazyEvent()
         self._runner: anyio.TaskInfo | None = None
         self._started = False
         self._task_group: TaskGroup | None = None  # inside ``async with engine``
-        self._pong = anyio.Event()
+        self._pong = LazyEvent()
         # What the application sees (aiohttp's closed / close_code / exception()).
         self._state = WSState.OPEN
         self._close_code: int | None = None
@@ -371,11 +415,11 @@ class WebSocketEngine:
         self._sent_close = False
         # With autoclose off, the reader keeps the stream open after the
         # peer's Close until the application answers it with close().
-        self._answered = anyio.Event()
+        self._answered = LazyEvent()
         self._stream_closed = False
         self._failure: WebSocketError | None = None
         self._fail_reason: tuple[int, str] | None = None
-        self._failure_closed = anyio.Event()
+        self._failure_closed = LazyEvent()
         # The message being received (its parts so far) and what the stream's
         # callback left for the reader task.
         self._parts: list[Any] = []
@@ -732,7 +776,7 @@ class WebSocketEngine:
     async def _beat(self, interval: float) -> None:
         while True:
             await anyio.sleep(interval)
-            self._pong = pong = anyio.Event()
+            self._pong = pong = LazyEvent()
             try:
                 await self._send_event(Ping(payload=b""))
             except ConnectionResetError:
@@ -756,20 +800,27 @@ class WebSocketEngine:
 
     async def _send_event(self, event: Any) -> None:
         direct = self._direct
-        if direct is not None and not self._write_lock.locked():
+        lock = self._write_lock
+        if direct is not None and (lock is None or not lock.locked()):
             # Serializing and handing the frame over happen with no await in
             # between, so frames cannot interleave; the lock is for waiting.
             data = self._frame(event)
             try:
                 direct.write(data)
                 if direct.writing_paused:
-                    async with self._write_lock:
+                    async with self._lock():
                         await direct.drain()
             except SEND_ERRORS as exc:
                 raise transport_closed() from exc
             return
-        async with self._write_lock:
+        async with self._lock():
             await send_all(self._stream, self._frame(event))
+
+    def _lock(self) -> anyio.Lock:
+        """The lock that orders sends that wait."""
+        if self._write_lock is None:
+            self._write_lock = anyio.Lock(fast_acquire=True)
+        return self._write_lock
 
     def _frame(self, event: Any) -> bytes:
         """``event`` as bytes to send; wsproto refusing it means the connection is closing."""

@@ -503,7 +503,8 @@ class _Connection(ConnectionInfo):
             return
         idle_scope = await self._loop(self.server.config.keepalive_timeout)
         if (
-            idle_scope.cancelled_caught
+            idle_scope is not None
+            and idle_scope.cancelled_caught
             and self.state is ConnectionState.CLOSING
             and self._request_waiting()
         ):
@@ -525,15 +526,18 @@ class _Connection(ConnectionInfo):
                 self._task_group = None
         return keep_alive
 
-    async def _loop(self, timeout: float | None) -> anyio.CancelScope:
-        """Serve requests, each head within ``timeout``; returns the idle scope."""
-        with anyio.CancelScope() as idle_scope:
-            self._idle_scope = idle_scope
-            if self.is_closing() and not self._request_waiting():
-                return idle_scope
-            while await self._serve_requests(timeout):
-                pass
-        return idle_scope
+    async def _loop(self, timeout: float | None) -> anyio.CancelScope | None:
+        """Serve requests, each head within ``timeout``; returns the last scope they shared.
+
+        That scope is also the one a keep-alive timeout or shutdown cancels
+        while the connection waits for a head (:attr:`_idle_scope`): one
+        scope less for every idle connection to hold.
+        """
+        if self.is_closing() and not self._request_waiting():
+            return None
+        while await self._serve_requests(timeout):
+            pass
+        return self._idle_scope
 
     async def _serve_requests(self, timeout: float | None) -> bool:
         """Serve requests whose handlers share one cancel scope; True to go on in a new one.
@@ -549,7 +553,7 @@ class _Connection(ConnectionInfo):
         parser = self.parser
         now = clock()
         with anyio.CancelScope() as scope:
-            self._handler_scope = scope
+            self._handler_scope = self._idle_scope = scope
             self._scope_taken = False
             try:
                 while True:
