@@ -203,3 +203,34 @@ async def test_closing_a_session_inside_its_block() -> None:
                 await session.get(url)
         # Leaving the block after the early close is fine, and so is a close after it.
         await session.close()
+
+
+async def what_read_until_eof_gives(session: Any, url: URL, flag: bool) -> tuple[object, ...]:
+    """Whether the response is closed at once, its body, and whether it is closed after."""
+    async with session.get(str(url), read_until_eof=flag) as resp:
+        at_once = resp.closed
+        return at_once, await resp.read(), resp.closed
+
+
+@pytest.mark.parametrize("flag", [True, False])
+async def test_read_until_eof_as_aiohttp(flag: bool, anyio_backend_name: str) -> None:
+    """A body only the server's close ends (no Content-Length, not chunked) is read to
+    the close by default; read_until_eof=False takes it as empty (and the connection,
+    out of step, is closed), as aiohttp does."""
+
+    async def until_close(stream: anyio.abc.SocketStream) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += await stream.receive()
+        await stream.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close")
+        await anyio.sleep(0.2)  # then the close ends the body
+
+    expected = (False, b"until close", True) if flag else (True, b"", True)
+    async with raw_server(until_close) as url, anyiohttp.ClientSession() as session:
+        with anyio.fail_after(5):
+            assert await what_read_until_eof_gives(session, url, flag) == expected
+        assert "in_use=0 idle=0 " in repr(session.connector)
+    if anyio_backend_name == "asyncio":  # aiohttp itself, on the same server
+        aiohttp = pytest.importorskip("aiohttp")
+        async with raw_server(until_close) as url, aiohttp.ClientSession() as session:
+            assert await what_read_until_eof_gives(session, url, flag) == expected

@@ -106,6 +106,7 @@ class ClientResponse(ContentTypeMixin):
         auto_decompress: bool = True,
         read_bufsize: int = 2**16,
         fallback_charset: Callable[[ClientResponse, bytes], str] | None = None,
+        read_until_eof: bool = True,
     ) -> None:
         self.method = method
         self._url = url.with_fragment(None) if url.raw_fragment else url
@@ -137,8 +138,11 @@ class ClientResponse(ContentTypeMixin):
             if encoding != "br" or brotli_available():
                 self._decoding = DecodingSource(self._next_data, encoding)
         no_body = method == "HEAD" or head.status in (204, 304) or 100 <= head.status < 200
+        # As aiohttp: read_until_eof=False takes a body that only the server's
+        # close would end (no Content-Length, not chunked) as empty.
+        unread = not read_until_eof and head.content_length is None and not head.chunked
         self.content = StreamReader(self._read_chunk, limit=read_bufsize)
-        if no_body or exchange is None:
+        if no_body or exchange is None or unread:
             self.content.feed_eof()
             if exchange is None:
                 pass
@@ -147,6 +151,8 @@ class ClientResponse(ContentTypeMixin):
                 # over when the server says to what (``Upgrade``), else closed.
                 if hdrs.UPGRADE not in head.headers:
                     self._close_connection()
+            elif not no_body:
+                self._close_connection()  # the body left unread: out of step
             elif exchange.end_empty_body():
                 self._finish_body()
             else:

@@ -178,6 +178,7 @@ class _Options(NamedTuple):
     deadline: float
     traces: list[Trace]
     read_bufsize: int | None
+    read_until_eof: bool
     auto_decompress: bool | None
     upgrade: bool
     limits: HeadLimits
@@ -655,7 +656,7 @@ class ClientSession:
         )
         options = _Options(
             skip, compress, chunked, expect100, proxy, proxy_auth, proxy_headers, ssl, timeout,
-            deadline, traces, read_bufsize, auto_decompress, _upgrade, limits,
+            deadline, traces, read_bufsize, read_until_eof, auto_decompress, _upgrade, limits,
             self._middlewares if middlewares is None else tuple(middlewares), [],
         )  # fmt: skip
         if raise_for_status is None:
@@ -1006,6 +1007,7 @@ class ClientSession:
             req.method, req.original_url, head, exchange, request_info, history, options.traces,
             self._auto_decompress if auto_decompress is None else auto_decompress,
             options.read_bufsize or self._read_bufsize, self._fallback_charset_resolver,
+            options.read_until_eof,
         )  # fmt: skip
         set_cookies = head.headers.getall(hdrs.SET_COOKIE, ())
         if set_cookies:
