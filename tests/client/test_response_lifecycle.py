@@ -234,3 +234,51 @@ async def test_read_until_eof_as_aiohttp(flag: bool, anyio_backend_name: str) ->
         aiohttp = pytest.importorskip("aiohttp")
         async with raw_server(until_close) as url, aiohttp.ClientSession() as session:
             assert await what_read_until_eof_gives(session, url, flag) == expected
+
+
+async def what_a_get_gives(session: Any, url: URL) -> tuple[object, ...]:
+    """closed and the connection right after the head, then the body and closed."""
+    resp = await session.get(str(url))
+    try:
+        at_once = resp.closed, resp.connection is None
+        return *at_once, await resp.read(), resp.closed
+    finally:
+        resp.release()
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["whole", "in-parts"])
+async def test_closed_at_once_when_the_body_came_with_the_head(
+    whole: bool, anyio_backend_name: str
+) -> None:
+    """As aiohttp: a small body that arrived with the head is taken at once (no read
+    past it) and the response is closed, its connection back in the pool, before
+    anything reads it; a body still coming keeps the response open until read."""
+
+    async def answer(stream: anyio.abc.SocketStream) -> None:
+        for _ in range(2):  # the second request reuses the connection
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += await stream.receive()
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+            if whole:
+                await stream.send(head + b"hello")  # one write: it all arrives at once
+            else:
+                await stream.send(head + b"hel")
+                await anyio.sleep(0.2)
+                await stream.send(b"lo")
+
+    async def both(session: Any, url: URL) -> list[tuple[object, ...]]:
+        with anyio.fail_after(5):
+            return [await what_a_get_gives(session, url) for _ in range(2)]
+
+    if whole:
+        expected = [(True, True, b"hello", True)] * 2
+    else:
+        expected = [(False, False, b"hello", True)] * 2
+    async with raw_server(answer) as url, anyiohttp.ClientSession() as session:
+        assert await both(session, url) == expected
+        assert "in_use=0 idle=1 " in repr(session.connector)
+    if anyio_backend_name == "asyncio":  # aiohttp itself, on the same server
+        aiohttp = pytest.importorskip("aiohttp")
+        async with raw_server(answer) as url, aiohttp.ClientSession() as session:
+            assert await both(session, url) == expected

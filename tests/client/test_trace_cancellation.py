@@ -82,9 +82,21 @@ async def fetch(session: anyiohttp.ClientSession, url: URL, ctx: str | None = No
     ],
 )
 async def test_cancel_in_a_trace_callback_leaves_the_pool_usable(signal: str) -> None:
+    gate = anyio.Event()
+
+    async def held(request: web.Request) -> web.StreamResponse:
+        """A body that does not come whole with the head: its response holds the slot."""
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"o")
+        await gate.wait()
+        await resp.write(b"k")
+        return resp
+
     app = web.Application()
     app.router.add_get("/", ok)
     app.router.add_get("/redirect", redirect)
+    app.router.add_get("/held", held)
     trap = Trap(signal)
     connector = anyiohttp.TCPConnector(limit=1)
     async with (
@@ -95,7 +107,7 @@ async def test_cancel_in_a_trace_callback_leaves_the_pool_usable(signal: str) ->
             assert await fetch(session, url) == "ok"  # an idle connection to reuse
         holder = None
         if signal.startswith("on_connection_queued"):
-            holder = await session.get(url)  # holds the only slot: the victim queues
+            holder = await session.get(url / "held")  # the only slot: the victim queues
         target = url / "redirect" if signal == "on_request_redirect" else url
         with anyio.fail_after(10):
             async with anyio.create_task_group() as tg:
@@ -103,11 +115,13 @@ async def test_cancel_in_a_trace_callback_leaves_the_pool_usable(signal: str) ->
                 if holder is not None:
                     await trap.queued.wait()
                     if signal == "on_connection_queued_end":
+                        gate.set()
                         assert await holder.text() == "ok"  # the slot goes to the victim
                 await trap.entered.wait()
                 tg.cancel_scope.cancel()
         if holder is not None:
             holder.release()
+        gate.set()
         # The slot came back: the next requests get a connection (limit=1).
         with anyio.fail_after(5):
             assert await fetch(session, url) == "ok"

@@ -484,40 +484,51 @@ class HTTP11Exchange:
         :attr:`body_end` is COMPLETE as soon as the end is in, even with the
         last bytes (so a response is done once its body was read, as aiohttp's).
         """
-        parser = self.parser
         while True:
-            event = self._peeked
-            if event is None:
-                try:
-                    event = parser.next_event()
-                except HttpProcessingError as exc:
-                    raise self._error(exc, in_body=True) from exc
-            else:
+            data = self.arrived_body()
+            if data is not None:
+                return data
+            broken = self._peeked  # nothing else is left there
+            if broken is not None:
                 self._peeked = None
-                if isinstance(event, HttpProcessingError):
-                    raise self._error(event, in_body=True) from event
-            if type(event) is bytes:
-                # See whether the body's end is here already (a small body
-                # comes with it): keep what came for the next call.
-                try:
-                    peeked = parser.next_event()
-                except HttpProcessingError as exc:
-                    self._peeked = exc
-                else:
-                    if peeked is not NEED_DATA:
-                        self._peeked = peeked
-                        if peeked is END_OF_MESSAGE:
-                            self.body_end = BodyEnd.COMPLETE
-                return event
-            if event is NEED_DATA:
-                if self._deadline != math.inf and self._now() >= self._deadline:
-                    raise self._total_timeout()  # a body that keeps coming is timed too
-                parser.feed(await self._receive())
-                continue
-            # END_OF_MESSAGE; else the server closed a close-delimited body,
-            # or the connection switched protocols.
-            self.body_end = BodyEnd.COMPLETE if event is END_OF_MESSAGE else BodyEnd.CLOSED
-            return b""
+                assert isinstance(broken, HttpProcessingError)
+                raise self._error(broken, in_body=True) from broken
+            if self._deadline != math.inf and self._now() >= self._deadline:
+                raise self._total_timeout()  # a body that keeps coming is timed too
+            self.parser.feed(await self._receive())
+
+    def arrived_body(self) -> bytes | None:
+        """The next bytes of the body that are here already, without a read; b"" at its
+        end (see :attr:`body_end`). None when they must be read first, or when the body is
+        broken (:meth:`receive_body` raises that)."""
+        parser = self.parser
+        event = self._peeked
+        self._peeked = None
+        if event is None:
+            try:
+                event = parser.next_event()
+            except HttpProcessingError as exc:
+                event = exc
+        if event is NEED_DATA or isinstance(event, HttpProcessingError):
+            self._peeked = None if event is NEED_DATA else event
+            return None
+        if type(event) is bytes:
+            # See whether the body's end is here already (a small body
+            # comes with it): keep what came for the next call.
+            try:
+                peeked = parser.next_event()
+            except HttpProcessingError as exc:
+                self._peeked = exc
+            else:
+                if peeked is not NEED_DATA:
+                    self._peeked = peeked
+                    if peeked is END_OF_MESSAGE:
+                        self.body_end = BodyEnd.COMPLETE
+            return event
+        # END_OF_MESSAGE; else the server closed a close-delimited body, or
+        # the connection switched protocols.
+        self.body_end = BodyEnd.COMPLETE if event is END_OF_MESSAGE else BodyEnd.CLOSED
+        return b""
 
 
 def _looks_closed(exc: HttpProcessingError) -> bool:

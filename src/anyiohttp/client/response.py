@@ -134,6 +134,7 @@ class ClientResponse(ContentTypeMixin):
         # ended or the connection went, so no reference cycle outlives it.
         self._decoding: DecodingSource | None = None
         self._held = b""  # a chunk whose trace callbacks were interrupted
+        self._arrived = b""  # what of the body came with the head, not yet read
         if auto_decompress and encoding in DECODABLE:
             if encoding != "br" or brotli_available():
                 self._decoding = DecodingSource(self._next_data, encoding)
@@ -157,6 +158,17 @@ class ClientResponse(ContentTypeMixin):
                 self._finish_body()
             else:
                 self._close_connection()
+        elif self._decoding is None:
+            # As aiohttp: what of the body came with the head is taken now
+            # (no read), and a body that came whole is done with its connection
+            # (closed, pooled) before anything reads it.
+            arrived = exchange.arrived_body()
+            if arrived is not None:
+                self._arrived = arrived
+                if exchange.body_end is BodyEnd.COMPLETE:
+                    self._finish_body()
+                elif not arrived:  # the server closed a close-delimited body already
+                    self._close_connection()
 
     # -- the head -------------------------------------------------------------------
 
@@ -337,6 +349,10 @@ class ClientResponse(ContentTypeMixin):
 
     async def _next_data(self) -> bytes:
         """The next bytes of the body as the connection delivers them, b"" at its end."""
+        arrived = self._arrived
+        if arrived:
+            self._arrived = b""
+            return arrived
         exchange = self._exchange
         if exchange is None:
             return b""
@@ -464,6 +480,10 @@ class ClientResponse(ContentTypeMixin):
         if not self._released:
             self._mark_released()
         self._close_connection()
+        if self._upload is not None:
+            # Stopped even when the body ended first (the connection then
+            # waits for it, and is closed: the request was cut short).
+            self._upload.cancel()
 
     def _mark_released(self) -> None:
         self._released = True
