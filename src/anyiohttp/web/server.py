@@ -501,16 +501,23 @@ class _Connection(ConnectionInfo):
                 self._watcher = _DisconnectWatcher()
                 await self.run()
             return
-        idle_scope = await self._loop(self.server.config.keepalive_timeout)
-        if (
-            idle_scope is not None
-            and idle_scope.cancelled_caught
-            and self.state is ConnectionState.CLOSING
-            and self._request_waiting()
-        ):
+        # Requests share a scope (see _serve_requests), which is also the one
+        # a keep-alive timeout or shutdown cancels while the connection waits
+        # for a head (_idle_scope): one scope less for an idle connection.
+        timeout = self.server.config.keepalive_timeout
+        for last_call in (False, True):
+            if self.is_closing() and not self._request_waiting():
+                return
+            while await self._serve_requests(timeout):
+                pass
+            scope = self._idle_scope
+            if scope is None or not scope.cancelled_caught:
+                return
+            if last_call or self.state is not ConnectionState.CLOSING:
+                return
             # Shutdown closed it between requests while a request was
             # arriving: answer that one (Connection: close), not drop it.
-            await self._loop(LINGER)
+            timeout = LINGER
 
     async def _handle_upgrade(self, head: RequestHead) -> bool:
         """:meth:`_handle` for an upgrade request, with a task group for a WebSocket's tasks."""
@@ -525,19 +532,6 @@ class _Connection(ConnectionInfo):
             finally:
                 self._task_group = None
         return keep_alive
-
-    async def _loop(self, timeout: float | None) -> anyio.CancelScope | None:
-        """Serve requests, each head within ``timeout``; returns the last scope they shared.
-
-        That scope is also the one a keep-alive timeout or shutdown cancels
-        while the connection waits for a head (:attr:`_idle_scope`): one
-        scope less for every idle connection to hold.
-        """
-        if self.is_closing() and not self._request_waiting():
-            return None
-        while await self._serve_requests(timeout):
-            pass
-        return self._idle_scope
 
     async def _serve_requests(self, timeout: float | None) -> bool:
         """Serve requests whose handlers share one cancel scope; True to go on in a new one.
