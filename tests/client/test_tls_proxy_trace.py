@@ -7,6 +7,7 @@ import ssl
 import sys
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
+from typing import Any
 
 import anyio
 import pytest
@@ -354,3 +355,39 @@ async def test_against_an_aiohttp_server_in_a_subprocess(tmp_path: object) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def test_server_hostname_names_the_tls_peer(
+    ca: trustme.CA, client_ssl: ssl.SSLContext, anyio_backend_name: str
+) -> None:
+    """As aiohttp: server_hostname= is the name sent as SNI and the one the certificate
+    is checked against, instead of the URL's host (here an address the certificate does
+    not name); without it the same server fails verification."""
+    names: list[str | None] = []
+    server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("example.test").configure_cert(server_ssl)
+
+    def record(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        names.append(name)  # the name the client sent (SNI), None without one
+
+    server_ssl.sni_callback = record
+
+    async def fetch(session: Any, https: URL) -> tuple[int, str]:
+        async with session.get(str(https), ssl=client_ssl, server_hostname="example.test") as r:
+            return r.status, await r.text()
+
+    async with run_app(hello_app(), ssl_context=server_ssl) as url:
+        https = url.with_scheme("https")
+        async with anyiohttp.ClientSession() as session:
+            assert await fetch(session, https) == (200, "https True")
+            assert await fetch(session, https) == (200, "https True")  # the same connection
+            with pytest.raises(anyiohttp.ClientConnectorCertificateError):
+                await session.get(https, ssl=client_ssl)  # a connection of its own, refused
+        assert names == ["example.test", None]  # one connection each; no SNI for an address
+        if anyio_backend_name == "asyncio":  # aiohttp itself, on the same server
+            aiohttp = pytest.importorskip("aiohttp")
+            async with aiohttp.ClientSession() as session:
+                assert await fetch(session, https) == (200, "https True")
+                with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                    await session.get(str(https), ssl=client_ssl)
+            assert names == ["example.test", None] * 2

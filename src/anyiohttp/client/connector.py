@@ -730,7 +730,8 @@ class TCPConnector(BaseConnector):
         if key.proxy is None:
             return await self.open_tcp(key, key.host, key.port or 0, timeout, traces)
         proxy = key.proxy
-        plain_key = key._replace(is_ssl=proxy.scheme == "https")
+        # To the proxy itself: TLS (an https proxy) with the proxy's own name.
+        plain_key = key._replace(is_ssl=proxy.scheme == "https", server_hostname=None)
         stream = await self.open_tcp(
             plain_key,
             proxy.raw_host or "",
@@ -743,7 +744,7 @@ class TCPConnector(BaseConnector):
             return stream  # plain HTTP goes through the proxy in absolute form
         try:
             await self._tunnel(key, stream)
-            return await self.start_tls(key, stream, key.host)
+            return await self.start_tls(key, stream, key.server_hostname or key.host)
         except BaseException:
             await anyio.aclose_forcefully(stream)
             raise
@@ -810,7 +811,7 @@ class TCPConnector(BaseConnector):
                     raise ClientConnectorDNSError(key, OSError(f"No address found for {host}"))
                 stream: ByteStream = await self._connect_any(targets)
                 if key.is_ssl:
-                    stream = await self.start_tls(key, stream, host)
+                    stream = await self.start_tls(key, stream, key.server_hostname or host)
                 return stream
         except TimeoutError as exc:
             raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
@@ -820,7 +821,8 @@ class TCPConnector(BaseConnector):
             raise error_class(key, exc) from exc
 
     async def start_tls(self, key: ConnectionKey, stream: ByteStream, host: str) -> ByteStream:
-        """Wrap ``stream`` in TLS for ``host`` with the key's ssl setting."""
+        """Wrap ``stream`` in TLS for ``host`` (the name sent as SNI and checked against the
+        certificate) with the key's ssl setting."""
         # The request's ssl setting, or the connector's when the request left it at the default.
         setting = self._ssl if key.ssl is True or key.ssl is None else key.ssl
         context = self.ssl_context_for(setting)

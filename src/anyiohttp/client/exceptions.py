@@ -71,6 +71,9 @@ class ConnectionKey(NamedTuple):
     proxy: URL | None
     proxy_auth: Any
     proxy_headers_hash: int | None
+    #: The name TLS sends (SNI) and checks the certificate against, when it is
+    #: not ``host`` (a request's ``server_hostname=``).
+    server_hostname: str | None = None
 
 
 class ClientError(Exception):

@@ -179,6 +179,7 @@ class _Options(NamedTuple):
     traces: list[Trace]
     read_bufsize: int | None
     read_until_eof: bool
+    server_hostname: str | None
     auto_decompress: bool | None
     upgrade: bool
     limits: HeadLimits
@@ -656,7 +657,8 @@ class ClientSession:
         )
         options = _Options(
             skip, compress, chunked, expect100, proxy, proxy_auth, proxy_headers, ssl, timeout,
-            deadline, traces, read_bufsize, read_until_eof, auto_decompress, _upgrade, limits,
+            deadline, traces, read_bufsize, read_until_eof, server_hostname, auto_decompress,
+            _upgrade, limits,
             self._middlewares if middlewares is None else tuple(middlewares), [],
         )  # fmt: skip
         if raise_for_status is None:
@@ -937,8 +939,8 @@ class ClientSession:
         return ClientRequest(
             hop.method, url, req_headers, hop.body, self, hop.auth, options.skip,
             options.chunked, options.compress, proxy_url, proxy_auth,
-            CIMultiDict(proxy_headers) if proxy_headers else None, options.ssl, None,
-            self._version,
+            CIMultiDict(proxy_headers) if proxy_headers else None, options.ssl,
+            options.server_hostname, self._version,
         )  # fmt: skip
 
     async def _dispatch(
@@ -979,7 +981,7 @@ class ClientSession:
         headers_hash = hash(tuple(proxy_headers.items())) if proxy_headers else None
         key = ConnectionKey(
             url.raw_host or "", url.port, is_ssl, req.ssl if is_ssl else True,
-            proxy_url, proxy_auth, headers_hash,
+            proxy_url, proxy_auth, headers_hash, req.server_hostname if is_ssl else None,
         )  # fmt: skip
         target = url.raw_path_qs or "/"
         headers = req.headers
