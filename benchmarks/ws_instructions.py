@@ -33,53 +33,41 @@ SERVER = r"""
 import sys
 impl, backend, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if impl == "anyiohttp":
-    import anyio
+    import anyio as runtime
     from anyiohttp import web
-
-    async def main() -> None:
-        done = anyio.Event()
-
-        async def echo(request):
-            ws = web.WebSocketResponse()
-            await ws.prepare(request)
-            async for msg in ws:
-                await ws.send_str(msg.data)
-            done.set()
-            return ws
-
-        app = web.Application()
-        app.router.add_get("/", echo)
-        async with web.AppRunner(app, access_log=None) as runner:
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-            print("ready", flush=True)
-            await done.wait()
-
-    anyio.run(main, backend=backend)
 else:
-    import asyncio
+    import asyncio as runtime
     from aiohttp import web
 
-    async def main() -> None:
-        done = asyncio.Event()
 
-        async def echo(request):
-            ws = web.WebSocketResponse()
-            await ws.prepare(request)
-            async for msg in ws:
-                await ws.send_str(msg.data)
-            done.set()
-            return ws
+async def main() -> None:
+    done = runtime.Event()
 
-        app = web.Application()
-        app.router.add_get("/", echo)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
+    async def echo(request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        done.set()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", echo)
+    # setup()/cleanup() from one task: both libraries take it.
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
         await web.TCPSite(runner, "127.0.0.1", port).start()
         print("ready", flush=True)
         await done.wait()
+    finally:
         await runner.cleanup()
 
-    asyncio.run(main())
+
+if impl == "anyiohttp":
+    runtime.run(main, backend=backend)
+else:
+    runtime.run(main())
 """
 
 WSPROTO_ONLY = r"""
