@@ -20,12 +20,11 @@ minute or two (valgrind runs Python ~50x slower).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import re
 import shutil
-import socket
 import subprocess
 import sys
+
+from _valgrind import collected, server_run, valgrind
 
 TEXT = "0123456789abcdef"
 
@@ -88,23 +87,6 @@ for _ in range(int(sys.argv[1])):
 ROWS = ("wsproto", "aiohttp", "anyiohttp-asyncio", "anyiohttp-trio")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _collected(stderr: str) -> int:
-    match = re.search(r"Collected : (\d+)", stderr)
-    if match is None:
-        raise RuntimeError(f"valgrind printed no instruction count:\n{stderr[-2000:]}")
-    return int(match.group(1))
-
-
-def _valgrind(*args: str) -> list[str]:
-    return ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args]
-
-
 async def _drive(port: int, n: int) -> None:
     import aiohttp
 
@@ -117,24 +99,13 @@ async def _drive(port: int, n: int) -> None:
 
 def _server_run(row: str, n: int) -> int:
     impl, _, backend = row.partition("-")
-    port = _free_port()
-    cmd = _valgrind(sys.executable, "-c", SERVER, impl, backend or "asyncio", str(port))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"{row} did not start: {proc.communicate()[1][-2000:]}")
-        asyncio.run(_drive(port, n))
-        _, stderr = proc.communicate(timeout=900)
-    finally:
-        proc.kill()
-    return _collected(stderr)
+    return server_run(SERVER, [impl, backend or "asyncio"], lambda port: _drive(port, n))
 
 
 def _wsproto_run(n: int) -> int:
-    cmd = _valgrind(sys.executable, "-c", WSPROTO_ONLY, str(n), TEXT)
+    cmd = valgrind(sys.executable, "-c", WSPROTO_ONLY, str(n), TEXT)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=True)
-    return _collected(done.stderr)
+    return collected(done.stderr)
 
 
 def per_echo(row: str, few: int, many: int) -> float:

@@ -1,0 +1,66 @@
+"""What the ``*_instructions.py`` benchmarks share: a server under valgrind, its instruction count.
+
+Instructions counted by ``valgrind --tool=callgrind`` do not move with the
+host's load, so a change of a few percent shows where req/s or msg/s on a
+shared machine cannot. A server script prints ``ready`` once it listens and
+exits when its client says it is done; ``count(many) - count(few)`` divided
+by the difference in work is the cost of one unit, start-up cancelled out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def valgrind(*args: str) -> list[str]:
+    """The command that runs ``args`` under callgrind, counting instructions only."""
+    return ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args]
+
+
+def collected(stderr: str) -> int:
+    """The instruction count callgrind printed."""
+    match = re.search(r"Collected : (\d+)", stderr)
+    if match is None:
+        raise RuntimeError(f"valgrind printed no instruction count:\n{stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def server_run(
+    script: str,
+    args: list[str],
+    drive: Callable[[int], Coroutine[Any, Any, None]],
+    env: dict[str, str] | None = None,
+) -> int:
+    """Instructions of ``script`` (a server on the port passed last) while ``drive(port)`` runs."""
+    port = free_port()
+    cmd = valgrind(sys.executable, "-c", script, *args, str(port))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"{args} did not start: {proc.communicate()[1][-2000:]}")
+        asyncio.run(drive(port))
+        _, stderr = proc.communicate(timeout=900)
+    finally:
+        proc.kill()
+    return collected(stderr)
