@@ -27,8 +27,6 @@ from typing import Any, Final, NamedTuple, TypedDict, Unpack, cast
 
 import anyio
 from multidict import CIMultiDict, CIMultiDictProxy
-from wsproto.connection import Connection as WSConnection
-from wsproto.connection import ConnectionType
 from yarl import URL
 
 from .. import hdrs
@@ -40,6 +38,7 @@ from ..helpers import BasicAuth
 from ..http.parser import HttpVersion, HttpVersion10, HttpVersion11, ResponseHead
 from ..http.payload import Payload
 from ..http.websocket import BoundedPerMessageDeflate, WebSocketEngine, accept_token
+from ..http.ws_codec import FrameCodec
 from .connector import BaseConnector, Connection, Fingerprint, HeadLimits, TCPConnector
 from .cookies import CookieJar
 from .exceptions import (
@@ -553,9 +552,9 @@ class ClientSession:
                 conn.close()
             raise
         assert conn is not None
-        wsconn = WSConnection(
-            ConnectionType.CLIENT,
-            extensions=[extension] if accepted and extension is not None else [],
+        wsconn = FrameCodec(
+            True,
+            [extension] if accepted and extension is not None else [],
             trailing_data=conn.parser.trailing_data,
         )
         engine = WebSocketEngine(

@@ -38,23 +38,18 @@ from typing import Any, Final, NamedTuple
 
 import anyio
 from anyio.abc import ByteStream, TaskGroup
-from wsproto.connection import Connection, ConnectionState
-from wsproto.events import (
-    BytesMessage,
-    CloseConnection,
-    Message,
-    Ping,
-    Pong,
-    TextMessage,
-)
+from wsproto.connection import ConnectionState
+from wsproto.events import CloseConnection, Ping, Pong
 from wsproto.extensions import PerMessageDeflate
-from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
+from wsproto.frame_protocol import CloseReason, Frame, FrameDecoder, FrameProtocol, Opcode
 
 from .._groups import single_error
 from .._lazy_event import LazyEvent
 from .._stream import callback_stream, direct_stream
+from .._waiter import Waiter, new_waiter
 from .stream_writer import SEND_ERRORS, send_all, transport_closed
 from .streams import EofStream
+from .ws_codec import FrameCodec
 
 __all__ = (
     "WS_CLOSED_MESSAGE",
@@ -207,10 +202,10 @@ class BoundedPerMessageDeflate(PerMessageDeflate):
 class _Queue:
     """The messages between the reader task and ``receive()``.
 
-    A list and an Event made only when someone waits: cheaper per message
-    than a memory object stream. ``put`` waits while the queue is full (the
-    backpressure); once closed, puts are dropped and gets return the closing
-    message.
+    A list and a waiter made when someone first waits: cheaper per message
+    than a memory object stream (or an anyio.Event per wait). ``put`` waits
+    while the queue is full (the backpressure); once closed, puts are
+    dropped and gets return the closing message.
     """
 
     __slots__ = ("_items", "_space", "_waiter", "closed_with")
@@ -219,7 +214,7 @@ class _Queue:
         # A list, not a deque: at most QUEUE_SIZE items, and an empty deque
         # is 624 bytes for every idle WebSocket.
         self._items: list[WSMessage] = []
-        self._waiter: anyio.Event | None = None
+        self._waiter: Waiter | None = None  # the one get() waits on
         self._space: anyio.Event | None = None
         self.closed_with: WSMessage | None = None
 
@@ -234,8 +229,7 @@ class _Queue:
             return
         self._items.append(message)
         if self._waiter is not None:
-            self._waiter.set()
-            self._waiter = None
+            self._waiter.wake()
 
     async def put(self, message: WSMessage) -> None:
         while len(self._items) >= QUEUE_SIZE and self.closed_with is None:
@@ -245,8 +239,7 @@ class _Queue:
             return
         self._items.append(message)
         if self._waiter is not None:
-            self._waiter.set()
-            self._waiter = None
+            self._waiter.wake()
 
     async def get(self) -> WSMessage:
         while not self._items:
@@ -257,7 +250,9 @@ class _Queue:
                 # CLOSED that lets the cancelled block run on.
                 await anyio.lowlevel.checkpoint_if_cancelled()
                 return self.closed_with
-            self._waiter = waiter = anyio.Event()
+            waiter = self._waiter
+            if waiter is None:
+                waiter = self._waiter = new_waiter()
             await waiter.wait()
         message = self._items.pop(0)
         if self._space is not None:
@@ -269,10 +264,11 @@ class _Queue:
         """No more messages: waiters get ``message`` once the queue is empty."""
         if self.closed_with is None:
             self.closed_with = message
-        for event in (self._waiter, self._space):
-            if event is not None:
-                event.set()
-        self._waiter = self._space = None
+        if self._waiter is not None:
+            self._waiter.wake()
+        if self._space is not None:
+            self._space.set()
+            self._space = None
 
 
 class WSState(enum.Enum):
@@ -368,7 +364,7 @@ class WebSocketEngine:
     def __init__(
         self,
         stream: ByteStream,
-        conn: Connection,
+        conn: FrameCodec,
         *,
         max_msg_size: int = 4 * 1024 * 1024,
         autoping: bool = True,
@@ -576,14 +572,8 @@ class WebSocketEngine:
         in_place = callback_stream(stream)
         try:
             while True:
-                event = self._deferred
-                if event is not None:
-                    self._deferred = None
-                    if not await self._handle(event):
-                        return
-                for event in self._conn.events():
-                    if not await self._handle(event):
-                        return
+                if not await self._handle_parsed():
+                    return
                 if in_place is not None and not in_place.has_unread:
                     in_place.set_data_callback(self._on_data)
                 try:
@@ -602,29 +592,36 @@ class WebSocketEngine:
                     if self._deferred is not None:
                         continue  # handle what the callback left before the end
                     return  # the stream ended without a Close: _run marks it broken
-                event = self._deferred
-                if event is not None:
+                if self._deferred is not None:
                     # What the callback left comes before any newer bytes
                     # (after a Close, wsproto takes no more).
-                    self._deferred = None
-                    if not await self._handle(event):
+                    if not await self._handle_parsed():
                         return
-                    for event in self._conn.events():
-                        if not await self._handle(event):
-                            return
                 if data_in:
                     self._conn.receive_data(data_in)
         finally:
             if in_place is not None:
                 in_place.set_data_callback(None)
 
+    async def _handle_parsed(self) -> bool:
+        """Handle what the callback left, then all that was parsed; False once reading is over."""
+        event = self._deferred
+        if event is not None:
+            self._deferred = None
+            if not await self._handle(event):
+                return False
+        next_event = self._conn.next_event
+        while (event := next_event()) is not None:
+            if not await self._handle(event):
+                return False
+        return True
+
     def _on_data(self, data: bytes) -> None:
         """Bytes in the stream's callback: messages out at once, the rest to the task."""
-        stream = callback_stream(self._stream)
-        assert stream is not None
+        conn = self._conn
         try:
-            self._conn.receive_data(data)
-            for event in self._conn.events():
+            conn.receive_data(data)
+            while (event := conn.next_event()) is not None:
                 if not self._take_now(event):
                     # This one waits for the task (which also parses what follows).
                     self._deferred = event
@@ -635,13 +632,21 @@ class WebSocketEngine:
             # Not in the event loop's callback: the reader task raises it,
             # as it would have had it parsed these bytes itself.
             self._deferred = _Raise(exc)
+        stream = callback_stream(self._stream)
+        assert stream is not None
         stream.set_data_callback(None)
         stream.wake_reader()
 
     def _take_now(self, event: Any) -> bool:
         """Handle ``event`` without waiting if that is possible (else change nothing)."""
-        if isinstance(event, TextMessage | BytesMessage):
-            size = self._size + len(event.data)
+        kind = type(event)
+        if kind is str or kind is bytes:  # a whole message in one frame
+            if (self._max_msg_size and len(event) > self._max_msg_size) or self._queue.full:
+                return False
+            self._queue.put_nowait(self._whole(event))
+            return True
+        if kind is Frame:  # a part of a message
+            size = self._size + len(event.payload)
             if self._max_msg_size and size > self._max_msg_size:
                 return False
             if event.message_finished:
@@ -649,58 +654,63 @@ class WebSocketEngine:
                     return False
                 self._queue.put_nowait(self._assemble(event))
                 return True
-            self._parts.append(event.data)
+            self._parts.append(event.payload)
             self._size = size
             return True
-        if isinstance(event, Pong) and self._autoping:
+        if kind is Pong and self._autoping:
             self._pong.set()
             return True
         return False
 
-    def _assemble(self, event: TextMessage | BytesMessage) -> WSMessage:
-        """The whole message that ``event`` (its last part) ends."""
-        parts = self._parts
-        if isinstance(event, TextMessage):
-            data: Any = event.data if not parts else "".join([*parts, event.data])
+    def _whole(self, data: str | bytes) -> WSMessage:
+        """The message a single frame held."""
+        if type(data) is str:
             if not self._decode_text:
                 # wsproto has checked the UTF-8 already (RFC 6455 8.1 asks it
                 # of every endpoint): what decode_text=False saves aiohttp is
                 # the str, which the application asked not to get.
-                data = data.encode("utf-8")
-            kind = WSMsgType.TEXT
-        else:
-            data = event.data if not parts else b"".join([*parts, event.data])
-            kind = WSMsgType.BINARY
-        parts.clear()
-        self._size = 0
-        return WSMessage(kind, data, "")
+                return WSMessage(WSMsgType.TEXT, data.encode("utf-8"), "")
+            return WSMessage(WSMsgType.TEXT, data, "")
+        return WSMessage(WSMsgType.BINARY, data, "")
+
+    def _assemble(self, event: Frame) -> WSMessage:
+        """The whole message that ``event`` (its last part) ends."""
+        parts = self._parts
+        payload: Any = event.payload
+        if parts:
+            payload = payload[:0].join([*parts, payload])
+            parts.clear()
+            self._size = 0
+        return self._whole(payload if event.opcode is Opcode.TEXT else bytes(payload))
 
     async def _handle(self, event: Any) -> bool:
-        """Handle one event from wsproto; False once reading is over."""
+        """Handle one event from the codec; False once reading is over."""
         if self._take_now(event):
             return True
         # What is left has to wait: an error, a message over the limit or for
         # a full queue, a ping to answer, a close.
         if isinstance(event, _Raise):
             raise event.error
-        if isinstance(event, TextMessage | BytesMessage):
-            size = self._size + len(event.data)
+        kind = type(event)
+        if kind is str or kind is bytes or kind is Frame:
+            size = self._size + len(event.payload if kind is Frame else event)
             if self._max_msg_size and size > self._max_msg_size:
                 await self._fail(
                     WSCloseCode.MESSAGE_TOO_BIG,
                     f"Message size {size} exceeds limit {self._max_msg_size}",
                 )
                 return False
-            await self._queue.put(self._assemble(event))  # the last part, the queue full
-        elif isinstance(event, Ping):
+            # The last part (or a whole message), the queue full.
+            await self._queue.put(self._assemble(event) if kind is Frame else self._whole(event))
+        elif kind is Ping:
             if self._autoping:
                 await self._answer(event.response())
             else:
                 await self._queue.put(WSMessage(WSMsgType.PING, bytes(event.payload), ""))
-        elif isinstance(event, Pong):  # with autoping off (else taken above)
+        elif kind is Pong:  # with autoping off (else taken above)
             self._pong.set()
             await self._queue.put(WSMessage(WSMsgType.PONG, bytes(event.payload), ""))
-        elif isinstance(event, CloseConnection):
+        elif kind is CloseConnection:
             await self._on_close(event)
             return False
         return True
@@ -823,8 +833,13 @@ class WebSocketEngine:
         return self._write_lock
 
     def _frame(self, event: Any) -> bytes:
-        """``event`` as bytes to send; wsproto refusing it means the connection is closing."""
+        """``event`` (a message's str or bytes, or a control event) as bytes to send.
+
+        wsproto refusing it means the connection is closing.
+        """
         try:
+            if type(event) is str or type(event) is bytes:
+                return self._conn.send_data(event)
             return self._conn.send(event)
         except Exception as exc:  # wsproto: the state does not allow it any more
             raise transport_closed() from exc
@@ -844,13 +859,42 @@ class WebSocketEngine:
         try:
             await self._send_event(event)
         except ConnectionResetError as exc:
-            if self._peer_closed_first():
-                return  # the peer's Close arrived while this was on its way
-            raise self.reset_error("Cannot write to closing transport") from exc
+            self._raise_send_error(exc)
+
+    def _raise_send_error(self, exc: BaseException) -> None:
+        """A send failed: ``reset_error``, unless the peer's Close came first (then nothing)."""
+        if self._peer_closed_first():
+            return  # the peer's Close arrived while this was on its way
+        raise self.reset_error("Cannot write to closing transport") from exc
 
     async def send_message(self, data: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message."""
-        await self._send_app_frame(_message(data))
+        direct = self._direct
+        lock = self._write_lock
+        conn = self._conn
+        if (
+            direct is not None
+            and self._state is WSState.OPEN
+            and conn.state is ConnectionState.OPEN
+            and (lock is None or not lock.locked())
+            and not direct.writing_paused
+        ):
+            # The common case in one step (what _send_app_frame and
+            # _send_event do for it): serialized and handed over with no
+            # await in between, so no other frame can come between.
+            try:
+                direct.write(conn.send_data(data))
+            except SEND_ERRORS as exc:
+                self._raise_send_error(exc)
+                return
+            if direct.writing_paused:
+                try:
+                    async with self._lock():
+                        await direct.drain()
+                except SEND_ERRORS as exc:
+                    self._raise_send_error(exc)
+            return
+        await self._send_app_frame(data)
 
     async def ping(self, payload: bytes = b"") -> None:
         """Send a ping."""
@@ -987,12 +1031,6 @@ class _Raise(NamedTuple):
     """An error from the stream's callback, for the reader task to raise."""
 
     error: Exception
-
-
-def _message(data: str | bytes) -> Message[Any]:
-    if isinstance(data, str):
-        return TextMessage(data=data)
-    return BytesMessage(data=bytes(data))
 
 
 class WebSocketMethods:

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDict
-from wsproto.connection import Connection, ConnectionType
 from wsproto.utilities import split_comma_header
 
 from .. import hdrs
@@ -29,6 +28,7 @@ from ..http.websocket import (
     WSMessageTypeError,
     accept_token,
 )
+from ..http.ws_codec import FrameCodec
 from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed
 from .response import StreamResponse
 
@@ -175,10 +175,8 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         self._compress = extension.server_max_window_bits if extension is not None else 0
         writer = await super().prepare(request)
         stream, trailing = await connection.take_over()
-        conn = Connection(
-            ConnectionType.SERVER,
-            extensions=[extension] if extension is not None else [],
-            trailing_data=trailing,
+        conn = FrameCodec(
+            False, [extension] if extension is not None else [], trailing_data=trailing
         )
         self._engine = WebSocketEngine(
             stream,
