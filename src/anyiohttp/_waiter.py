@@ -59,10 +59,6 @@ class _AsyncioWaiter:
 _lowlevel: Any = None
 
 
-def _aborted(_: Any) -> Any:
-    return _lowlevel.Abort.SUCCEEDED
-
-
 class _TrioWaiter:
     __slots__ = ("_task",)
 
@@ -72,9 +68,15 @@ class _TrioWaiter:
     async def wait(self) -> None:
         self._task = _lowlevel.current_task()
         try:
-            await _lowlevel.wait_task_rescheduled(_aborted)
+            await _lowlevel.wait_task_rescheduled(self._aborted)
         finally:
             self._task = None
+
+    def _aborted(self, _: Any) -> Any:
+        # Cancelled: trio reschedules the task itself, so a wake() between
+        # now and its next step must not reschedule it a second time.
+        self._task = None
+        return _lowlevel.Abort.SUCCEEDED
 
     def wake(self) -> None:
         task = self._task

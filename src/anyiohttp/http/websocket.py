@@ -929,7 +929,7 @@ class WebSocketEngine:
             return WS_CLOSING_MESSAGE
         self._receiving = True
         try:
-            msg = await self._next(timeout)
+            msg = await (self._queue.get() if timeout is None else self._next(timeout))
         except BaseException:
             if self._is_client:
                 # aiohttp's client counts a receive() cut short as an abnormal end.
@@ -951,9 +951,7 @@ class WebSocketEngine:
             self._failed(self.reset_error("Cannot write to closing transport"))
         return msg
 
-    async def _next(self, timeout: float | None) -> WSMessage:
-        if timeout is None:
-            return await self._queue.get()
+    async def _next(self, timeout: float) -> WSMessage:
         with anyio.move_on_after(timeout):
             return await self._queue.get()
         raise TimeoutError

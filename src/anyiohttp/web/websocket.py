@@ -26,6 +26,7 @@ from ..http.websocket import (
     WSCloseCode,
     WSMessage,
     WSMessageTypeError,
+    WSMsgType,
     accept_token,
 )
 from ..http.ws_codec import FrameCodec
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from .request import BaseRequest
 
 __all__ = ("WSMessageTypeError", "WebSocketReady", "WebSocketResponse")
+
+_ITERATION_ENDS = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
 class WebSocketReady(NamedTuple):
@@ -238,6 +241,16 @@ class WebSocketResponse(WebSocketMethods, StreamResponse):
         """The next message (one task at a time); TimeoutError after ``timeout``."""
         engine = self._engine_or_raise()
         return await engine.receive(timeout if timeout is not None else self._receive_timeout)
+
+    async def __anext__(self) -> WSMessage:
+        engine = self._engine
+        if engine is None or type(self).receive is not WebSocketResponse.receive:
+            return await super().__anext__()  # (a subclass's own receive() is honoured)
+        # receive() without the layer between: one frame less to wait in.
+        msg = await engine.receive(self._receive_timeout)
+        if msg.type in _ITERATION_ENDS:
+            raise StopAsyncIteration
+        return msg
 
     # -- the StreamResponse side ------------------------------------------------
 
