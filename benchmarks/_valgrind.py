@@ -1,9 +1,10 @@
-"""What the ``*_instructions.py`` benchmarks share: a server under valgrind, its instruction count.
+"""What the ``*_instructions.py`` benchmarks share: a server or client under valgrind, its count.
 
 Instructions counted by ``valgrind --tool=callgrind`` do not move with the
 host's load, so a change of a few percent shows where req/s or msg/s on a
 shared machine cannot. A server script prints ``ready`` once it listens and
-exits when its client says it is done; ``count(many) - count(few)`` divided
+exits when its client says it is done (a client script runs its requests
+against a server outside valgrind and exits); ``count(many) - count(few)`` divided
 by the difference in work is the cost of one unit, start-up cancelled out.
 """
 
@@ -15,6 +16,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -64,3 +66,33 @@ def server_run(
     finally:
         proc.kill()
     return collected(stderr)
+
+
+def client_run(script: str, args: list[str], server: list[str]) -> int:
+    """Instructions of ``script`` (a client of the port passed last) against ``server``.
+
+    ``server`` is a command that takes ``--port`` and runs outside valgrind
+    until it is terminated; the client script runs under valgrind to its end.
+    """
+    port = free_port()
+    peer = subprocess.Popen(
+        [*server, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or peer.poll() is not None:
+                    raise RuntimeError(f"{server} did not start") from None
+                time.sleep(0.1)
+        cmd = valgrind(sys.executable, "-c", script, *args, str(port))
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args} failed:\n{done.stderr[-2000:]}")
+    finally:
+        peer.terminate()
+        peer.wait()
+    return collected(done.stderr)

@@ -10,8 +10,18 @@ and then many more: the difference in instructions over the difference in
 requests is the cost of one request, start-up cancelled out. User space
 only: the kernel's share (the same syscalls for every server) is not in it.
 
+Under valgrind a server runs ~50x slower, so with ``--driver busy`` (the
+default, as above) every next request is already there when it reads:
+it never waits. Natively under wrk it waits for nearly every request (a
+trio instrument counted one task step per request and ~50 per I/O wait),
+and that path (a read that finds nothing, a wait, the scheduler) is what a
+backend's socket layer costs. ``--driver rounds`` reproduces it: all
+connections send a request, the next round goes out once every answer
+came, so each read after an answer finds nothing and waits.
+
     python benchmarks/hello_instructions.py
     python benchmarks/hello_instructions.py --only aiohttp anyiohttp-trio
+    python benchmarks/hello_instructions.py --driver rounds --connections 50
 
 Needs valgrind (Debian: ``apt-get install valgrind``); each row takes a
 minute or two (valgrind runs Python ~50x slower).
@@ -88,15 +98,30 @@ async def _one_connection(port: int, n: int) -> None:
         writer.close()
 
 
-async def _drive(port: int, n: int, connections: int) -> None:
-    await asyncio.gather(*(_one_connection(port, n) for _ in range(connections)))
+async def _rounds(port: int, n: int, connections: int) -> None:
+    opened = [await asyncio.open_connection("127.0.0.1", port) for _ in range(connections)]
+    try:
+        for _ in range(n):
+            for _, writer in opened:
+                writer.write(REQUEST)
+            await asyncio.gather(*(reader.readuntil(BODY) for reader, _ in opened))
+    finally:
+        for _, writer in opened:
+            writer.close()
+
+
+async def _drive(port: int, n: int, connections: int, rounds: bool = False) -> None:
+    if rounds:
+        await _rounds(port, n, connections)
+    else:
+        await asyncio.gather(*(_one_connection(port, n) for _ in range(connections)))
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET /stop HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     await reader.read()
     writer.close()
 
 
-def per_request(row: str, few: int, many: int, connections: int) -> float:
+def per_request(row: str, few: int, many: int, connections: int, rounds: bool = False) -> float:
     """Instructions per request for ``row``: (count(many) - count(few)) / the difference."""
     impl, _, rest = row.partition("-")
     backend, _, parser = rest.partition("-")
@@ -106,7 +131,7 @@ def per_request(row: str, few: int, many: int, connections: int) -> float:
         return server_run(
             SERVER,
             [impl, backend or "asyncio"],
-            lambda port: _drive(port, n, connections),
+            lambda port: _drive(port, n, connections, rounds),
             env,
         )
 
@@ -119,10 +144,19 @@ def main() -> None:
     parser.add_argument("--few", type=int, default=50, help="requests per connection, first run")
     parser.add_argument("--many", type=int, default=250, help="requests per connection, second")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--driver",
+        choices=("busy", "rounds"),
+        default="busy",
+        help="busy: each connection sends on as answers come; rounds: in lock step (see above)",
+    )
     args = parser.parse_args()
+    rounds = args.driver == "rounds"
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed (apt-get install valgrind)")
-    results = {row: per_request(row, args.few, args.many, args.connections) for row in args.only}
+    results = {
+        row: per_request(row, args.few, args.many, args.connections, rounds) for row in args.only
+    }
     base = results.get("aiohttp")
     print(f"| {'server':<22} | {'instructions/request':>20} | {'vs aiohttp':>10} |")
     print(f"| {'-' * 22} | {'-' * 20}:| {'-' * 10}:|")
