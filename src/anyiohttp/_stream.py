@@ -111,6 +111,11 @@ class CallbackStream(LeanStream):
         """Make a waiting (or the next) ``receive`` return ``b""`` once."""
 
 
+# MSG_PEEK | MSG_DONTWAIT as a plain int, computed once: or-ing the enum
+# flags costs a microsecond on every look (enum.Flag.__or__ is Python code).
+_PEEK_FLAGS: Final = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)
+
+
 def peek_state(sock: socket.socket) -> PeerState:
     """A socket's state from a non-blocking peek at one byte (nothing is read)."""
     if not isinstance(sock, socket.socket):
@@ -122,7 +127,7 @@ def peek_state(sock: socket.socket) -> PeerState:
         finally:
             borrowed.detach()
     try:
-        data = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        data = sock.recv(1, _PEEK_FLAGS)
     except BlockingIOError:
         return PeerState.IDLE
     except OSError:

@@ -52,11 +52,14 @@ _YIELD_EVERY: Final = 16
 class TrioSocketStream(LeanStream):
     """A connected TCP socket on trio (see the module docstring for why it exists)."""
 
-    __slots__ = ("_broken", "_closed", "_flushing", "_pending", "_sock", "_streak")
+    __slots__ = ("_broken", "_closed", "_fd", "_flushing", "_pending", "_sock", "_streak")
 
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
         self._sock = sock
+        # trio's waits take the number as it is (a socket costs a fileno()
+        # call per wait); aclose tells trio before the number can be reused.
+        self._fd = sock.fileno()
         self._closed = False
         self._broken: OSError | None = None
         # Bytes the kernel did not take yet; a deque only while there are some
@@ -106,10 +109,10 @@ class TrioSocketStream(LeanStream):
             while data is None:
                 try:
                     if deadline == math.inf:
-                        await trio.lowlevel.wait_readable(sock)
+                        await trio.lowlevel.wait_readable(self._fd)
                     else:
                         with trio.CancelScope(deadline=deadline) as scope:
-                            await trio.lowlevel.wait_readable(sock)
+                            await trio.lowlevel.wait_readable(self._fd)
                         if scope.cancelled_caught:
                             raise TimeoutError
                 except trio.ClosedResourceError:
@@ -128,9 +131,9 @@ class TrioSocketStream(LeanStream):
             raise anyio.EndOfStream
         return data
 
-    async def _wait(self, wait: Callable[[socket.socket], Awaitable[None]], what: str) -> None:
+    async def _wait(self, wait: Callable[[int], Awaitable[None]], what: str) -> None:
         try:
-            await wait(self._sock)
+            await wait(self._fd)
         except trio.ClosedResourceError:
             raise anyio.ClosedResourceError from None
         except trio.BusyResourceError:
