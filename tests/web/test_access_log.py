@@ -80,3 +80,52 @@ async def test_custom_access_logger_class(caplog: pytest.LogCaptureFixture) -> N
         await client.get(str(url / "hi"))
         await client.get(str(url / "missing"))
     assert seen == [("/hi", 200), ("/missing", 404)]
+
+
+async def test_logged_headers_are_those_sent(each_parser: str) -> None:
+    """A response sent in one piece (its headers kept as text until asked for)
+    shows the access logger the fields and size it went out with, as any other."""
+    from anyiohttp.abc import AbstractAccessLogger
+
+    seen: list[tuple[list[tuple[str, str]], int, bool | None]] = []
+
+    class Collect(AbstractAccessLogger):
+        def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+            seen.append((list(response.headers.items()), response.body_length, response.keep_alive))
+
+    async def text(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    async def raw(request: web.Request) -> web.Response:
+        return web.Response(body=b"\x00\x01")
+
+    async def closing(request: web.Request) -> web.Response:
+        resp = web.json_response({"a": 1})
+        resp.force_close()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/text", text)
+    app.router.add_get("/raw", raw)
+    app.router.add_get("/closing", closing)
+    sent = []
+    async with run_app(app, access_log_class=Collect) as url, httpx.AsyncClient() as client:
+        for path in ("text", "raw", "closing"):
+            response = await client.get(str(url / path))
+            head = b"HTTP/1.1 200 OK\r\n" + b"".join(
+                name + b": " + value + b"\r\n" for name, value in response.headers.raw
+            )
+            sent.append(
+                (
+                    [(n.decode(), v.decode()) for n, v in response.headers.raw],
+                    len(head) + 2 + len(response.content),
+                    response.headers.get("Connection") != "close",
+                )
+            )
+    assert seen == sent
+    assert [name for name, _ in seen[1][0]] == [
+        "Content-Length",
+        "Date",
+        "Server",
+        "Content-Type",
+    ]

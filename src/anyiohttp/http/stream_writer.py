@@ -144,6 +144,16 @@ class StreamWriter:
         if data and self._on_chunk_sent is not None:
             await self._on_chunk_sent(bytes(data))
 
+    async def write_whole(self, message: bytes) -> None:
+        """Send a whole message at once (head and body, framed by the caller) and end it."""
+        self._eof = True
+        self.complete = True
+        try:
+            await self._stream.send(message)
+        except SEND_ERRORS as exc:
+            raise transport_closed() from exc
+        self.output_size += len(message)
+
     def _frame(self, data: bytes | bytearray | memoryview) -> bytes:
         if self._no_body or not data:
             return b""

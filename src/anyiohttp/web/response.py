@@ -13,6 +13,7 @@ import enum
 import io
 import json
 import os
+import time
 import warnings
 from collections.abc import Callable
 from contextlib import aclosing
@@ -25,7 +26,13 @@ import anyio
 from multidict import CIMultiDict
 
 from .. import hdrs
-from ..helpers import ETag, format_http_date, parse_content_type, parse_http_date
+from ..helpers import (
+    ETag,
+    format_http_date,
+    parse_content_type,
+    parse_http_date,
+    rfc822_formatted_time,
+)
 from ..http.compression import brotli_available
 from ..http.cookies import partitionable
 from ..http.parser import HttpVersion10, HttpVersion11
@@ -74,6 +81,25 @@ class ResponseState(enum.Enum):
 
 # HTTPStatus(status) is an enum lookup by value: slow enough to matter per request.
 _REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
+# The reason and HTTP/1.1 status line of each status a response sent whole may
+# have (those with content: see Response._whole_message).
+_STATUS_LINES: Final = {
+    status.value: (status.phrase, f"HTTP/1.1 {status.value} {status.phrase}\r\n")
+    for status in HTTPStatus
+    if status.value not in _EMPTY_BODY_STATUS
+}
+# The Date and Server fields, made once per second: (second, fields).
+_date_and_server_cache: tuple[int, str] = (0, "")
+
+
+def _date_and_server() -> str:
+    """The Date and Server fields of a response sent now, serialized."""
+    global _date_and_server_cache
+    now = int(time.time())
+    if _date_and_server_cache[0] != now:
+        date = rfc822_formatted_time()
+        _date_and_server_cache = (now, f"Date: {date}\r\nServer: {SERVER_SOFTWARE}\r\n")
+    return _date_and_server_cache[1]
 
 
 class StreamResponse(StateMapping[ResponseKey[Any]]):
@@ -115,6 +141,25 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
     _compression_force: ContentCoding | None = None
     _compression_level: int | None = None
     _body_length = 0
+    # A Response built from text or bytes alone keeps its header fields
+    # serialized ("Name: value\r\n" each) instead of in a CIMultiDict, until
+    # something asks for them (_headers is then made, see __getattr__); after
+    # it was sent whole, they are the fields it was sent with.
+    _fields: str | None = None
+
+    if not TYPE_CHECKING:  # (mypy would let any attribute name through)
+
+        def __getattr__(self, name: str) -> Any:
+            fields = self._fields
+            if name != "_headers" or fields is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            headers = self._headers = CIMultiDict(
+                line.split(": ", 1) for line in fields.split("\r\n") if line
+            )
+            self._fields = None
+            return headers
 
     # -- status ----------------------------------------------------------------
 
@@ -582,6 +627,14 @@ class Response(StreamResponse):
         zlib_executor_size: int | None = None,
         zlib_executor: Any = None,
     ) -> None:
+        if not headers:
+            fields = _plain_fields(body, text, content_type, charset)
+            if fields is not None:  # the common response: no CIMultiDict until asked
+                self._fields = fields
+                self._state_dict = {}
+                self.set_status(status, reason)
+                self._body = body if text is None else text.encode(charset or "utf-8")
+                return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         real_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
@@ -722,6 +775,58 @@ class Response(StreamResponse):
                 self._headers[hdrs.CONTENT_LENGTH] = str(length)
         return await super()._start(request)
 
+    def _whole_message(self, request: BaseRequest) -> bytes | None:
+        """The head and body of the common response in one piece, the response then sent.
+
+        For a Response made of a text or bytes body whose headers nothing
+        asked for (see ``_fields``), with content, no cookies, compression
+        or chunking, to an HTTP/1.1 request without on_response_prepare
+        receivers: the bytes :meth:`prepare` and :meth:`write_eof` would
+        send, made without a CIMultiDict. The response and the request's
+        writer are left as they leave them; the caller sends the bytes with
+        ``writer.write_whole``. None for any other response.
+        """
+        fields = self._fields
+        if (
+            fields is None
+            or self._req is not None
+            or self._cookies
+            or self._compression
+            or self._chunked
+            or request._writer is not None
+            or request._response_prepare_hook is not None
+        ):
+            return None
+        head = request._head
+        line = _STATUS_LINES.get(self._status)
+        if (
+            line is None
+            or line[0] != self._reason
+            or head.version is not HttpVersion11
+            or head.method == hdrs.METH_HEAD
+        ):
+            return None
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request._conn.response_keep_alive(request)
+        body = self._body or b""
+        # The fields in the order prepare() sets them.
+        length = f"Content-Length: {len(body)}\r\n{_date_and_server()}"
+        if not fields and body:
+            fields = length + "Content-Type: application/octet-stream\r\n"
+        else:
+            fields += length
+        if not keep_alive:
+            fields += "Connection: close\r\n"
+        self._writer = request._make_writer()
+        self._req = request
+        self._state = ResponseState.FINISHED
+        self._keep_alive = keep_alive
+        self._fields = fields
+        message = f"{line[1]}{fields}\r\n".encode() + body
+        self._body_length = len(message)
+        return message
+
     async def write_eof(self, data: bytes = b"") -> None:
         """Finish the response: send the body (with the head) in one go."""
         if self._state is ResponseState.FINISHED:
@@ -732,6 +837,31 @@ class Response(StreamResponse):
                     await self._writer.write(chunk)
         body = self._compressed_body if self._compressed_body is not None else self._body or b""
         await super().write_eof(body + data if data else body)
+
+
+def _plain_fields(
+    body: Any, text: str | None, content_type: str | None, charset: str | None
+) -> str | None:
+    """The header fields of a Response made of a text or bytes body alone, serialized.
+
+    None for any other (the general path of ``Response.__init__`` builds
+    those, and raises for bad arguments). Only a Content-Type that is
+    printable (no CR, LF or NUL to validate when it is sent) is kept so.
+    """
+    if text is not None:
+        if body is not None or type(text) is not str:
+            return None
+        ctype = f"{content_type or 'text/plain'}; charset={charset or 'utf-8'}"
+    elif type(body) is bytes:
+        if content_type is None:
+            return "" if charset is None else None
+        ctype = content_type if charset is None else f"{content_type}; charset={charset}"
+    else:
+        return None
+    if content_type is not None or charset is not None:
+        if (content_type is not None and "charset" in content_type) or not ctype.isprintable():
+            return None
+    return f"Content-Type: {ctype}\r\n"
 
 
 def _file_name(body: Any) -> str | None:

@@ -848,6 +848,16 @@ class _Connection(ConnectionInfo):
         """Send the response; True when the connection may be reused."""
         if resp is _ABANDONED:
             return False
+        if type(resp) is Response:
+            message = resp._whole_message(request)
+            if message is not None:  # the common response, in one piece
+                writer = resp._writer
+                assert writer is not None
+                try:
+                    await writer.write_whole(message)
+                except ConnectionResetError:
+                    return False
+                return bool(resp._keep_alive)
         try:
             await resp.prepare(request)
             await resp.write_eof()
