@@ -81,10 +81,8 @@ class IntMasker:
         )
 
 
-def _faster_masker(masker: object) -> IntMasker | None:
+def _faster_masker(masker: XorMaskerSimple) -> IntMasker | None:
     """An IntMasker for wsproto's masker, if its key is where wsproto 1.2 and 1.3 keep it."""
-    if type(masker) is not XorMaskerSimple:
-        return None
     key = getattr(masker, "_masking_key", None)
     if not isinstance(key, bytes | bytearray) or len(key) != 4:
         return None
@@ -142,11 +140,14 @@ class FrameCodec:
         decoder = self._decoder
         try:
             if decoder.header is None:
-                if not decoder.parse_header():
+                # (Between frames, the buffer is empty after most reads.)
+                if not decoder.buffer.buffer or not decoder.parse_header():
                     return None
-                faster = _faster_masker(decoder.masker)
-                if faster is not None:
-                    decoder.masker = faster  # type: ignore[assignment]  # same interface
+                masker = decoder.masker
+                if type(masker) is XorMaskerSimple:
+                    faster = _faster_masker(masker)
+                    if faster is not None:
+                        decoder.masker = faster  # type: ignore[assignment]  # same interface
             frame = decoder.process_buffer()
             if frame is None:
                 return None
