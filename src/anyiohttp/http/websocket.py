@@ -611,8 +611,9 @@ class WebSocketEngine:
             if not await self._handle(event):
                 return False
         next_event = self._conn.next_event
+        take_now = self._take_now
         while (event := next_event()) is not None:
-            if not await self._handle(event):
+            if not take_now(event) and not await self._handle(event):
                 return False
         return True
 
