@@ -103,6 +103,11 @@ class WSMsgType(enum.IntEnum):
     error = ERROR
 
 
+_CONN_OPEN: Final = ConnectionState.OPEN
+_TEXT: Final = WSMsgType.TEXT
+_BINARY: Final = WSMsgType.BINARY
+
+
 class WSCloseCode(enum.IntEnum):
     """Close codes (RFC 6455 7.4.1 and the IANA registry), with aiohttp's names."""
 
@@ -876,9 +881,8 @@ class WebSocketEngine:
         if (
             direct is not None
             and self._state is WSState.OPEN
-            and conn.state is ConnectionState.OPEN
+            and conn.state is _CONN_OPEN
             and (lock is None or not lock.locked())
-            and not direct.writing_paused
         ):
             # The common case in one step (what _send_app_frame and
             # _send_event do for it): serialized and handed over with no
@@ -939,6 +943,8 @@ class WebSocketEngine:
         finally:
             self._receiving = False
         kind = msg.type
+        if kind is _TEXT or kind is _BINARY:
+            return msg
         if kind is WSMsgType.CLOSE:
             self._close_code = msg.data
             self._state = WSState.CLOSED if self._autoclose else WSState.CLOSING
