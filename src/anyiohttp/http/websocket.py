@@ -228,6 +228,18 @@ class _Queue:
         """True while a put would wait."""
         return len(self._items) >= QUEUE_SIZE and self.closed_with is None
 
+    def offer(self, message: WSMessage) -> bool:
+        """Add ``message`` unless the queue is full (False then); dropped once closed."""
+        items = self._items
+        if self.closed_with is not None:
+            return True
+        if len(items) >= QUEUE_SIZE:
+            return False
+        items.append(message)
+        if self._waiter is not None:
+            self._waiter.wake()
+        return True
+
     def put_nowait(self, message: WSMessage) -> None:
         """Add ``message`` (the caller checked :attr:`full`); dropped once closed."""
         if self.closed_with is not None:
@@ -647,10 +659,13 @@ class WebSocketEngine:
         """Handle ``event`` without waiting if that is possible (else change nothing)."""
         kind = type(event)
         if kind is str or kind is bytes:  # a whole message in one frame
-            if (self._max_msg_size and len(event) > self._max_msg_size) or self._queue.full:
+            if self._max_msg_size and len(event) > self._max_msg_size:
                 return False
-            self._queue.put_nowait(self._whole(event))
-            return True
+            if kind is bytes:
+                return self._queue.offer(WSMessage(_BINARY, event, ""))
+            if self._decode_text:
+                return self._queue.offer(WSMessage(_TEXT, event, ""))
+            return self._queue.offer(self._whole(event))
         if kind is Frame:  # a part of a message
             size = self._size + len(event.payload)
             if self._max_msg_size and size > self._max_msg_size:
