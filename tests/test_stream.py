@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 import anyio.abc
@@ -378,3 +378,73 @@ async def test_every_waiting_sender_learns_that_the_peer_went_away() -> None:
                     peer.close()
             assert outcome["first"] == "BrokenResourceError"
             assert outcome["second"] in ("BrokenResourceError", "BusyResourceError")
+
+
+async def test_an_ended_waits_deadline_does_not_cut_a_later_wait_short() -> None:
+    """A wait that got its bytes before its deadline leaves no timer behind:
+    the next wait on the stream, with a later deadline or none, is not cut
+    short when the first one's deadline comes."""
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            receive = getattr(stream, "receive")  # noqa: B009 - the lean streams' own keyword
+            now = clock()
+
+            async def send_soon(data: bytes, delay: float) -> None:
+                await anyio.sleep(delay)
+                peer.sendall(data)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(send_soon, b"first", 0.02)
+                assert await receive(65536, deadline=now() + 0.2) == b"first"
+                tg.start_soon(send_soon, b"second", 0.4)
+                assert await receive(65536, deadline=now() + 30) == b"second"
+                tg.start_soon(send_soon, b"third", 0.4)
+                with anyio.fail_after(30):
+                    assert await receive(65536) == b"third"
+
+
+async def test_a_second_reader_at_once_is_busy_and_the_first_still_gets_its_bytes() -> None:
+    async with silent_peer() as (stream, peer):
+        async with stream:
+            got: list[bytes] = []
+
+            async def first() -> None:
+                got.append(await stream.receive())
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(first)
+                await anyio.wait_all_tasks_blocked()
+                with pytest.raises(anyio.BusyResourceError):
+                    await stream.receive()
+                peer.sendall(b"for the first")
+            assert got == [b"for the first"]
+
+
+async def test_many_readers_with_deadlines_each_time_out_once_and_stay_usable() -> None:
+    """Deadlines of many waits at once, some cut short by bytes: each wait
+    ends once, with its bytes or TimeoutError, and every stream reads on."""
+    async with AsyncExitStack() as stack:
+        pairs = [await stack.enter_async_context(silent_peer()) for _ in range(20)]
+        now = clock()
+        results: dict[int, bytes | str] = {}
+
+        async def read(index: int, stream: anyio.abc.SocketStream) -> None:
+            receive = getattr(stream, "receive")  # noqa: B009 - the lean streams' own keyword
+            try:
+                results[index] = await receive(65536, deadline=now() + 0.5 + index * 0.01)
+            except TimeoutError:
+                results[index] = "timeout"
+
+        async with anyio.create_task_group() as tg:
+            for index, (stream, _peer) in enumerate(pairs):
+                tg.start_soon(read, index, stream)
+            await anyio.wait_all_tasks_blocked()
+            for index, (_stream, peer) in enumerate(pairs):
+                if index % 2:
+                    peer.sendall(b"%d" % index)
+        assert results == {i: (b"%d" % i if i % 2 else "timeout") for i in range(20)}
+        for stream, peer in pairs:
+            peer.sendall(b"again")
+            with anyio.fail_after(5):
+                assert await stream.receive() == b"again"
+            await stream.aclose()

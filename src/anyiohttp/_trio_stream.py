@@ -6,11 +6,15 @@ after every successful send and receive; for small request/response
 exchanges those scheduler passes, and a cancel scope around every timed
 wait, are a good part of the cost. This stream calls the socket directly:
 
-- ``receive`` reads what is there without waiting; it waits (``wait_readable``)
-  only when nothing is, and then, given a ``deadline``, inside one trio cancel
-  scope that turns into TimeoutError. Every 16th read in a row that did not
-  wait yields anyway, so a peer that keeps the socket full cannot starve the
-  other tasks.
+- ``receive`` reads what is there without waiting; it waits only when
+  nothing is, and then, given a ``deadline``, until it (TimeoutError).
+  Every 16th read in a row that did not wait yields anyway, so a peer that
+  keeps the socket full cannot starve the other tasks. The wait is not
+  trio's ``wait_readable`` (an ``epoll_ctl`` per wait, and a cancel scope
+  per deadline): one system task per run (:class:`_Reactor`) watches the
+  sockets from an epoll of its own, where each is registered once, and
+  wakes the readers and times their deadlines (trio's wait where there is
+  no epoll).
 - ``write`` hands bytes to the kernel; what it does not take waits in a small
   queue that ``drain`` (or the next ``send``) flushes, one flusher at a time,
   so a cancelled send never takes another sender's wait with it.
@@ -30,29 +34,190 @@ What is left when things stop early:
 
 from __future__ import annotations
 
+import itertools
 import math
+import select
 import socket
 from collections import deque
 from collections.abc import Awaitable, Callable
+from heapq import heapify, heappop, heappush
 from typing import Final
 
 import anyio
+import outcome
 import trio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
 from ._stream import LeanStream, PeerState, peek_state
 from .helpers import ip_family
 
-__all__ = ("TrioSocketStream", "accept_sockets", "connect_tcp", "wrap_accepted")
+__all__ = (
+    "REACTOR_TASK_NAME",
+    "TrioSocketStream",
+    "accept_sockets",
+    "connect_tcp",
+    "wrap_accepted",
+)
 
 # Reads in a row that found data without waiting before one yields anyway.
 _YIELD_EVERY: Final = 16
 
 
+#: The name of the system task that wakes the streams' readers (one per trio run).
+REACTOR_TASK_NAME: Final = "anyiohttp stream reactor"
+# Edge-triggered read readiness (hang-ups and errors are always reported).
+_EVENTS: Final = select.EPOLLIN | select.EPOLLET if hasattr(select, "epoll") else 0
+# What a reader is woken with besides readiness (see _Reactor).
+_TIMED_OUT: Final = object()
+_CLOSED: Final = object()
+
+
+class _Reactor:
+    """Read readiness for the streams of one trio run, from an epoll of our own.
+
+    trio's ``wait_readable`` arms a one-shot registration per wait (an
+    ``epoll_ctl`` call) through a dozen Python calls, and a deadline needs a
+    cancel scope per wait, two dozen calls more: per GET that was a sixth
+    of the client's instructions. Here a socket is registered once,
+    edge-triggered, in an epoll that trio watches as one descriptor; one
+    system task hands what it reports to the waiting readers, and times
+    their deadlines from one heap, inside one cancel scope per wake-up. A
+    wait is then a dict entry and ``wait_task_rescheduled``.
+
+    Edge-triggered is enough because a reader always tries ``recv`` before
+    it waits: bytes that came before that are read, bytes that come after
+    it are a new event, reported once the reader is registered (nothing
+    runs in between). Events for a socket nobody waits on are dropped.
+    """
+
+    __slots__ = ("_epoll", "_readers", "_scope", "_seq", "_timers", "closed")
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        # fd -> (the waiting task, its wait's number: 0 without a deadline)
+        self._readers: dict[int, tuple[trio.lowlevel.Task, int]] = {}
+        # (deadline, wait number, fd): an entry whose wait ended stays until
+        # it comes up or the heap is rebuilt without it.
+        self._timers: list[tuple[float, int, int]] = []
+        self._seq = itertools.count(1)
+        self._scope: trio.CancelScope | None = None
+        self.closed = False
+
+    def register(self, fd: int) -> None:
+        """Report ``fd``'s read readiness from now on (until :meth:`forget`)."""
+        try:
+            self._epoll.register(fd, _EVENTS)
+        except FileExistsError:  # another stream over the same socket registered it
+            self._epoll.modify(fd, _EVENTS)
+
+    def forget(self, fd: int) -> None:
+        """Stop watching ``fd`` (before it is closed); its reader gets ClosedResourceError."""
+        try:
+            self._epoll.unregister(fd)
+        except (OSError, ValueError):
+            pass  # closed already, or the run (and its epoll) ended
+        waiter = self._readers.pop(fd, None)
+        if waiter is not None:
+            trio.lowlevel.reschedule(waiter[0], outcome.Value(_CLOSED))
+
+    async def wait_readable(self, fd: int, deadline: float) -> None:
+        """Until ``fd`` may have bytes; TimeoutError once ``deadline`` (trio's clock) passed."""
+        readers = self._readers
+        if fd in readers:
+            raise trio.BusyResourceError
+        task = trio.lowlevel.current_task()
+        if deadline == math.inf:
+            wait = readers[fd] = (task, 0)
+        else:
+            number = next(self._seq)
+            wait = readers[fd] = (task, number)
+            heappush(self._timers, (deadline, number, fd))
+            scope = self._scope
+            if scope is not None and deadline < scope.deadline:
+                scope.deadline = deadline
+
+        def abort(_: object) -> trio.lowlevel.Abort:
+            if readers.get(fd) is wait:
+                del readers[fd]
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        woken = await trio.lowlevel.wait_task_rescheduled(abort)
+        if woken is not None:
+            if woken is _TIMED_OUT:
+                raise TimeoutError
+            raise trio.ClosedResourceError
+
+    async def run(self) -> None:
+        """The system task: wake the readers of what the epoll reports, and the late ones."""
+        epoll = self._epoll
+        readers = self._readers
+        timers = self._timers
+        reschedule = trio.lowlevel.reschedule
+        try:
+            while True:
+                with trio.CancelScope(deadline=timers[0][0] if timers else math.inf) as scope:
+                    self._scope = scope
+                    await trio.lowlevel.wait_readable(epoll.fileno())
+                self._scope = None
+                for fd, _flags in epoll.poll(0):
+                    waiter = readers.pop(fd, None)
+                    if waiter is not None:
+                        reschedule(waiter[0])
+                if timers:
+                    self._expire(trio.current_time())
+        finally:
+            self.closed = True
+            self._scope = None
+            epoll.close()
+            for task, _number in self._readers.values():
+                reschedule(task, outcome.Value(_CLOSED))
+            self._readers.clear()
+
+    def _expire(self, now: float) -> None:
+        """Wake the readers whose deadline passed with TimeoutError; drop stale entries."""
+        readers = self._readers
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _deadline, number, fd = heappop(timers)
+            waiter = readers.get(fd)
+            if waiter is not None and waiter[1] == number:
+                del readers[fd]
+                trio.lowlevel.reschedule(waiter[0], outcome.Value(_TIMED_OUT))
+        if len(timers) > 2 * len(readers) + 64:
+            # Mostly waits that ended long before their deadline: keep the live ones.
+            live = {waiter[1] for waiter in readers.values()}
+            timers[:] = [entry for entry in timers if entry[1] in live]
+            heapify(timers)
+
+
+_REACTOR: Final[trio.lowlevel.RunVar[_Reactor | None]] = trio.lowlevel.RunVar("anyiohttp_reactor")
+
+
+def _reactor() -> _Reactor | None:
+    """This run's reactor, started on first use; None where there is no epoll or it ended."""
+    reactor = _REACTOR.get(None)
+    if reactor is None:
+        if not hasattr(select, "epoll"):
+            return None
+        reactor = _Reactor()
+        _REACTOR.set(reactor)
+        trio.lowlevel.spawn_system_task(reactor.run, name=REACTOR_TASK_NAME)
+    return None if reactor.closed else reactor
+
+
 class TrioSocketStream(LeanStream):
     """A connected TCP socket on trio (see the module docstring for why it exists)."""
 
-    __slots__ = ("_broken", "_closed", "_fd", "_flushing", "_pending", "_sock", "_streak")
+    __slots__ = (
+        "_broken",
+        "_closed",
+        "_fd",
+        "_flushing",
+        "_pending",
+        "_reactor",
+        "_sock",
+        "_streak",
+    )
 
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
@@ -67,6 +232,8 @@ class TrioSocketStream(LeanStream):
         self._pending: deque[bytes | memoryview] | None = None
         self._flushing: trio.Event | None = None
         self._streak = 0
+        # The run's reactor once the socket is registered with it (first wait).
+        self._reactor: _Reactor | None = None
 
     @property
     def _raw_socket(self) -> socket.socket:
@@ -108,7 +275,12 @@ class TrioSocketStream(LeanStream):
             self._streak = 0
             while data is None:
                 try:
-                    if deadline == math.inf:
+                    reactor = self._reactor
+                    if reactor is None or reactor.closed:
+                        reactor = self._watch()
+                    if reactor is not None:
+                        await reactor.wait_readable(self._fd, deadline)
+                    elif deadline == math.inf:
                         await trio.lowlevel.wait_readable(self._fd)
                     else:
                         with trio.CancelScope(deadline=deadline) as scope:
@@ -130,6 +302,16 @@ class TrioSocketStream(LeanStream):
         if not data:
             raise anyio.EndOfStream
         return data
+
+    def _watch(self) -> _Reactor | None:
+        """The run's reactor, the socket registered with it; None to wait trio's way."""
+        if self._reactor is not None:
+            return None  # registered with a reactor that ended (the run is ending)
+        reactor = _reactor()
+        if reactor is not None:
+            reactor.register(self._fd)
+            self._reactor = reactor
+        return reactor
 
     async def _wait(self, wait: Callable[[int], Awaitable[None]], what: str) -> None:
         try:
@@ -232,6 +414,8 @@ class TrioSocketStream(LeanStream):
             self._closed = True
             self._pending = None
             # Wakes tasks waiting on the socket (trio.ClosedResourceError) before it goes.
+            if self._reactor is not None:
+                self._reactor.forget(self._fd)
             trio.lowlevel.notify_closing(self._sock)
             self._sock.close()
         await trio.lowlevel.checkpoint()
