@@ -153,6 +153,7 @@ class _Reactor:
         readers = self._readers
         timers = self._timers
         reschedule = trio.lowlevel.reschedule
+        now = trio.lowlevel.current_clock().current_time
         try:
             while True:
                 with trio.CancelScope(deadline=timers[0][0] if timers else math.inf) as scope:
@@ -164,7 +165,7 @@ class _Reactor:
                     if waiter is not None:
                         reschedule(waiter[0])
                 if timers:
-                    self._expire(trio.current_time())
+                    self._expire(now())
         finally:
             self.closed = True
             self._scope = None
