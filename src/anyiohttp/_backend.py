@@ -5,10 +5,11 @@
 backend's own clock once, when their owner starts, and call it directly.
 Also the answer to aiohttp's ``loop=`` argument, which nothing here takes.
 
-This module and the two stream modules are the only places that touch
-asyncio or trio directly, and here only to read which backend runs and its
-clock: no task, callback or loop method is used (tasks are anyio's, always
-in a task group).
+This module, :mod:`anyiohttp._waiter` (a bare wait for WebSocket
+messages) and the two stream modules are the only places that touch asyncio
+or trio directly, and here only to read which backend runs and its clock:
+no task, callback or loop method is used (tasks are anyio's, always in a
+task group).
 """
 
 from __future__ import annotations
