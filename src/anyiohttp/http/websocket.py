@@ -486,15 +486,19 @@ class WebSocketEngine:
         """True once the tasks were started (by :meth:`start` or ``async with``)."""
         return self._started
 
-    def start(self, task_group: TaskGroup) -> None:
+    def start(self, task_group: TaskGroup, *, shielded: bool = False) -> None:
         """Start the reader (and heartbeat) in ``task_group``, an owner's.
 
         For owners whose lifetime no ``async with`` block spans; ``async
         with engine:`` is the other way (not both, and only once).
+        ``shielded``: cancelling ``task_group`` does not reach the tasks;
+        only :meth:`stop` (or :meth:`close`) ends them, which the owner
+        must then call, cancelled or not.
         """
         if self._started:
             raise RuntimeError("This WebSocket's tasks are already started")
         self._started = True
+        self._scope.shield = shielded
         task_group.start_soon(self._run)
 
     async def __aenter__(self) -> WebSocketEngine:

@@ -525,10 +525,12 @@ class _Connection(ConnectionInfo):
         async with anyio.create_task_group() as tg:
             self._task_group = tg
             try:
-                # A scope of its own, inside the task group: cancelling the
-                # handler leaves the WebSocket's tasks to finish its close.
-                with anyio.CancelScope() as scope:
-                    keep_alive = await self._handle(head, scope)
+                # The handler's scope is the task group's own (one scope less
+                # for each WebSocket to hold): the WebSocket's tasks are
+                # shielded from it (adopt_websocket), so cancelling the
+                # handler leaves them to finish its close, which _handle's
+                # finally waits for.
+                keep_alive = await self._handle(head, tg.cancel_scope)
             finally:
                 self._task_group = None
         return keep_alive
@@ -668,7 +670,10 @@ class _Connection(ConnectionInfo):
         if self._task_group is None:
             raise RuntimeError("A WebSocket can only start on a request that asked to upgrade")
         self._websocket = websocket
-        websocket.start(self._task_group)
+        # Shielded: the upgrade's task group's scope is the handler's (see
+        # _handle_upgrade), and _handle's finally stops the WebSocket,
+        # whatever ended the handler.
+        websocket.start(self._task_group, shielded=True)
 
     async def _end_websocket(self, going_away: bool) -> None:
         """The handler is done with its WebSocket: make sure it is closed."""
