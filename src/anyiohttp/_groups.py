@@ -8,12 +8,32 @@ each public boundary.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 
-__all__ = ("real_errors", "single_error")
+__all__ = ("real_errors", "single_error", "start_soon_bare")
+
+
+def start_soon_bare(
+    task_group: TaskGroup, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any
+) -> None:
+    """``task_group.start_soon(func, *args)`` without the task handle nobody here uses.
+
+    anyio wraps each task in a handle with its own cancel scope and event:
+    on trio about a kilobyte for every task of a long-lived connection (its
+    serving task, a WebSocket's reader). On trio the task group's nursery
+    takes the task itself: it is still the task group's, cancelled with it,
+    its error raised from it. asyncio's task groups take no shortcut.
+    """
+    nursery = getattr(task_group, "_nursery", None)  # anyio's trio TaskGroup
+    if nursery is None:
+        task_group.start_soon(func, *args)
+    else:
+        nursery.start_soon(func, *args)
 
 
 def real_errors(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:

@@ -43,7 +43,7 @@ from wsproto.events import CloseConnection, Ping, Pong
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, Frame, FrameDecoder, FrameProtocol, Opcode
 
-from .._groups import single_error
+from .._groups import single_error, start_soon_bare
 from .._lazy_event import LazyEvent
 from .._stream import callback_stream, direct_stream
 from .._waiter import Waiter, new_waiter
@@ -499,7 +499,7 @@ class WebSocketEngine:
             raise RuntimeError("This WebSocket's tasks are already started")
         self._started = True
         self._scope.shield = shielded
-        task_group.start_soon(self._run)
+        start_soon_bare(task_group, self._run)
 
     async def __aenter__(self) -> WebSocketEngine:
         if self._started:

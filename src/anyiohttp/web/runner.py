@@ -41,7 +41,7 @@ from anyio.streams.stapled import MultiListener
 from anyio.streams.tls import TLSStream
 
 from .._backend import NO_LOOP, NoLoop, note_asyncio_under_trio, refuse_loop
-from .._groups import single_error
+from .._groups import single_error, start_soon_bare
 from .._stream import Accepted, accept_many, open_accepted
 from ..abc import AbstractAccessLogger
 from .app import Application
@@ -192,7 +192,7 @@ class _ServerCore:
                     continue
                 assert self._conn_tg is not None
                 for one in accepted:
-                    self._conn_tg.start_soon(self._serve_accepted, one, ssl_context)
+                    start_soon_bare(self._conn_tg, self._serve_accepted, one, ssl_context)
 
     async def _serve_accepted(self, accepted: Accepted, ssl_context: ssl.SSLContext | None) -> None:
         try:
