@@ -33,6 +33,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from types import TracebackType
 from typing import Any, Final, NamedTuple
 
@@ -202,6 +203,17 @@ class BoundedPerMessageDeflate(PerMessageDeflate):
         if fin:
             self._inflated = 0
         return result
+
+
+# What ends the reader's reading: the peer gone, the stream closed under it.
+_READ_ERRORS: Final = (
+    anyio.EndOfStream,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    OSError,
+)
+# The reader's heartbeat group when there is no heartbeat.
+_NO_GROUP: Final[AbstractAsyncContextManager[None]] = nullcontext()
 
 
 class _Queue:
@@ -532,18 +544,54 @@ class WebSocketEngine:
                 await task_group.__aexit__(exc_type, exc, tb)
 
     async def _run(self) -> None:
+        # The reader task. It reads in this, its own frame (one frame less
+        # for each idle WebSocket to hold); a heartbeat runs beside it in a
+        # task group of its own.
+        # On our asyncio stream, frames are parsed in the stream's callback
+        # while the reader waits, and a message goes straight to the task in
+        # receive(): one task switch per message instead of two. Anything
+        # that needs to wait (a ping to answer, a close, a full queue, an
+        # error) is handed back to this task.
         self._runner = anyio.get_current_task()
+        stream = self._stream
+        in_place = callback_stream(stream)
+        heartbeat = self._heartbeat
         try:
             try:
                 with self._scope:
-                    if self._heartbeat:
-                        async with anyio.create_task_group() as tg:
-                            tg.start_soon(self._beat, self._heartbeat)
-                            await self._read_loop()
-                            tg.cancel_scope.cancel()
-                    else:
-                        await self._read_loop()
+                    async with anyio.create_task_group() if heartbeat else _NO_GROUP as beats:
+                        if beats is not None and heartbeat:
+                            beats.start_soon(self._beat, heartbeat)
+                        try:
+                            while True:
+                                if not await self._handle_parsed():
+                                    return
+                                if in_place is not None and not in_place.has_unread:
+                                    in_place.set_data_callback(self._on_data)
+                                try:
+                                    data_in = await stream.receive(READ_SIZE)
+                                except _READ_ERRORS:
+                                    data_in = None
+                                finally:
+                                    if in_place is not None:
+                                        in_place.set_data_callback(None)
+                                if data_in is None:
+                                    if self._deferred is not None:
+                                        continue  # handle what the callback left before the end
+                                    return  # the stream ended without a Close: marked broken below
+                                if self._deferred is not None:
+                                    # What the callback left comes before any newer bytes
+                                    # (after a Close, wsproto takes no more).
+                                    if not await self._handle_parsed():
+                                        return
+                                if data_in:
+                                    self._conn.receive_data(data_in)
+                        finally:
+                            if beats is not None:
+                                beats.cancel_scope.cancel()
             finally:
+                if in_place is not None:
+                    in_place.set_data_callback(None)
                 if self._wire is _Wire.OPEN:
                     self._wire = _Wire.BROKEN  # cancelled, or the stream failed
                 self._queue.close(WS_CLOSED_MESSAGE)
@@ -582,47 +630,6 @@ class WebSocketEngine:
         if not self._stream_closed:
             self._stream_closed = True
             await anyio.aclose_forcefully(self._stream)
-
-    async def _read_loop(self) -> None:
-        # On our asyncio stream, frames are parsed in the stream's callback
-        # while the reader waits, and a message goes straight to the task in
-        # receive(): one task switch per message instead of two. Anything
-        # that needs to wait (a ping to answer, a close, a full queue, an
-        # error) is handed back to this task.
-        stream = self._stream
-        in_place = callback_stream(stream)
-        try:
-            while True:
-                if not await self._handle_parsed():
-                    return
-                if in_place is not None and not in_place.has_unread:
-                    in_place.set_data_callback(self._on_data)
-                try:
-                    data_in = await stream.receive(READ_SIZE)
-                except (
-                    anyio.EndOfStream,
-                    anyio.BrokenResourceError,
-                    anyio.ClosedResourceError,
-                    OSError,
-                ):
-                    data_in = None
-                finally:
-                    if in_place is not None:
-                        in_place.set_data_callback(None)
-                if data_in is None:
-                    if self._deferred is not None:
-                        continue  # handle what the callback left before the end
-                    return  # the stream ended without a Close: _run marks it broken
-                if self._deferred is not None:
-                    # What the callback left comes before any newer bytes
-                    # (after a Close, wsproto takes no more).
-                    if not await self._handle_parsed():
-                        return
-                if data_in:
-                    self._conn.receive_data(data_in)
-        finally:
-            if in_place is not None:
-                in_place.set_data_callback(None)
 
     async def _handle_parsed(self) -> bool:
         """Handle what the callback left, then all that was parsed; False once reading is over."""
