@@ -403,6 +403,7 @@ class _Connection(ConnectionInfo):
         "_scope_taken",
         "_task_group",
         "_ticket",
+        "_upgrade",
         "_watcher",
         "_websocket",
         "head_deadline",
@@ -442,6 +443,7 @@ class _Connection(ConnectionInfo):
         self._task_group: TaskGroup | None = None
         self._watcher: _DisconnectWatcher | None = None
         self._websocket: WebSocketEngine | None = None
+        self._upgrade: RequestHead | None = None  # an upgrade request _serve_requests handed over
 
     def _move_to(self, state: ConnectionState) -> None:
         assert state in _TRANSITIONS[self.state], (self.state, state)
@@ -509,7 +511,8 @@ class _Connection(ConnectionInfo):
             if self.is_closing() and not self._request_waiting():
                 return
             while await self._serve_requests(timeout):
-                pass
+                if self._upgrade is not None and not await self._handle_upgrade():
+                    return
             scope = self._idle_scope
             if scope is None or not scope.cancelled_caught:
                 return
@@ -519,8 +522,15 @@ class _Connection(ConnectionInfo):
             # arriving: answer that one (Connection: close), not drop it.
             timeout = LINGER
 
-    async def _handle_upgrade(self, head: RequestHead) -> bool:
-        """:meth:`_handle` for an upgrade request, with a task group for a WebSocket's tasks."""
+    async def _handle_upgrade(self) -> bool:
+        """:meth:`_handle` for the upgrade request, with a task group for a WebSocket's tasks.
+
+        Outside the scope of :meth:`_serve_requests`, which handed it over:
+        a WebSocket's whole life is one scope and one frame lighter. True
+        to go on with the next request.
+        """
+        head, self._upgrade = self._upgrade, None
+        assert head is not None
         keep_alive = False
         async with anyio.create_task_group() as tg:
             self._task_group = tg
@@ -533,7 +543,11 @@ class _Connection(ConnectionInfo):
                 keep_alive = await self._handle(head, tg.cancel_scope)
             finally:
                 self._task_group = None
-        return keep_alive
+        if not keep_alive or self.state is not ConnectionState.BUSY:
+            return False
+        self.state = ConnectionState.IDLE
+        self.parser.start_next_cycle()
+        return True
 
     async def _serve_requests(self, timeout: float | None) -> bool:
         """Serve requests whose handlers share one cancel scope; True to go on in a new one.
@@ -567,9 +581,9 @@ class _Connection(ConnectionInfo):
                         self.state = ConnectionState.BUSY
                     self.head_deadline = math.inf
                     if head.upgrade and self._task_group is None:
-                        keep_alive = await self._handle_upgrade(head)
-                    else:
-                        keep_alive = await self._handle(head, scope)
+                        self._upgrade = head  # for run() to handle (_handle_upgrade)
+                        return True
+                    keep_alive = await self._handle(head, scope)
                     if not keep_alive or self.state is not ConnectionState.BUSY:
                         return False
                     self.state = ConnectionState.IDLE
