@@ -531,6 +531,9 @@ class _Connection(ConnectionInfo):
         """
         head, self._upgrade = self._upgrade, None
         assert head is not None
+        # The ended scope of _serve_requests is no longer the one to cancel
+        # for an idle connection: let it go rather than hold it as long.
+        self._idle_scope = None
         keep_alive = False
         async with anyio.create_task_group() as tg:
             self._task_group = tg
