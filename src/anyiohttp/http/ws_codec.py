@@ -5,7 +5,8 @@ wsproto's :class:`~wsproto.connection.Connection` wraps its frame layer
 frozen dataclass, every message sent is built as one first, and each text
 frame gets a new incremental UTF-8 decoder. For a small message that event
 layer costs more than the frame itself. :class:`FrameCodec` speaks to the
-frame layer instead, through its public classes:
+frame layer instead, through its public classes (and the decoders a
+FrameProtocol makes, which it would otherwise hold unused):
 
 - received bytes go to a :class:`~wsproto.frame_protocol.FrameDecoder`
   (header, lengths, masking, reserved bits, extensions: all wsproto's); a
@@ -115,10 +116,18 @@ class FrameCodec:
         #: wsproto's connection state, kept as its Connection keeps it.
         self.state = _OPEN
         self._encoder = FrameProtocol(client, extensions or [])
-        # The decoder shares the encoder's (enabled) extensions: permessage-
-        # deflate keeps each direction's state apart in one object.
-        self._decoder = FrameDecoder(client, self._encoder.extensions)
-        self._messages = MessageDecoder()
+        # The FrameProtocol makes a FrameDecoder (with its enabled extensions:
+        # permessage-deflate keeps each direction's state apart in one object)
+        # and a MessageDecoder that its receive path, which is not used here,
+        # would feed: they are ours to use, not a second pair for every
+        # WebSocket to hold (half a kilobyte).
+        decoder = getattr(self._encoder, "_frame_decoder", None)
+        messages = getattr(self._encoder, "_message_decoder", None)
+        if type(decoder) is not FrameDecoder or type(messages) is not MessageDecoder:
+            decoder = FrameDecoder(client, self._encoder.extensions)  # pragma: no cover
+            messages = MessageDecoder()  # pragma: no cover - another wsproto's layout
+        self._decoder: FrameDecoder = decoder
+        self._messages: MessageDecoder = messages
         self._reading = True
         if trailing_data:
             self._decoder.receive_bytes(trailing_data)
