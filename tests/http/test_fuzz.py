@@ -71,6 +71,10 @@ FIELD_VALUE = st.one_of(
 HEADER = st.one_of(
     st.tuples(TOKEN, FIELD_VALUE),
     st.tuples(st.sampled_from(["Host", "Connection", "Expect", "Upgrade", "Cookie"]), FIELD_VALUE),
+    st.tuples(
+        st.sampled_from(["Connection", "connection", "CONNECTION"]),
+        st.sampled_from(["close", "keep-alive", "Keep-Alive", "\tclose ", "close, x", ""]),
+    ),
     st.tuples(st.builds(lambda a, b: a + b, TOKEN, ODD), FIELD_VALUE),
 )
 BODY = st.binary(max_size=40)

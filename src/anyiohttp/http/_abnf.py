@@ -20,6 +20,7 @@ __all__ = (
     "TOKEN",
     "TOKEN_PREFIX",
     "TOKEN_STR",
+    "decode_field_lines",
     "decode_fields",
 )
 
@@ -57,3 +58,20 @@ def decode_fields(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDictProxy[str]:
             ]
         )
     )
+
+
+def decode_field_lines(head: bytes) -> CIMultiDictProxy[str]:
+    """:func:`decode_fields` of a head's field lines (``name: value`` each, ended by CRLF).
+
+    ``head`` is a whole message head that passed the head checks: its first
+    line is skipped, every other one holds a colon after a token.
+    Whitespace around the values is left out.
+    """
+    headers: CIMultiDict[str] = CIMultiDict()
+    add = headers.add
+    lines = head.decode("utf-8", "surrogateescape").split("\r\n")
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            add(name, value.strip(" \t"))
+    return CIMultiDictProxy(headers)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import h11
 
 from .exceptions import BadHttpMessage
-from .head_check import VERSIONS, HeadCheckingParser
+from .head_check import PLAIN_HEAD, VERSIONS, HeadCheckingParser
 from .parser import RequestHead
 
 __all__ = ("H11ServerParser",)
@@ -24,18 +24,20 @@ class H11ServerParser(HeadCheckingParser):
 
     __slots__ = ()
 
-    def _parse_head(self, raw_head: bytes) -> RequestHead:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=len(raw_head) + 1)
-        conn.receive_data(raw_head)
+    def _plain_fields(self, raw_head: bytes, keep_alive: bool) -> list[tuple[bytes, bytes]] | None:
+        # h11 is more lenient than the head checks: the whole head must be
+        # of the plain shape (one match) before h11 reads it.
+        if PLAIN_HEAD.fullmatch(raw_head) is None:
+            return None
         try:
-            event = conn.next_event()
-        except h11.RemoteProtocolError as exc:
-            error = BadHttpMessage(str(exc) or "Bad Request")
-            if exc.error_status_hint not in (400, None):
-                error.code = exc.error_status_hint
-            raise error from None
-        # The head checks let only whole, well-formed heads through.
-        assert type(event) is h11.Request, event
+            event = _read(raw_head)
+        except BadHttpMessage:
+            return None  # the line-by-line check then says what is wrong
+        fields: list[tuple[bytes, bytes]] = event.headers.raw_items()
+        return fields
+
+    def _parse_head(self, raw_head: bytes) -> RequestHead:
+        event = _read(raw_head)
         return self._make_head(
             event.method.decode("ascii"),
             bytes(event.target),
@@ -44,3 +46,19 @@ class H11ServerParser(HeadCheckingParser):
             self._chunked,
             self._body_length,
         )
+
+
+def _read(raw_head: bytes) -> h11.Request:
+    """h11's reading of a whole head; BadHttpMessage when it refuses it."""
+    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=len(raw_head) + 1)
+    conn.receive_data(raw_head)
+    try:
+        event = conn.next_event()
+    except h11.RemoteProtocolError as exc:
+        error = BadHttpMessage(str(exc) or "Bad Request")
+        if exc.error_status_hint not in (400, None):
+            error.code = exc.error_status_hint
+        raise error from None
+    # The head checks let only whole, well-formed heads through.
+    assert type(event) is h11.Request, event
+    return event

@@ -57,15 +57,24 @@ _AUTHORITY_FORM: Final = re.compile(
 VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
 # A whole head of the common shape: an origin-form request line, then fields
 # with token names and no control characters but HTAB. Every line-by-line
-# check below passes such a head, so one match in C stands in for them; any
-# other head (or one near a limit) is checked line by line, which says what
-# is wrong with it.
-_PLAIN_HEAD: Final = re.compile(
+# check below passes such a head, so one match in C stands in for them (the
+# h11 parser's check of a plain head; llhttp checks as much itself).
+PLAIN_HEAD: Final = re.compile(
     rb"[" + TCHAR.encode() + rb"]+ /[\x21-\x7e\x80-\xff]* HTTP/1\.[01]\r\n"
     rb"(?:[" + TCHAR.encode() + rb"]+:[\t\x20-\x7e\x80-\xff]*\r\n)*\r\n"
 )
-# The fields of a plain head whose values the check reads (framing and Host).
-_CHECKED_FIELD: Final = re.compile(rb"\n(content-length|transfer-encoding|host):([^\r]*)", re.I)
+# The versions and methods of a plain head (see _plain_head): those llhttp
+# parses as they are (CONNECT aside: its target is an authority).
+_PLAIN_VERSIONS: Final = {b"HTTP/1.1": HttpVersion11, b"HTTP/1.0": HttpVersion10}
+_PLAIN_METHODS: Final = {
+    method.encode(): method
+    for method in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE")
+}
+# The fields a plain head's check reads (in the lower-cased head, at a line's start).
+_READ_FIELDS: Final = re.compile(
+    rb"\n(?:host|content-length|connection|transfer-encoding|expect|upgrade):"
+)
+_HOST_ONLY: Final = [b"\nhost:"]
 # The Connection tokens of a head without a Connection field.
 _NO_TOKENS: Final[frozenset[str]] = frozenset()
 # RFC 9112 2.2: a server SHOULD ignore at least one empty line before the
@@ -98,6 +107,7 @@ class HeadCheckingParser:
         "_max_line_size",
         "_message_done",
         "_remaining",
+        "_scanned",
         "_transfer_coding",
     )
 
@@ -112,6 +122,7 @@ class HeadCheckingParser:
         self._reset_head_state()
 
     def _reset_head_state(self) -> None:
+        self._scanned = False  # True once the line-by-line check began on this head
         self._head_done = False
         self._message_done = False
         self._line_start = 0  # where the line being scanned starts in _buf
@@ -138,6 +149,15 @@ class HeadCheckingParser:
     def next_event(self) -> ServerEvent:
         """Return the next request event; raise BadHttpMessage on bad input."""
         if not self._head_done:
+            if not self._scanned:
+                buf = self._buf
+                if not buf:  # between requests
+                    return CONNECTION_CLOSED if self._eof else NEED_DATA
+                end = buf.find(b"\r\n\r\n")
+                if end != -1:
+                    head = self._plain_head(end + 4)
+                    if head is not None:
+                        return head
             if not self._scan_head():
                 if self._eof:
                     if self._buf.strip(b"\r\n"):
@@ -176,7 +196,12 @@ class HeadCheckingParser:
 
     def start_next_cycle(self) -> None:
         """Begin parsing the next pipelined request with what is left over."""
-        self._reset_head_state()
+        if self._scanned or self._chunks is not None:
+            self._reset_head_state()
+        else:  # a plain head: only these changed (see _plain_head)
+            self._head_done = False
+            self._message_done = False
+            self._remaining = 0
 
     @property
     def trailing_data(self) -> bytes:
@@ -193,6 +218,82 @@ class HeadCheckingParser:
     def _parse_head(self, raw_head: bytes) -> RequestHead:
         """Parse a head that passed the checks (request line to the empty line)."""
         raise NotImplementedError
+
+    def _plain_fields(
+        self, raw_head: bytes, keep_alive: bool
+    ) -> bytes | list[tuple[bytes, bytes]] | None:
+        """A plain head's fields (see _plain_head) as RequestHead takes them, once
+        the parser checked the whole head; None when it refuses it.
+
+        ``keep_alive``: the head's request has no body and another may follow.
+        """
+        raise NotImplementedError
+
+    def _plain_head(self, stop: int) -> RequestHead | None:
+        """The head in ``_buf[:stop]``, parsed, when it is of the common shape; else None.
+
+        The common shape: within the limits, an origin-form request line with
+        a method llhttp parses as it is, HTTP/1.0 or 1.1, a Host for 1.1, and
+        none of the fields that take the line-by-line path (see
+        ``_plain_framing``). The subclass's parser checks the rest
+        (``_plain_fields``). Any other head is checked line by line, which
+        says what is wrong with it. The headers are decoded when asked for.
+        """
+        buf = self._buf
+        line_end = buf.find(b"\r\n")
+        size = stop - line_end  # the field lines, with the CRLFs around them
+        if (
+            line_end > self._max_line_size
+            or size > self._max_field_size  # then no field line can be over
+            # A field line takes 4 bytes at least ("a:\r\n"): count only when
+            # the head is long enough to hold too many.
+            or (
+                size > 4 * self._max_headers
+                and buf.count(b"\r\n", line_end, stop) - 2 > self._max_headers
+            )
+        ):
+            return None
+        raw = bytes(buf) if stop == len(buf) else bytes(buf[:stop])
+        parts = raw[:line_end].split(b" ")
+        if len(parts) != 3:
+            return None
+        method = _PLAIN_METHODS.get(parts[0])
+        version = _PLAIN_VERSIONS.get(parts[2])
+        target = parts[1]
+        if method is None or version is None or target[:1] != b"/":
+            return None
+        low = raw.lower()
+        found = _READ_FIELDS.findall(low)
+        if found == _HOST_ONLY or (not found and version is HttpVersion10):
+            length = None
+            keep_alive = version is HttpVersion11
+        else:
+            framing = _plain_framing(low, found, version)
+            if framing is None:
+                return None
+            length, keep_alive = framing
+        fields = self._plain_fields(raw, keep_alive and not length)
+        if fields is None:
+            return None
+        if stop == len(buf):
+            buf.clear()
+        else:
+            del buf[:stop]
+        self._head_done = True
+        self._remaining = length or 0
+        return RequestHead(  # positional: cheaper, and one is built per request
+            method,
+            target.decode("utf-8", "surrogateescape"),
+            version,
+            None,  # headers: decoded from fields when asked for
+            keep_alive,
+            False,  # upgrade
+            None,  # expect
+            False,  # expect_continue
+            False,  # chunked
+            length,
+            fields,
+        )
 
     def _finish_head(self, end: int) -> None:
         if self._chunked:
@@ -232,10 +333,7 @@ class HeadCheckingParser:
         start = self._line_start
         if start == len(buf):
             return False  # nothing new to look at
-        if start == 0:
-            end = buf.find(b"\r\n\r\n")
-            if end != -1 and self._check_plain_head(end + 4):
-                return True
+        self._scanned = True
         while True:
             nl = buf.find(b"\n", start)
             if nl == -1:
@@ -264,29 +362,6 @@ class HeadCheckingParser:
                 self._header_count = 0
             else:
                 self._check_header_line(line)
-
-    def _check_plain_head(self, stop: int) -> bool:
-        """Check a whole head of the common shape at once; False for any other head."""
-        buf = self._buf
-        line_end = buf.find(b"\r\n")
-        fields = buf.count(b"\r\n", line_end, stop) - 2
-        if (
-            line_end > self._max_line_size
-            or stop - line_end > self._max_field_size  # then no field line can be over
-            or fields > self._max_headers
-            or buf.startswith(b"CONNECT ")  # its target is an authority, never "/..."
-            or _PLAIN_HEAD.fullmatch(buf, 0, stop) is None
-        ):
-            return False
-        for name, value in _CHECKED_FIELD.findall(buf, line_end, stop):
-            lower = name.lower()
-            if lower == b"host" and not self._host_seen:
-                self._host_seen = True  # the usual one field here, checked without a call
-            else:
-                self._check_field(lower, value, name + b":" + value)
-        self._header_count = fields
-        self._finish_head(stop)
-        return True
 
     def _check_partial_line(self, start: int) -> None:
         size = len(self._buf) - start
@@ -385,16 +460,48 @@ class HeadCheckingParser:
         else:
             keep_alive = "keep-alive" in tokens
         upgrade = method == "CONNECT" or ("upgrade" in tokens and "Upgrade" in headers)
-        expect = headers.get("Expect", "")
+        expect = headers.get("Expect")
         return RequestHead(  # positional: cheaper, and one is built per request
             method,
             target.decode("utf-8", "surrogateescape"),
             version,
             headers,
-            raw,
             keep_alive,
             upgrade,
-            version is HttpVersion11 and expect.lower() == "100-continue",  # expect_continue
+            expect,
+            version is HttpVersion11
+            and expect is not None
+            and expect.lower() == "100-continue",  # expect_continue
             chunked,
             content_length,
         )
+
+
+def _plain_framing(
+    low: bytes, found: list[bytes], version: HttpVersion
+) -> tuple[int | None, bool] | None:
+    """Content-Length and keep-alive of a plain head from its fields ``found``
+    (see ``_READ_FIELDS``; ``low`` is the head lower-cased).
+
+    None for a head to check line by line: with Transfer-Encoding, Expect or
+    Upgrade, a repeated field, no Host in HTTP/1.1, a Content-Length that is
+    not digits, a Connection other than ``close`` or ``keep-alive``.
+    """
+    if b"\nhost:" not in found and version is HttpVersion11:
+        return None
+    length = None
+    keep_alive = version is HttpVersion11
+    for name in found:
+        if found.count(name) > 1:
+            return None
+        if name == b"\nhost:":
+            continue
+        at = low.find(name) + len(name)
+        value = low[at : low.index(b"\r", at)].strip(b" \t")
+        if name == b"\ncontent-length:" and value.isdigit():
+            length = int(value)
+        elif name == b"\nconnection:" and value in (b"close", b"keep-alive"):
+            keep_alive = value == b"keep-alive"
+        else:
+            return None
+    return length, keep_alive

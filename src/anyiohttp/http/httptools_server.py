@@ -62,10 +62,46 @@ def _parse(raw_head: bytes) -> tuple[Any, _Head]:
     return parser, collected
 
 
+class _NoCallbacks:
+    """A protocol without callbacks: llhttp only checks the head."""
+
+    __slots__ = ()
+
+
+_CHECK_ONLY: Final = _NoCallbacks()
+
+
 class HttptoolsServerParser(HeadCheckingParser):
     """Check request heads, parse them with llhttp, frame the bodies in the base class."""
 
-    __slots__ = ()
+    __slots__ = ("_checker",)
+
+    def __init__(
+        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> None:
+        super().__init__(
+            max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers
+        )
+        # llhttp checking plain heads: kept for the next request while the
+        # last one ended with its head (no body) and the connection stays.
+        self._checker: Any = None
+
+    def _plain_fields(self, raw_head: bytes, keep_alive: bool) -> bytes | None:
+        # What the base class read of a plain head (request line, framing
+        # fields) llhttp reads the same way, and it checks the whole head as
+        # strictly as the line-by-line check (control characters, bare CR or
+        # LF, obs-fold, field names). No callbacks: the fields are decoded
+        # from the head only when asked for.
+        checker = self._checker
+        if checker is None:
+            checker = httptools.HttpRequestParser(_CHECK_ONLY)
+        try:
+            checker.feed_data(raw_head)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            self._checker = None
+            return None  # the line-by-line check then says what is wrong
+        self._checker = checker if keep_alive else None
+        return raw_head
 
     def _parse_head(self, raw_head: bytes) -> RequestHead:
         space = raw_head.index(b" ")

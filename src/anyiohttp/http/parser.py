@@ -14,9 +14,12 @@ is at the end: requests out, response events in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, NamedTuple, Protocol, final
 
 from multidict import CIMultiDictProxy
+
+from ._abnf import decode_field_lines, decode_fields
 
 
 class HttpVersion(NamedTuple):
@@ -81,29 +84,129 @@ END_OF_MESSAGE: Final = EndOfMessage()
 CONNECTION_CLOSED: Final = ConnectionClosed()
 
 
-class RequestHead(NamedTuple):
+class RequestHead:
     """A parsed and validated request line with its headers.
 
-    A NamedTuple because one is built per request: that is several times
-    cheaper than a frozen dataclass.
+    One is made per request, so it is a slotted class (cheaper to build
+    than a NamedTuple), and its headers are decoded into a CIMultiDictProxy
+    only when first asked for: ``fields`` holds them as received, either
+    the whole head, already checked (its field lines ``b"Name: value\\r\\n"``
+    after the request line) or ``(name, value)`` byte pairs.
     """
 
-    method: str
-    #: The request target exactly as sent (path and query), decoded as UTF-8
-    #: with surrogate escapes so that no byte is lost.
-    target: str
-    version: HttpVersion
-    headers: CIMultiDictProxy[str]
-    raw_headers: tuple[tuple[bytes, bytes], ...]
-    #: False when the request asks for the connection to end after it
-    #: (``Connection: close``, or HTTP/1.0 without ``keep-alive``).
-    keep_alive: bool
-    #: The request carries ``Upgrade`` (with ``Connection: upgrade``) or is CONNECT.
-    upgrade: bool
-    #: The client waits for ``100 Continue`` before sending the body.
-    expect_continue: bool
-    chunked: bool
-    content_length: int | None
+    __slots__ = (
+        "_fields",
+        "_headers",
+        "chunked",
+        "content_length",
+        "expect",
+        "expect_continue",
+        "keep_alive",
+        "method",
+        "target",
+        "upgrade",
+        "version",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        version: HttpVersion,
+        headers: CIMultiDictProxy[str] | None,
+        keep_alive: bool,
+        upgrade: bool,
+        expect: str | None,
+        expect_continue: bool,
+        chunked: bool,
+        content_length: int | None,
+        fields: bytes | Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
+        self.method = method
+        #: The request target exactly as sent (path and query), decoded as UTF-8
+        #: with surrogate escapes so that no byte is lost.
+        self.target = target
+        self.version = version
+        self._headers = headers
+        self._fields = fields
+        #: False when the request asks for the connection to end after it
+        #: (``Connection: close``, or HTTP/1.0 without ``keep-alive``).
+        self.keep_alive = keep_alive
+        #: The request carries ``Upgrade`` (with ``Connection: upgrade``) or is CONNECT.
+        self.upgrade = upgrade
+        #: The value of the Expect field; None without one.
+        self.expect = expect
+        #: The client waits for ``100 Continue`` before sending the body.
+        self.expect_continue = expect_continue
+        self.chunked = chunked
+        self.content_length = content_length
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The header fields, names as Latin-1 and values as UTF-8 (surrogate escapes)."""
+        headers = self._headers
+        if headers is None:
+            fields = self._fields
+            if isinstance(fields, bytes):
+                headers = decode_field_lines(fields)
+            else:
+                headers = decode_fields(fields)
+            self._headers = headers
+        return headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The header fields as ``(name, value)`` bytes, as received (values without OWS)."""
+        return tuple(
+            (name.encode("utf-8", "surrogateescape"), value.encode("utf-8", "surrogateescape"))
+            for name, value in self.headers.items()
+        )
+
+    def replace(
+        self,
+        *,
+        method: str | None = None,
+        target: str | None = None,
+        headers: CIMultiDictProxy[str] | None = None,
+    ) -> RequestHead:
+        """A copy with the method, target or headers replaced."""
+        return RequestHead(
+            self.method if method is None else method,
+            self.target if target is None else target,
+            self.version,
+            self.headers if headers is None else headers,
+            self.keep_alive,
+            self.upgrade,
+            self.expect,
+            self.expect_continue,
+            self.chunked,
+            self.content_length,
+        )
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.method,
+            self.target,
+            self.version,
+            self.headers,
+            self.keep_alive,
+            self.upgrade,
+            self.expect,
+            self.expect_continue,
+            self.chunked,
+            self.content_length,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RequestHead):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # its headers are not hashable
+
+    def __repr__(self) -> str:
+        major, minor = self.version
+        return f"<RequestHead {self.method} {self.target!r} HTTP/{major}.{minor}>"
 
 
 #: What :meth:`ServerParser.next_event` returns; body chunks are plain bytes.

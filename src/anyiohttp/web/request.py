@@ -224,22 +224,18 @@ class BaseRequest(ContentTypeMixin, StateMapping[RequestKey[Any]]):
     ) -> BaseRequest:
         """A copy of this request with some parts replaced (for proxies, rewrites)."""
         head = self._head
-        changes: dict[str, Any] = {}
-        if method is not None:
-            changes["method"] = method
+        target: str | None = None
         if rel_url is not None:
             url = URL(rel_url)
             if url.is_absolute():
                 raise ValueError("rel_url should be a relative URL")
-            changes["target"] = str(url)
-        if headers is not None:
-            new_headers = CIMultiDictProxy(CIMultiDict(headers))
-            changes["headers"] = new_headers
-            changes["raw_headers"] = tuple(
-                (k.encode("utf-8"), v.encode("utf-8")) for k, v in new_headers.items()
+            target = str(url)
+        if method is not None or target is not None or headers is not None:
+            head = head.replace(
+                method=method,
+                target=target,
+                headers=None if headers is None else CIMultiDictProxy(CIMultiDict(headers)),
             )
-        if changes:
-            head = head._replace(**changes)
         clone = type(self).__new__(type(self))
         BaseRequest.__init__(
             clone,
