@@ -54,7 +54,9 @@ from .routing import (
 )
 
 if TYPE_CHECKING:
-    from .request import BaseRequest
+    from ..http.parser import RequestHead
+    from ..http.streams import StreamReader
+    from .request import BaseRequest, ConnectionInfo
 
 __all__ = ("AppTaskGroup", "Application", "CleanupContext", "FrozenList", "Signal", "middleware")
 
@@ -519,11 +521,17 @@ class Application(StateMapping[AppKey[Any]]):
 
     # -- request handling -------------------------------------------------------
 
-    def _make_request(self, *args: Any, **kwargs: Any) -> Request:
-        kwargs.setdefault("client_max_size", self._client_max_size)
+    def _make_request(
+        self, head: RequestHead, payload: StreamReader, conn: ConnectionInfo, secure: bool
+    ) -> Request:
+        """The server's request factory (called with positional arguments: cheaper)."""
+        request = Request(head, payload, conn, secure)
+        # (limits set only when they differ from the class defaults)
+        if self._client_max_size != DEFAULT_CLIENT_MAX_SIZE:
+            request._client_max_size = self._client_max_size
         if self._client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
-            kwargs.setdefault("client_max_fields", self._client_max_fields)
-        return Request(*args, **kwargs)
+            request._client_max_fields = self._client_max_fields
+        return request
 
     async def _chain(self, handler: Handler, match_info: UrlMappingMatchInfo) -> Handler:
         """The handler wrapped in the middlewares of the matched apps, outermost first.
@@ -555,15 +563,19 @@ class Application(StateMapping[AppKey[Any]]):
         """Route the request, run its expect handler and middlewares, then the handler."""
         assert isinstance(request, Request)
         head = request._head
-        match_info: UrlMappingMatchInfo = self._router.resolve_path(
-            head.method, request._routing_path(), head.headers.get(hdrs.HOST)
+        router = self._router
+        match_info: UrlMappingMatchInfo = router.resolve_path(
+            head.method,
+            request._routing_path(),
+            # the Host only where a sub-app by domain may want it: no headers decoded else
+            head.headers.get(hdrs.HOST) if router._domain_resources else None,
         )
         match_info.add_app(self)
         match_info.freeze()
         request._match_info = match_info
         if self._has_prepare_receivers:
             request._response_prepare_hook = self._prepare_response
-        if hdrs.EXPECT in head.headers:
+        if head.expect is not None:
             resp = await match_info.expect_handler(request)
             if resp is not None:
                 return resp

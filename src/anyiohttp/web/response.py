@@ -79,6 +79,12 @@ class ResponseState(enum.Enum):
     FINISHED = "finished"
 
 
+# An enum member looked up on its class costs ~1k instructions on CPython 3.11
+# (EnumType's __getattr__ hook): the per-request paths use these names.
+_NEW: Final = ResponseState.NEW
+_PREPARED: Final = ResponseState.PREPARED
+_FINISHED: Final = ResponseState.FINISHED
+
 # HTTPStatus(status) is an enum lookup by value: slow enough to matter per request.
 _REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
 # The reason and HTTP/1.1 status line of each status a response sent whole may
@@ -134,7 +140,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
     _cookies: SimpleCookie | None = None
     _req: BaseRequest | None = None
     _writer: StreamWriter | None = None
-    _state = ResponseState.NEW
+    _state = _NEW
     _keep_alive: bool | None = None
     _chunked = False
     _compression = False
@@ -175,7 +181,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
 
     def set_status(self, status: int, reason: str | None = None) -> None:
         """Change the status (and reason) before the response is prepared."""
-        if self._state is not ResponseState.NEW:
+        if self._state is not _NEW:
             raise RuntimeError("Cannot change the response status after the headers were sent")
         self._status = int(status)
         if reason is None:
@@ -189,7 +195,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
     @property
     def prepared(self) -> bool:
         """True once :meth:`prepare` ran (the head is sent or on its way)."""
-        return self._state is not ResponseState.NEW
+        return self._state is not _NEW
 
     @property
     def keep_alive(self) -> bool | None:
@@ -441,7 +447,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
                 "a request gets exactly one response"
             )
         self._req = request
-        self._state = ResponseState.PREPARED
+        self._state = _PREPARED
         try:
             # Before the on_response_prepare signal, which may change or drop them (as aiohttp).
             headers = self._headers
@@ -463,7 +469,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
                 head = serialize_head(first_line, headers)
         except BaseException:
             self._req = None
-            self._state = ResponseState.NEW
+            self._state = _NEW
             raise
         if cookies:
             headers.extend(cookies)
@@ -563,7 +569,7 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
         """Send body bytes (after :meth:`prepare`)."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        if self._state is ResponseState.FINISHED:
+        if self._state is _FINISHED:
             raise RuntimeError("Cannot call write() after write_eof()")
         if self._writer is None:
             raise RuntimeError("Cannot call write() before prepare()")
@@ -576,12 +582,12 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Finish the response, sending ``data`` as its last bytes."""
-        if self._state is ResponseState.FINISHED:
+        if self._state is _FINISHED:
             return
         if self._writer is None:
             raise RuntimeError("Response has not been started")
         await self._writer.write_eof(data)
-        self._state = ResponseState.FINISHED
+        self._state = _FINISHED
         self._body_length = self._writer.output_size
 
     # -- the dict interface (StateMapping), typed ----------------------------------
@@ -632,7 +638,11 @@ class Response(StreamResponse):
             if fields is not None:  # the common response: no CIMultiDict until asked
                 self._fields = fields
                 self._state_dict = {}
-                self.set_status(status, reason)
+                if reason is None and type(status) is int:  # set_status, inline
+                    self._status = status
+                    self._reason = _REASONS.get(status, "")
+                else:
+                    self.set_status(status, reason)
                 self._body = body if text is None else text.encode(charset or "utf-8")
                 return
         if body is not None and text is not None:
@@ -820,7 +830,7 @@ class Response(StreamResponse):
             fields += "Connection: close\r\n"
         self._writer = request._make_writer()
         self._req = request
-        self._state = ResponseState.FINISHED
+        self._state = _FINISHED
         self._keep_alive = keep_alive
         self._fields = fields
         message = f"{line[1]}{fields}\r\n".encode() + body
@@ -829,7 +839,7 @@ class Response(StreamResponse):
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Finish the response: send the body (with the head) in one go."""
-        if self._state is ResponseState.FINISHED:
+        if self._state is _FINISHED:
             return
         if self._payload is not None and self._writer is not None:
             async with aclosing(self._payload.iter_chunks()) as chunks:

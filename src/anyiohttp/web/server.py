@@ -286,6 +286,20 @@ class _Expect(enum.Enum):
     WITHHELD = "withheld"
 
 
+# An enum member looked up on its class costs ~1k instructions on CPython 3.11
+# (EnumType's __getattr__ hook makes it a slow attribute lookup), several
+# times per request: the connection's code uses these names instead.
+_IDLE: Final = ConnectionState.IDLE
+_BUSY: Final = ConnectionState.BUSY
+_CLOSING: Final = ConnectionState.CLOSING
+_CLOSED: Final = ConnectionState.CLOSED
+_EXPECT_NONE: Final = _Expect.NONE
+_EXPECT_PENDING: Final = _Expect.PENDING
+_EXPECT_WITHHELD: Final = _Expect.WITHHELD
+# A float attribute of a module is a lookup too.
+_INF: Final = math.inf
+
+
 class _DisconnectWatcher:
     """Reads ahead while a handler runs, and cancels the handler when the peer goes.
 
@@ -430,16 +444,16 @@ class _Connection(ConnectionInfo):
             max_headers=config.max_headers,
         )
         self.secure = ssl_object is not None
-        self.state = ConnectionState.CLOSING if server.closing else ConnectionState.IDLE
+        self.state = _CLOSING if server.closing else _IDLE
         #: When waiting for the current request head stops being acceptable.
-        self.head_deadline = math.inf
+        self.head_deadline = _INF
         self._idle_scope: anyio.CancelScope | None = None
         # The cancel scope the handlers share (see _serve_requests), whether
         # the current request's handler took it, and which request is current.
         self._handler_scope: anyio.CancelScope | None = None
         self._scope_taken = False
         self._ticket = 0
-        self._expect = _Expect.NONE
+        self._expect = _EXPECT_NONE
         self._task_group: TaskGroup | None = None
         self._watcher: _DisconnectWatcher | None = None
         self._websocket: WebSocketEngine | None = None
@@ -451,7 +465,7 @@ class _Connection(ConnectionInfo):
 
     def is_closing(self) -> bool:
         """True once no further request will be taken on this connection."""
-        return self.state is ConnectionState.CLOSING or self.state is ConnectionState.CLOSED
+        return self.state is _CLOSING or self.state is _CLOSED
 
     def time_out(self) -> None:
         """The client took too long to send a request head: close."""
@@ -466,8 +480,8 @@ class _Connection(ConnectionInfo):
         """
         if self.is_closing():
             return
-        idle = self.state is ConnectionState.IDLE
-        self._move_to(ConnectionState.CLOSING)
+        idle = self.state is _IDLE
+        self._move_to(_CLOSING)
         websocket = self._websocket
         if websocket is not None and not websocket.closed and self._task_group is not None:
             self._task_group.start_soon(websocket.close, WSCloseCode.GOING_AWAY)
@@ -485,8 +499,8 @@ class _Connection(ConnectionInfo):
 
     def closed(self) -> None:
         """The connection ended (its stream is closed next)."""
-        if self.state is not ConnectionState.CLOSED:
-            self._move_to(ConnectionState.CLOSED)
+        if self.state is not _CLOSED:
+            self._move_to(_CLOSED)
 
     # -- the loop -------------------------------------------------------------------
 
@@ -516,7 +530,7 @@ class _Connection(ConnectionInfo):
             scope = self._idle_scope
             if scope is None or not scope.cancelled_caught:
                 return
-            if last_call or self.state is not ConnectionState.CLOSING:
+            if last_call or self.state is not _CLOSING:
                 return
             # Shutdown closed it between requests while a request was
             # arriving: answer that one (Connection: close), not drop it.
@@ -546,9 +560,9 @@ class _Connection(ConnectionInfo):
                 keep_alive = await self._handle(head, tg.cancel_scope)
             finally:
                 self._task_group = None
-        if not keep_alive or self.state is not ConnectionState.BUSY:
+        if not keep_alive or self.state is not _BUSY:
             return False
-        self.state = ConnectionState.IDLE
+        self.state = _IDLE
         self.parser.start_next_cycle()
         return True
 
@@ -580,16 +594,16 @@ class _Connection(ConnectionInfo):
                     if head is None:
                         return False
                     # IDLE -> BUSY -> IDLE are the per-request moves (assigned, not checked)
-                    if self.state is ConnectionState.IDLE:
-                        self.state = ConnectionState.BUSY
-                    self.head_deadline = math.inf
+                    if self.state is _IDLE:
+                        self.state = _BUSY
+                    self.head_deadline = _INF
                     if head.upgrade and self._task_group is None:
                         self._upgrade = head  # for run() to handle (_handle_upgrade)
                         return True
                     keep_alive = await self._handle(head, scope)
-                    if not keep_alive or self.state is not ConnectionState.BUSY:
+                    if not keep_alive or self.state is not _BUSY:
                         return False
-                    self.state = ConnectionState.IDLE
+                    self.state = _IDLE
                     parser.start_next_cycle()
                     if self._scope_taken:
                         return True
@@ -657,12 +671,12 @@ class _Connection(ConnectionInfo):
                 return event
             if event is not NEED_DATA:
                 return b""  # END_OF_MESSAGE (or PAUSED after an upgrade request)
-            if self._expect is _Expect.PENDING:
+            if self._expect is _EXPECT_PENDING:
                 # "A server that receives a 100-continue expectation ... MAY
                 # omit sending a 100 response if it has already received some
                 # or all of the content" -- RFC 9110 10.1.1; we send it when
                 # the handler first needs content that has not arrived.
-                self._expect = _Expect.NONE
+                self._expect = _EXPECT_NONE
                 await self._send_raw(_CONTINUE)
             parser.feed(await self._receive())
 
@@ -715,8 +729,8 @@ class _Connection(ConnectionInfo):
         """The writer of the current request's response."""
         # From here on the final response replaces 100 Continue; a client that
         # still holds its body back keeps holding it.
-        if self._expect is _Expect.PENDING:
-            self._expect = _Expect.WITHHELD
+        if self._expect is _EXPECT_PENDING:
+            self._expect = _EXPECT_WITHHELD
         return StreamWriter(self.stream)
 
     async def _send_bad_request(self, exc: HttpProcessingError) -> None:
@@ -751,7 +765,7 @@ class _Connection(ConnectionInfo):
         payload = request._payload
         if payload.is_eof():
             return True
-        if self._expect is not _Expect.NONE:
+        if self._expect is not _EXPECT_NONE:
             return False  # the client holds the body back: we cannot skip it
         length = request.content_length
         return length is not None and length - payload.total_bytes <= MAX_DRAIN
@@ -763,8 +777,8 @@ class _Connection(ConnectionInfo):
             payload: StreamReader = StreamReader(self._body_source(head))
         else:
             payload = EMPTY_PAYLOAD
-        self._expect = _Expect.PENDING if head.expect_continue else _Expect.NONE
-        request = server.request_factory(head, payload, conn=self, secure=self.secure)
+        self._expect = _EXPECT_PENDING if head.expect_continue else _EXPECT_NONE
+        request = server.request_factory(head, payload, self, self.secure)
         access_logger = server.config.access_logger
         started = time.monotonic() if access_logger is not None else 0.0
         request._cancel_scope = scope
@@ -905,11 +919,11 @@ class _Connection(ConnectionInfo):
 
     async def _drain(self) -> bool:
         """Skip an unread body (up to MAX_DRAIN) so the connection can be reused."""
-        if self._expect is not _Expect.NONE:
+        if self._expect is not _EXPECT_NONE:
             return False
         timeout = self.server.config.keepalive_timeout
         skipped = 0
-        with anyio.move_on_after(timeout if timeout is not None else math.inf):
+        with anyio.move_on_after(timeout if timeout is not None else _INF):
             try:
                 while chunk := await self._read_body_chunk():
                     skipped += len(chunk)
