@@ -108,6 +108,32 @@ def _date_and_server() -> str:
     return _date_and_server_cache[1]
 
 
+class _FieldsAsHeaders:
+    """``_headers`` of a response that keeps its header fields as text (``_fields``).
+
+    A non-data descriptor: the CIMultiDict it makes from the fields on first
+    use is stored as the instance's own ``_headers``, which every later
+    lookup finds first (a response built the general way has one from the
+    start). A ``__getattr__`` would do the same but make every attribute
+    lookup on a response a slow one.
+    """
+
+    def __get__(self, response: StreamResponse | None, owner: type[Any]) -> Any:
+        if response is None:
+            return self
+        fields = response._fields
+        if fields is None:
+            raise AttributeError("_headers")
+        headers: CIMultiDict[str] = CIMultiDict()
+        for line in fields.split("\r\n"):
+            if line:
+                name, _, value = line.partition(": ")
+                headers.add(name, value)
+        response._headers = headers
+        response._fields = None
+        return headers
+
+
 class StreamResponse(StateMapping[ResponseKey[Any]]):
     """A response whose body is written piece by piece after :meth:`prepare`.
 
@@ -149,23 +175,13 @@ class StreamResponse(StateMapping[ResponseKey[Any]]):
     _body_length = 0
     # A Response built from text or bytes alone keeps its header fields
     # serialized ("Name: value\r\n" each) instead of in a CIMultiDict, until
-    # something asks for them (_headers is then made, see __getattr__); after
-    # it was sent whole, they are the fields it was sent with.
+    # something asks for them (_headers is then made, see _FieldsAsHeaders);
+    # after it was sent whole, they are the fields it was sent with.
     _fields: str | None = None
-
-    if not TYPE_CHECKING:  # (mypy would let any attribute name through)
-
-        def __getattr__(self, name: str) -> Any:
-            fields = self._fields
-            if name != "_headers" or fields is None:
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-                )
-            headers = self._headers = CIMultiDict(
-                line.split(": ", 1) for line in fields.split("\r\n") if line
-            )
-            self._fields = None
-            return headers
+    if TYPE_CHECKING:
+        _headers: CIMultiDict[str]
+    else:
+        _headers = _FieldsAsHeaders()
 
     # -- status ----------------------------------------------------------------
 

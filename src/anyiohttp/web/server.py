@@ -586,12 +586,29 @@ class _Connection(ConnectionInfo):
                 while True:
                     if timeout is not None:
                         self.head_deadline = now() + timeout
+                    # The next head (read here, not in a coroutine of its own:
+                    # one call less per request, one frame less held while idle).
+                    head: RequestHead | None = None
                     try:
-                        head = await self._read_head()
+                        while head is None:
+                            event = parser.next_event()
+                            if type(event) is RequestHead:
+                                head = event
+                            elif event is NEED_DATA:
+                                if self._watcher is None:
+                                    try:
+                                        data = await self.stream.receive(READ_SIZE)
+                                    except _RECEIVE_ERRORS:
+                                        data = b""
+                                else:
+                                    data = await self._receive()
+                                parser.feed(data)
+                            elif event is CONNECTION_CLOSED:
+                                return False
+                            else:  # pragma: no cover - the parser yields heads first
+                                raise BadHttpMessage(f"Unexpected {event!r} before a request head")
                     except HttpProcessingError as exc:
                         await self._send_bad_request(exc)
-                        return False
-                    if head is None:
                         return False
                     # IDLE -> BUSY -> IDLE are the per-request moves (assigned, not checked)
                     if self.state is _IDLE:
@@ -625,28 +642,6 @@ class _Connection(ConnectionInfo):
                 return anyio.CancelScope()
             self._scope_taken = True
         return scope
-
-    async def _read_head(self) -> RequestHead | None:
-        parser = self.parser
-        while True:
-            event = parser.next_event()
-            if type(event) is RequestHead:
-                return event
-            if event is NEED_DATA:
-                if self._watcher is None:
-                    # _receive() written out: one frame less for an idle
-                    # connection to hold, one call less per read.
-                    try:
-                        data = await self.stream.receive(READ_SIZE)
-                    except _RECEIVE_ERRORS:
-                        data = b""
-                else:
-                    data = await self._receive()
-                parser.feed(data)
-            elif event is CONNECTION_CLOSED:
-                return None
-            else:  # pragma: no cover - the parser yields heads first
-                raise BadHttpMessage(f"Unexpected {event!r} before a request head")
 
     # -- reading --------------------------------------------------------------------
 
@@ -789,8 +784,28 @@ class _Connection(ConnectionInfo):
             assert self._task_group is not None
             watcher.start(self._task_group, self.stream, scope)
         try:
-            resp = await self._run_handler(request)
-            keep_alive = await self._finish(request, resp)
+            try:
+                resp = await server.handler(request)
+            except Exception as exc:
+                resp = self._handler_raised(request, exc)
+            else:
+                # (an exact-type test first: isinstance on StreamResponse, an ABC, is slow)
+                if type(resp) is not Response and not isinstance(resp, StreamResponse):
+                    error = RuntimeError(
+                        f"Web-handler should return a response instance, got {resp!r}"
+                    )
+                    resp = server.handle_error(request, 500, error)
+            message = resp._whole_message(request) if type(resp) is Response else None
+            if message is None:
+                keep_alive = await self._finish(request, resp)
+            else:  # the common response, in one piece
+                writer = request._writer
+                assert writer is not None
+                try:
+                    await writer.write_whole(message)
+                    keep_alive = bool(resp._keep_alive)
+                except ConnectionResetError:
+                    keep_alive = False
         except anyio.get_cancelled_exc_class():
             if scope.cancel_called:
                 server.config.logger.debug(
@@ -838,28 +853,21 @@ class _Connection(ConnectionInfo):
 
         return read
 
-    async def _run_handler(self, request: BaseRequest) -> StreamResponse:
-        server = self.server
-        try:
-            resp = await server.handler(request)
-        except HTTPException as exc:
+    def _handler_raised(self, request: BaseRequest, exc: Exception) -> StreamResponse:
+        """The answer to a handler that raised ``exc`` (an HTTPException is its own)."""
+        if isinstance(exc, HTTPException):
             return exc
-        except (HttpProcessingError, RequestPayloadError) as exc:
+        if isinstance(exc, HttpProcessingError | RequestPayloadError):
             cause = exc.__cause__ if isinstance(exc, RequestPayloadError) else exc
-            if not isinstance(cause, HttpProcessingError):
-                return self._handler_failed(request, exc)
-            # A broken body (bad chunk, short body, bad gzip) the handler let through.
-            server.config.logger.info("Bad request body from %s: %s", request.remote, cause)
-            bad = Response(status=cause.code or 400, text=cause.message or "Bad Request")
-            bad.force_close()
-            return bad
-        except Exception as exc:
-            return self._handler_failed(request, exc)
-        # (an exact-type test first: isinstance on StreamResponse, an ABC, is slow)
-        if type(resp) is not Response and not isinstance(resp, StreamResponse):
-            error = RuntimeError(f"Web-handler should return a response instance, got {resp!r}")
-            return server.handle_error(request, 500, error)
-        return resp
+            if isinstance(cause, HttpProcessingError):
+                # A broken body (bad chunk, short body, bad gzip) the handler let through.
+                self.server.config.logger.info(
+                    "Bad request body from %s: %s", request.remote, cause
+                )
+                bad = Response(status=cause.code or 400, text=cause.message or "Bad Request")
+                bad.force_close()
+                return bad
+        return self._handler_failed(request, exc)
 
     def _handler_failed(self, request: BaseRequest, exc: Exception) -> StreamResponse:
         """The answer to a handler that raised: 500, or 504 for a timeout (as aiohttp)."""
@@ -884,16 +892,6 @@ class _Connection(ConnectionInfo):
         """Send the response; True when the connection may be reused."""
         if resp is _ABANDONED:
             return False
-        if type(resp) is Response:
-            message = resp._whole_message(request)
-            if message is not None:  # the common response, in one piece
-                writer = resp._writer
-                assert writer is not None
-                try:
-                    await writer.write_whole(message)
-                except ConnectionResetError:
-                    return False
-                return bool(resp._keep_alive)
         try:
             await resp.prepare(request)
             await resp.write_eof()
