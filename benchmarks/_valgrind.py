@@ -79,15 +79,7 @@ def client_run(script: str, args: list[str], server: list[str]) -> int:
         [*server, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or peer.poll() is not None:
-                    raise RuntimeError(f"{server} did not start") from None
-                time.sleep(0.1)
+        wait_listening(port, peer, server)
         cmd = valgrind(sys.executable, "-c", script, *args, str(port))
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
         if done.returncode != 0:
@@ -96,3 +88,26 @@ def client_run(script: str, args: list[str], server: list[str]) -> int:
         peer.terminate()
         peer.wait()
     return collected(done.stderr)
+
+
+def wait_listening(port: int, proc: subprocess.Popen[Any], what: object) -> None:
+    """Wait (up to 30 s) until something accepts on ``port``; ``proc`` is what should listen."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)
+
+
+def print_table(title: str, unit: str, results: dict[str, float]) -> None:
+    """The counts as a Markdown table, each beside the ``aiohttp`` row's."""
+    base = results.get("aiohttp")
+    print(f"| {title:<22} | {unit:>20} | {'vs aiohttp':>10} |")
+    print(f"| {'-' * 22} | {'-' * 20}:| {'-' * 10}:|")
+    for row, count in results.items():
+        ratio = f"{count / base:.2f}" if base else "-"
+        print(f"| {row:<22} | {count:>20,.0f} | {ratio:>10} |")

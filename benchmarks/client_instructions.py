@@ -31,7 +31,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from _valgrind import client_run
+from _valgrind import client_run, print_table
 
 CLIENT = r"""
 import sys
@@ -97,13 +97,7 @@ def main() -> None:
         row: per_request(row, args.few, args.many, args.concurrency, args.delay)
         for row in args.only
     }
-    base = results.get("aiohttp")
-    title = f"client, c={args.concurrency}"
-    print(f"| {title:<22} | {'instructions/GET':>20} | {'vs aiohttp':>10} |")
-    print(f"| {'-' * 22} | {'-' * 20}:| {'-' * 10}:|")
-    for row, count in results.items():
-        ratio = f"{count / base:.2f}" if base else "-"
-        print(f"| {row:<22} | {count:>20,.0f} | {ratio:>10} |")
+    print_table(f"client, c={args.concurrency}", "instructions/GET", results)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import asyncio
 import shutil
 import sys
 
-from _valgrind import server_run
+from _valgrind import print_table, server_run
 
 SERVER = r"""
 import sys
@@ -157,12 +157,7 @@ def main() -> None:
     results = {
         row: per_request(row, args.few, args.many, args.connections, rounds) for row in args.only
     }
-    base = results.get("aiohttp")
-    print(f"| {'server':<22} | {'instructions/request':>20} | {'vs aiohttp':>10} |")
-    print(f"| {'-' * 22} | {'-' * 20}:| {'-' * 10}:|")
-    for row, count in results.items():
-        ratio = f"{count / base:.2f}" if base else "-"
-        print(f"| {row:<22} | {count:>20,.0f} | {ratio:>10} |")
+    print_table("server", "instructions/request", results)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import under_load
+from _valgrind import wait_listening
 
 
 def child(impl: str, backend: str, port: int, directory: str) -> None:
@@ -68,27 +69,22 @@ def main() -> None:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
         socks: list[socket.socket] = []
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            warm = []
-            for _ in range(20):
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-                under_load.exchange(sock, request)
-                warm.append(sock)
+            wait_listening(port, proc, args.impl)
+
+            def open_idle(count: int) -> list[socket.socket]:
+                # Each connection answered once (a WebSocket: upgraded), then left idle.
+                opened = []
+                for _ in range(count):
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    under_load.exchange(sock, request)
+                    opened.append(sock)
+                return opened
+
+            warm = open_idle(20)
             time.sleep(0.5)
             proc.send_signal(signal.SIGUSR1)
             wait_for(Path(directory, "done1"))
-            for _ in range(args.n):
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-                under_load.exchange(sock, request)
-                socks.append(sock)
+            socks = open_idle(args.n)
             time.sleep(1.0)
             proc.send_signal(signal.SIGUSR1)
             wait_for(Path(directory, "done2"))

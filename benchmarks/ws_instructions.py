@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 
-from _valgrind import collected, server_run, valgrind
+from _valgrind import collected, print_table, server_run, valgrind
 
 TEXT = "0123456789abcdef"
 
@@ -123,12 +123,7 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed (apt-get install valgrind)")
     results = {row: per_echo(row, args.few, args.many) for row in args.only}
-    base = results.get("aiohttp")
-    print(f"| {'server':<18} | {'instructions/echo':>17} | {'vs aiohttp':>10} |")
-    print(f"| {'-' * 18} | {'-' * 17}:| {'-' * 10}:|")
-    for row, count in results.items():
-        ratio = f"{count / base:.2f}" if base else "-"
-        print(f"| {row:<18} | {count:>17,.0f} | {ratio:>10} |")
+    print_table("server", "instructions/echo", results)
 
 
 if __name__ == "__main__":
