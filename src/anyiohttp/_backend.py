@@ -94,7 +94,8 @@ def on_asyncio() -> bool:
 def clock() -> Callable[[], float]:
     """The running backend's clock: the same readings as ``anyio.current_time()``."""
     if on_asyncio():
-        return asyncio.get_running_loop().time
+        # anyio's own reading (the loop's time): no loop API is used here.
+        return anyio.current_time
     import trio
 
     # The run's clock object itself (a MockClock in tests, say): one call per
