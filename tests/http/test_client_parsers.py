@@ -163,9 +163,21 @@ def test_http10_keep_alive(make: Any) -> None:
     parser = make()
     requested(parser)
     drain(parser, b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n")
-    # h11 never keeps an HTTP/1.0 connection (RFC 9112 leaves that to the
-    # client); closing it is safe, only slower, so h11 stays conservative.
-    assert parser.reusable is (make is not H11ClientParser)
+    # As aiohttp: the server said it keeps the connection (h11 itself never
+    # would after 1.0; our h11 parser then goes on with a new h11 connection).
+    assert parser.reusable
+    parser.start_next_cycle()
+    requested(parser)
+    events = drain(parser, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    assert events[-1] is END_OF_MESSAGE
+    assert parser.reusable
+
+
+def test_http10_without_keep_alive_is_not_reusable(make: Any) -> None:
+    parser = make()
+    requested(parser)
+    drain(parser, b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+    assert not parser.reusable
 
 
 def test_connection_close_request_is_not_reusable(make: Any) -> None:

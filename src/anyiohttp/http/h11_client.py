@@ -9,7 +9,10 @@ sides ended their message and the connection may be kept.
 
 from __future__ import annotations
 
+from typing import Final
+
 import h11
+from multidict import CIMultiDictProxy
 
 from ._abnf import CTL, decode_fields
 from .exceptions import BadHttpMessage, ContentLengthError, LineTooLong, TransferEncodingError
@@ -73,6 +76,17 @@ def _incomplete_head_cap(max_line_size: int, max_field_size: int) -> int:
     return max(16384, 2 * max(max_line_size, max_field_size))
 
 
+# The states of a complete exchange; after an HTTP/1.0 response h11 puts both
+# sides in MUST_CLOSE instead of DONE.
+_DONE: Final = (h11.DONE,)
+_DONE_KEPT_10: Final = (h11.DONE, h11.MUST_CLOSE)
+
+
+def header_tokens(headers: CIMultiDictProxy[str], name: str) -> set[str]:
+    """The comma-separated tokens of every ``name`` field, lower-cased."""
+    return {t.strip().lower() for v in headers.getall(name, ()) for t in v.split(",")}
+
+
 class H11ClientParser:
     """Drive one client connection through h11."""
 
@@ -80,6 +94,7 @@ class H11ClientParser:
         "_cap",
         "_chunked",
         "_conn",
+        "_keep_alive_10",
         "_length",
         "_max_field_size",
         "_max_headers",
@@ -99,6 +114,10 @@ class H11ClientParser:
         self._chunked = False
         self._length: int | None = None
         self._response_started = False
+        # An HTTP/1.0 response that asked to keep the connection: h11 never
+        # reuses one (it closes after 1.0), but the server kept it open, as
+        # the httptools parser and aiohttp see it.
+        self._keep_alive_10 = False
         # What came before the final head and h11 may not have read yet: a
         # 101 that no upgrade was proposed for is read again from it.
         self._pending = b""
@@ -254,6 +273,9 @@ class H11ClientParser:
         self._length = int(length) if length is not None and length.isdigit() else None
         self._response_started = True
         self._pending = b""
+        if event.http_version == b"1.0":
+            connection = header_tokens(headers, "Connection")
+            self._keep_alive_10 = "keep-alive" in connection and "close" not in connection
         return ResponseHead(
             status=event.status_code,
             reason=event.reason.decode("utf-8", "surrogateescape"),  # as aiohttp
@@ -287,12 +309,8 @@ class H11ClientParser:
         # h11 calls a body read until EOF "DONE" too: the closed flag tells.
         # Bytes past the response mean the server is out of step.
         trailing, closed = conn.trailing_data
-        return (
-            conn.our_state is h11.DONE
-            and conn.their_state is h11.DONE
-            and not closed
-            and not trailing
-        )
+        done = _DONE_KEPT_10 if self._keep_alive_10 else _DONE
+        return conn.our_state in done and conn.their_state in done and not closed and not trailing
 
     @property
     def response_started(self) -> bool:
@@ -301,7 +319,12 @@ class H11ClientParser:
 
     def start_next_cycle(self) -> None:
         """Reset for the next request on the same connection."""
-        self._conn.start_next_cycle()
+        if self._keep_alive_10:
+            # h11 holds the 1.0 connection as closing: the next exchange gets a new one.
+            self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._cap)
+            self._keep_alive_10 = False
+        else:
+            self._conn.start_next_cycle()
         self._chunked = False
         self._length = None
         self._response_started = False

@@ -28,7 +28,7 @@ from .exceptions import (
     LineTooLong,
     TransferEncodingError,
 )
-from .h11_client import check_head_limits
+from .h11_client import check_head_limits, header_tokens
 from .parser import (
     CONNECTION_CLOSED,
     END_OF_MESSAGE,
@@ -85,10 +85,6 @@ class _Head:
     def on_header(self, name: bytes, value: bytes) -> None:
         # llhttp keeps trailing whitespace; it is not part of the value (RFC 9110 5.5).
         self.headers.append((name, value.rstrip(b" \t")))
-
-
-def _tokens(headers: CIMultiDictProxy[str], name: str) -> set[str]:
-    return {t.strip().lower() for v in headers.getall(name, ()) for t in v.split(",")}
 
 
 class HttptoolsClientParser:
@@ -337,7 +333,7 @@ class HttptoolsClientParser:
     ) -> int | None:
         """Set how the body of a final response is framed; its Content-Length, if any."""
         if "Connection" in headers:
-            connection = _tokens(headers, "Connection")
+            connection = header_tokens(headers, "Connection")
             if "close" in connection or (version < (1, 1) and "keep-alive" not in connection):
                 self._keep_alive = False
         elif version < (1, 1):
